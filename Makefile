@@ -1,0 +1,47 @@
+# The two commands: `make run` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+ITSM   := $(BIN)/itsm
+
+.PHONY: run test install install-test assets lint bench messages clean
+
+run: install assets
+	$(ITSM) migrate --noinput -v0
+	$(ITSM) collectstatic --noinput -v0
+	$(ITSM) demo --if-empty
+	$(ITSM) serve --with-worker
+
+test: install-test assets
+	scripts/test.sh
+
+lint: install-test
+	$(BIN)/ruff check src bench
+	$(BIN)/ruff format --check src bench
+
+messages: install-test
+	cd src/itsm && ../../$(ITSM) makemessages -l zh_Hans --no-obsolete -i "*/tests/*" && ../../$(ITSM) compilemessages -l zh_Hans
+
+install: $(VENV)/.runtime
+install-test: $(VENV)/.test
+assets: node_modules/.assets
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(VENV)/.test: requirements-test.lock $(VENV)/.runtime
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-test.lock
+	touch $@
+
+node_modules/.assets: package.json package-lock.json
+	scripts/ensure-system-packages.sh npm
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles

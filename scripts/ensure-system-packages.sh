@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs Debian packages the project needs when their command is missing.
+# Usage: ensure-system-packages.sh npm|chromium|gettext ...
+set -euo pipefail
+declare -A provides=([npm]=npm [chromium]=chromium [msgfmt]=gettext)
+missing=()
+for cmd in "$@"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${provides[$cmd]:-$cmd}")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+    echo "Missing Debian packages: ${missing[*]} (run: apt-get install ${missing[*]})" >&2; exit 1
+  fi
+else SUDO=""; fi
+echo "Installing Debian packages: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null

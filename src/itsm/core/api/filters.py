@@ -1,0 +1,27 @@
+"""Filter backends shared by every viewset."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """Ordering by allow-listed fields only: anything else is a 400, never ignored."""
+
+    def get_ordering(self, request, queryset, view):
+        params = request.query_params.get(self.ordering_param)
+        if not params:
+            return self.get_default_ordering(view)
+        fields = [p.strip() for p in params.split(",") if p.strip()]
+        valid = {name for name, _label in self.get_valid_fields(queryset, view, {"request": request})}
+        bad = [f for f in fields if f.lstrip("-") not in valid]
+        if bad:
+            raise ValidationError({
+                self.ordering_param: [
+                    _("Cannot sort by “%(field)s”. Choose one of: %(valid)s.")
+                    % {"field": bad[0], "valid": ", ".join(sorted(valid))}
+                ]
+            })
+        return fields

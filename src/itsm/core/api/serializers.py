@@ -1,0 +1,307 @@
+"""Base serializers: records (through the service layer) and the directory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .. import access, directory, services
+from ..scoping import people_in_scope, record_relation_querysets
+from ..choices import Role
+from ..models import (
+    Attachment,
+    AuditEntry,
+    Comment,
+    Department,
+    Organization,
+    Record,
+    Team,
+    TimelineEvent,
+    display_name,
+)
+
+User = get_user_model()
+
+
+class PersonNameField(serializers.Field):
+    """Read-only display name of a related person."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value) -> str:
+        return display_name(value)
+
+
+PersonNameField = extend_schema_field(serializers.CharField())(PersonNameField)
+
+
+def request_user(serializer: serializers.Serializer):
+    return serializer.context["request"].user
+
+
+class RecordSerializer(serializers.ModelSerializer):
+    """Serializer for any ``Record`` subclass; saving goes through ``core.services``.
+
+    Subclasses set ``Meta.model`` and extend ``Meta.fields`` with their own fields.
+    """
+
+    status_label = serializers.CharField(read_only=True)
+    organization_name = serializers.CharField(source="organization.name", read_only=True)
+    requester_name = PersonNameField(source="requester")
+    assignee_name = PersonNameField(source="assignee")
+    owner_name = PersonNameField(source="owner")
+    assignee_team_name = serializers.CharField(
+        source="assignee_team.name", read_only=True, default=None
+    )
+    version = serializers.IntegerField(
+        required=False, min_value=1,
+        help_text="On update: the version you read. A stale version is refused with 409.",
+    )
+
+    class Meta:
+        model: type[Record]
+        fields = [
+            "id", "number", "organization", "organization_name", "title", "description",
+            "status", "status_label", "priority", "requester", "requester_name", "owner",
+            "owner_name", "assignee", "assignee_name", "assignee_team", "assignee_team_name",
+            "due_at", "created_by", "created_at", "updated_at", "version",
+        ]
+        read_only_fields = ["number", "status", "created_by", "created_at", "updated_at"]
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        if "request" not in self.context:
+            return fields
+        user = request_user(self)
+        for name, queryset in record_relation_querysets(user).items():
+            fields[name].queryset = queryset
+        if not access.is_staff_writer(user):
+            fields["organization"].required = False
+            fields["requester"].required = False
+            for name in self.Meta.model.staff_fields:
+                if name in fields:
+                    fields[name].read_only = True
+        if self.instance is not None and not isinstance(self.instance, list):
+            fields["organization"].read_only = True
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        user = request_user(self)
+        if self.instance is None and "organization" not in attrs:
+            org = access.organization_of(user)
+            if org is None or access.is_staff_writer(user):
+                raise serializers.ValidationError(
+                    {"organization": [serializers.Field.default_error_messages["required"]]}
+                )
+            attrs["organization"] = org
+        return attrs
+
+    def create(self, validated_data: dict[str, Any]) -> Record:
+        validated_data.pop("version", None)
+        return services.create_record(
+            self.Meta.model, actor=request_user(self), data=validated_data
+        )
+
+    def update(self, instance: Record, validated_data: dict[str, Any]) -> Record:
+        version = validated_data.pop("version", None)
+        return services.update_record(
+            instance, actor=request_user(self), changes=validated_data, expected_version=version
+        )
+
+
+class TransitionSerializer(serializers.Serializer):
+    """Body of ``POST …/{id}/transition/``; fields the transition sets go in ``values``."""
+
+    transition = serializers.CharField()
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    values = serializers.DictField(required=False, default=dict)
+    version = serializers.IntegerField(required=False, min_value=1)
+
+
+class AvailableTransitionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    target = serializers.CharField()
+    fields = serializers.ListField(child=serializers.CharField())
+    required = serializers.ListField(child=serializers.CharField())
+    comment_required = serializers.BooleanField()
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author_name = PersonNameField(source="author")
+
+    class Meta:
+        model = Comment
+        fields = ["id", "author", "author_name", "body", "internal", "created_at"]
+        read_only_fields = ["author", "created_at"]
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    uploaded_by_name = PersonNameField(source="uploaded_by")
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "original_name", "size", "mime_type", "sha256", "internal",
+                  "uploaded_by", "uploaded_by_name", "created_at", "download_url"]
+        read_only_fields = fields
+
+    def get_download_url(self, obj: Attachment) -> str:
+        return reverse("api:attachment-download", args=[obj.pk])
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    internal = serializers.BooleanField(required=False, default=False)
+
+
+class TimelineEventSerializer(serializers.ModelSerializer):
+    actor_name = PersonNameField(source="actor")
+
+    class Meta:
+        model = TimelineEvent
+        fields = ["id", "occurred_at", "actor", "actor_name", "kind", "internal", "data"]
+        read_only_fields = fields
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEntry
+        fields = ["id", "occurred_at", "actor_id", "actor_name", "source", "ip_address",
+                  "action", "object_type", "object_id", "object_repr", "organization_id",
+                  "changes", "prev_hash", "hash"]
+        read_only_fields = fields
+
+
+# --- Directory ------------------------------------------------------------------------
+
+
+class DirectorySerializer(serializers.ModelSerializer):
+    """Master data saved through ``core.directory`` (audited, administrators only)."""
+
+    def create(self, validated_data: dict[str, Any]):
+        return directory.create_object(
+            self.Meta.model, actor=request_user(self), data=validated_data
+        )
+
+    def update(self, instance, validated_data: dict[str, Any]):
+        return directory.update_object(instance, actor=request_user(self), changes=validated_data)
+
+
+class OrganizationSerializer(DirectorySerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "code", "kind", "provider", "time_zone", "is_active", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if "request" in self.context:
+            fields["provider"].queryset = Organization.objects.visible_to(
+                request_user(self)).filter(kind="provider")
+        return fields
+
+    def validate(self, attrs):
+        kind = attrs.get("kind", getattr(self.instance, "kind", None))
+        provider = attrs.get("provider", getattr(self.instance, "provider", None))
+        if kind == "customer" and provider is None:
+            raise serializers.ValidationError({"provider": ["A customer needs a provider."]})
+        if kind == "provider" and provider is not None:
+            raise serializers.ValidationError({"provider": ["A provider has no provider."]})
+        return attrs
+
+
+class ScopedDirectorySerializer(DirectorySerializer):
+    """Restricts the organization choices to the user's scope."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if "request" in self.context:
+            user = request_user(self)
+            fields["organization"].queryset = Organization.objects.visible_to(user)
+            for name, field in fields.items():
+                model = getattr(getattr(field, "queryset", None), "model", None)
+                if model is Department and name != "organization":
+                    field.queryset = Department.objects.visible_to(user)
+                if model is User:
+                    field.queryset = people_in_scope(user)
+                if isinstance(field, serializers.ManyRelatedField):
+                    field.child_relation.queryset = people_in_scope(user)
+        return fields
+
+
+class DepartmentSerializer(ScopedDirectorySerializer):
+    class Meta:
+        model = Department
+        fields = ["id", "organization", "name", "parent"]
+
+
+class TeamSerializer(ScopedDirectorySerializer):
+    class Meta:
+        model = Team
+        fields = ["id", "organization", "name", "description", "email", "lead", "members"]
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    """A person: the login account and its profile, flattened."""
+
+    organization = serializers.PrimaryKeyRelatedField(
+        source="profile.organization", queryset=Organization.objects.all()
+    )
+    department = serializers.PrimaryKeyRelatedField(
+        source="profile.department", queryset=Department.objects.all(), allow_null=True,
+        required=False,
+    )
+    phone = serializers.CharField(source="profile.phone", required=False, allow_blank=True)
+    job_title = serializers.CharField(source="profile.job_title", required=False,
+                                      allow_blank=True)
+    language = serializers.ChoiceField(source="profile.language", required=False,
+                                       choices=directory.Language.choices)
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=Role.choices), required=False
+    )
+    display_name = serializers.SerializerMethodField()
+    password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "first_name", "last_name", "display_name", "email",
+                  "is_active", "organization", "department", "phone", "job_title", "language",
+                  "roles", "password"]
+
+    def get_display_name(self, obj) -> str:
+        return display_name(obj)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if "request" in self.context:
+            user = request_user(self)
+            fields["organization"].queryset = Organization.objects.visible_to(user)
+            fields["department"].queryset = Department.objects.visible_to(user)
+        return fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["roles"] = sorted(g.name for g in instance.groups.all())
+        return data
+
+    def validate_password(self, value: str) -> str:
+        validate_password(value, self.instance)
+        return value
+
+    def create(self, validated_data: dict[str, Any]):
+        return directory.create_person(actor=request_user(self), data=validated_data)
+
+    def update(self, instance, validated_data: dict[str, Any]):
+        return directory.update_person(instance, actor=request_user(self), data=validated_data)
+
+
+class MeSerializer(serializers.Serializer):
+    language = serializers.ChoiceField(choices=directory.Language.choices)

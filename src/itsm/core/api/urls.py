@@ -1,0 +1,18 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("organizations", views.OrganizationViewSet)
+router.register("departments", views.DepartmentViewSet)
+router.register("teams", views.TeamViewSet)
+router.register("people", views.PersonViewSet, basename="person")
+router.register("attachments", views.AttachmentViewSet)
+router.register("audit-log", views.AuditEntryViewSet)
+
+urlpatterns = [
+    path("me/", views.MeView.as_view(), name="me"),
+    path("roles/", views.RoleListView.as_view(), name="roles"),
+    *router.urls,
+]

@@ -1,0 +1,301 @@
+"""Base viewsets: scoping and role checks happen here, before any view code runs."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import access, audit, directory, exports, services
+from .. import rules as perms
+from ..choices import Role
+from ..models import Attachment, AuditEntry, Department, Organization, Team
+from ..pagination import NamePagination
+from ..uploads import attachment_response, check_request_size
+from . import serializers as s
+
+User = get_user_model()
+
+
+class ReadOnlyForAuditors(permissions.BasePermission):
+    """Authenticated, and no unsafe method for a read-only role."""
+
+    message = _("Your role is read-only.")
+
+    def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        return request.method in permissions.SAFE_METHODS or not access.is_read_only(
+            request.user
+        )
+
+
+class DirectoryWritePermission(ReadOnlyForAuditors):
+    message = _("Only administrators may change the directory.")
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        return request.method in permissions.SAFE_METHODS or perms.can_manage_master_data(
+            request.user
+        )
+
+
+class ScopedViewSetMixin:
+    """Every queryset starts from ``Model.objects.visible_to(user)``: out of scope is 404."""
+
+    permission_classes = [ReadOnlyForAuditors]
+
+    def base_queryset(self):
+        return self.queryset.model.objects.all()
+
+    def get_queryset(self):
+        return self.base_queryset().visible_to(self.request.user)
+
+
+class RecordViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    """CRUD, transitions, comments, attachments, timeline and export for a record type.
+
+    A record type's viewset sets ``queryset``, ``serializer_class``,
+    ``filterset_class``, ``ordering_fields`` and ``export_resource``.
+    """
+
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    ordering_fields = ["created_at", "updated_at", "priority", "number", "status", "due_at"]
+    export_resource = None
+
+    def base_queryset(self):
+        return self.queryset.model.objects.select_related(
+            "organization", "requester", "owner", "assignee", "assignee_team"
+        )
+
+    def perform_destroy(self, instance) -> None:
+        services.delete_record(instance, actor=self.request.user)
+
+    @extend_schema(request=s.TransitionSerializer, responses={200: None})
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        """Move the record along its workflow (409 if not allowed in its status)."""
+        record = self.get_object()
+        body = s.TransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        values = self._transition_values(record, body.validated_data["transition"],
+                                         body.validated_data["values"])
+        record = services.transition_record(
+            record, body.validated_data["transition"], actor=request.user, values=values,
+            comment=body.validated_data["comment"],
+            expected_version=body.validated_data.get("version"),
+        )
+        return Response(self.get_serializer(record).data)
+
+    def _transition_values(self, record, name: str, raw: dict) -> dict:
+        """Validate transition field values with the record serializer's own fields."""
+        transition = record.workflow.get(name)
+        if transition is None or not raw:
+            return dict(raw)
+        serializer = self.get_serializer(record, data=raw, partial=True)
+        fields = serializer.fields
+        values, errors = {}, {}
+        for key, value in raw.items():
+            field = fields.get(key)
+            if field is None or key not in transition.fields:
+                values[key] = value  # the service refuses it with a field message
+                continue
+            try:
+                values[key] = field.run_validation(value)
+            except s.serializers.ValidationError as exc:
+                errors[key] = exc.detail
+        if errors:
+            raise s.serializers.ValidationError({"values": errors})
+        return values
+
+    @extend_schema(responses=s.AvailableTransitionSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="transitions")
+    def available_transitions(self, request, pk=None):
+        """The transitions you may perform now."""
+        record = self.get_object()
+        data = [
+            {"name": t.name, "label": str(t.label), "target": t.target, "fields": t.fields,
+             "required": t.required, "comment_required": t.comment_required}
+            for t in record.workflow.available(record, request.user)
+        ]
+        return Response(data)
+
+    def _staff_view(self) -> bool:
+        return access.is_provider_staff(self.request.user)
+
+    @extend_schema(methods=["get"], responses=s.CommentSerializer(many=True))
+    @extend_schema(methods=["post"], request=s.CommentSerializer,
+                   responses={201: s.CommentSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def comments(self, request, pk=None):
+        record = self.get_object()
+        if request.method == "POST":
+            body = s.CommentSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            comment = services.add_comment(
+                record, actor=request.user, body=body.validated_data["body"],
+                internal=body.validated_data.get("internal", False),
+            )
+            return Response(s.CommentSerializer(comment).data, status=201)
+        qs = record.comments.select_related("author")
+        if not self._staff_view():
+            qs = qs.filter(internal=False)
+        return Response(s.CommentSerializer(qs, many=True).data)
+
+    @extend_schema(methods=["get"], responses=s.AttachmentSerializer(many=True))
+    @extend_schema(methods=["post"], request={"multipart/form-data": s.AttachmentUploadSerializer},
+                   responses={201: s.AttachmentSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def attachments(self, request, pk=None):
+        record = self.get_object()
+        if request.method == "POST":
+            check_request_size(request)
+            body = s.AttachmentUploadSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            attachment = services.add_attachment(
+                record, actor=request.user, upload=body.validated_data["file"],
+                internal=body.validated_data["internal"],
+            )
+            return Response(s.AttachmentSerializer(attachment).data, status=201)
+        qs = record.attachments.select_related("uploaded_by")
+        if not self._staff_view():
+            qs = qs.filter(internal=False)
+        return Response(s.AttachmentSerializer(qs, many=True).data)
+
+    @extend_schema(responses=s.TimelineEventSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def timeline(self, request, pk=None):
+        record = self.get_object()
+        qs = record.timeline.select_related("actor")
+        if not self._staff_view():
+            qs = qs.filter(internal=False)
+        return Response(s.TimelineEventSerializer(qs, many=True).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("file_format", enum=["csv", "xlsx"], default="xlsx")],
+        responses={(200, "application/octet-stream"): bytes},
+    )
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def export(self, request):
+        """The filtered list as CSV or XLSX (what you may see, nothing more)."""
+        queryset = self.filter_queryset(self.get_queryset())
+        return exports.export_response(
+            self.export_resource, queryset, request.query_params.get("file_format", "xlsx"),
+            actor=request.user,
+        )
+
+
+class AttachmentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Attachment metadata and download; visible exactly when its record is."""
+
+    queryset = Attachment.objects.all()
+    serializer_class = s.AttachmentSerializer
+    permission_classes = [ReadOnlyForAuditors]
+
+    def get_object(self):
+        attachment = Attachment.objects.select_related("content_type").filter(
+            pk=self.kwargs["pk"]
+        ).first()
+        if attachment is None or not exports.attachment_visible(attachment, self.request.user):
+            raise NotFound()
+        return attachment
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        return attachment_response(self.get_object(), request.user)
+
+
+class OrganizationViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    queryset = Organization.objects.all()
+    serializer_class = s.OrganizationSerializer
+    permission_classes = [DirectoryWritePermission]
+    pagination_class = NamePagination
+    filterset_fields = ["kind", "is_active", "provider"]
+    ordering_fields = ["name", "code", "id"]
+
+    def perform_destroy(self, instance) -> None:
+        directory.delete_object(instance, actor=self.request.user)
+
+
+class DepartmentViewSet(OrganizationViewSet):
+    queryset = Department.objects.select_related("organization")
+    serializer_class = s.DepartmentSerializer
+    filterset_fields = ["organization", "parent"]
+    ordering_fields = ["name", "id"]
+
+
+class TeamViewSet(OrganizationViewSet):
+    queryset = Team.objects.select_related("organization").prefetch_related("members")
+    serializer_class = s.TeamSerializer
+    filterset_fields = ["organization", "lead"]
+    ordering_fields = ["name", "id"]
+
+
+class PersonViewSet(OrganizationViewSet):
+    """People (account + profile + roles). Customers see their own organization only."""
+
+    queryset = User.objects.all()
+    serializer_class = s.PersonSerializer
+    filterset_fields = {"profile__organization": ["exact"], "is_active": ["exact"],
+                        "groups__name": ["exact"]}
+    ordering_fields = ["username", "id"]
+
+    def get_queryset(self):
+        return User.objects.filter(
+            profile__organization__in=access.scope_organization_ids(self.request.user)
+        ).select_related("profile").prefetch_related("groups")
+
+    def perform_destroy(self, instance) -> None:
+        directory.update_person(instance, actor=self.request.user, data={"is_active": False})
+
+
+class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The audit log (auditors and administrators of the provider)."""
+
+    queryset = AuditEntry.objects.all()
+    serializer_class = s.AuditEntrySerializer
+    permission_classes = [ReadOnlyForAuditors]
+    pagination_class = NamePagination
+    filterset_fields = ["object_type", "object_id", "actor_id", "action", "source"]
+    ordering_fields = ["id"]
+
+    def get_queryset(self):
+        if not perms.can_read_audit_log(self.request.user):
+            return AuditEntry.objects.none()
+        return AuditEntry.objects.filter(
+            organization_id__in=access.scope_organization_ids(self.request.user)
+        )
+
+
+class RoleListView(APIView):
+    """The roles a person can hold."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        return Response([{"code": r.value, "label": str(r.label)} for r in Role])
+
+
+class MeView(APIView):
+    """The signed-in person; PATCH ``language`` to switch the UI language."""
+
+    @extend_schema(responses=s.PersonSerializer)
+    def get(self, request):
+        return Response(s.PersonSerializer(request.user, context={"request": request}).data)
+
+    @extend_schema(request=s.MeSerializer, responses=s.PersonSerializer)
+    @transaction.atomic
+    def patch(self, request):
+        body = s.MeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        directory.set_language(request.user, body.validated_data["language"])
+        request.user.profile.refresh_from_db()
+        return Response(s.PersonSerializer(request.user, context={"request": request}).data)

@@ -1,0 +1,84 @@
+"""Named constants of the platform core: each value with its translated label."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrganizationKind(models.TextChoices):
+    PROVIDER = "provider", _("Service provider")
+    CUSTOMER = "customer", _("Customer")
+
+
+class Role(models.TextChoices):
+    """The roles a person can hold; stored as Django groups named by the value."""
+
+    REQUESTER = "requester", _("Requester")
+    CUSTOMER_ADMIN = "customer_admin", _("Customer administrator")
+    AGENT = "agent", _("Service desk agent")
+    TEAM_LEAD = "team_lead", _("Team lead")
+    CHANGE_MANAGER = "change_manager", _("Change manager")
+    CAB_MEMBER = "cab_member", _("CAB member")
+    QUALITY_MANAGER = "quality_manager", _("Quality manager")
+    SECURITY_OFFICER = "security_officer", _("Security officer")
+    HR = "hr", _("HR")
+    AUDITOR = "auditor", _("Auditor (read-only)")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+#: Roles of the customer side: they see their own organization only.
+CUSTOMER_ROLES = frozenset({Role.REQUESTER, Role.CUSTOMER_ADMIN})
+#: Provider roles that may work on records (everything but the read-only auditor).
+STAFF_WRITER_ROLES = frozenset(
+    {
+        Role.AGENT,
+        Role.TEAM_LEAD,
+        Role.CHANGE_MANAGER,
+        Role.CAB_MEMBER,
+        Role.QUALITY_MANAGER,
+        Role.SECURITY_OFFICER,
+        Role.HR,
+        Role.ADMINISTRATOR,
+    }
+)
+STAFF_ROLES = STAFF_WRITER_ROLES | {Role.AUDITOR}
+
+
+class Priority(models.IntegerChoices):
+    """The four priority levels of the manuals (INC-2); lower sorts first."""
+
+    URGENT = 1, _("Urgent")
+    IMPORTANT = 2, _("Important")
+    GENERAL = 3, _("General")
+    NOT_IMPORTANT = 4, _("Not important")
+
+
+PRIORITY_COLORS = {1: "danger", 2: "warning", 3: "primary", 4: "secondary"}
+
+
+class Language(models.TextChoices):
+    ZH_HANS = "zh-hans", "简体中文"
+    EN = "en", "English"
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", _("Created")
+    UPDATE = "update", _("Updated")
+    DELETE = "delete", _("Deleted")
+    TRANSITION = "transition", _("Status changed")
+    READ = "read", _("Read")
+
+
+class AuditSource(models.TextChoices):
+    WEB = "web", _("Web")
+    API = "api", _("API")
+    JOB = "job", _("Background job")
+    EMAIL = "email", _("Email")
+    CLI = "cli", _("Command line")
+
+
+class TimelineKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    UPDATED = "updated", _("Updated")
+    TRANSITIONED = "transitioned", _("Status changed")
+    COMMENTED = "commented", _("Comment")
+    ATTACHED = "attached", _("Attachment added")

@@ -1,0 +1,83 @@
+"""Base forms: record fields scoped to what the user may pick."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from . import access
+from .choices import Language
+from .models import Record
+from .scoping import record_relation_querysets
+
+
+class RecordForm(forms.ModelForm):
+    """Create/edit form for any record type; customers get the simple version."""
+
+    #: Fields a customer sees when creating a record.
+    customer_fields: tuple[str, ...] = ("title", "description")
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        for name, queryset in record_relation_querysets(user).items():
+            if name in self.fields:
+                self.fields[name].queryset = queryset
+        if "due_at" in self.fields:
+            self.fields["due_at"].widget = forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+        if not access.is_staff_writer(user):
+            allowed = set(self.customer_fields)
+            if self.instance.pk:
+                allowed &= set(self.instance.requester_editable_fields)
+            for name in list(self.fields):
+                if name not in allowed:
+                    del self.fields[name]
+        elif self.instance.pk:
+            self.fields.pop("organization", None)
+
+    def service_data(self) -> dict:
+        """Cleaned values of the fields the form shows (for the service call)."""
+        return {name: self.cleaned_data[name] for name in self.fields if name != "version"}
+
+
+
+class TransitionForm(forms.Form):
+    """Comment plus the fields a transition sets; built per transition."""
+
+    comment = forms.CharField(label=_("Comment"), required=False,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, record: Record, transition, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.transition = transition
+        self.prefix = f"t-{transition.name}"
+        relations = record_relation_querysets(user)
+        required = {f for r in transition.required for f in r.split("|") if "|" not in r}
+        for name in transition.fields:
+            model_field = record._meta.get_field(name)
+            field = model_field.formfield()
+            if name in relations:
+                field.queryset = relations[name]
+            field.required = name in required
+            field.initial = getattr(record, model_field.attname)
+            self.fields[name] = field
+        self.fields["comment"].required = transition.comment_required
+
+    def values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.transition.fields}
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}),
+                           max_length=20000)
+    internal = forms.BooleanField(label=_("Internal note (staff only)"), required=False)
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=_("File"))
+    internal = forms.BooleanField(label=_("Internal (staff only)"), required=False)
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(choices=Language.choices)

@@ -1,0 +1,19 @@
+"""``itsm worker``: run the huey consumer (background jobs and periodic tasks)."""
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run the background job consumer (huey)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--no-periodic", action="store_true",
+                            help="Do not run periodic tasks (run them on exactly one worker).")
+
+    def handle(self, *args, **options):
+        argv = ["--workers", str(options["workers"]), "--worker-type", "thread"]
+        if options["no_periodic"]:
+            argv.append("--no-periodic")
+        call_command("run_huey", *argv)

@@ -1,0 +1,428 @@
+"""Core models: organizations and people, the record base, comments, attachments,
+timeline and the hash-chained audit log."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import PurePath
+from typing import TYPE_CHECKING, ClassVar
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import access
+from .choices import (
+    AuditAction,
+    AuditSource,
+    Language,
+    OrganizationKind,
+    Priority,
+    TimelineKind,
+)
+
+if TYPE_CHECKING:
+    from .workflow import Workflow
+
+
+class ScopedQuerySet(models.QuerySet):
+    """A queryset that knows how to restrict itself to what a user may see."""
+
+    #: Path from the model to its organization, e.g. "organization" or "team__organization".
+    organization_path: ClassVar[str] = "organization"
+
+    def visible_to(self, user) -> ScopedQuerySet:
+        ids = access.scope_organization_ids(user)
+        if not ids:
+            return self.none()
+        return self.filter(**{f"{self.organization_path}__in": ids})
+
+
+class Organization(models.Model):
+    """A service provider or one of its customer organizations."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=OrganizationKind.choices)
+    provider = models.ForeignKey(
+        "self",
+        verbose_name=_("provider"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="customers",
+        limit_choices_to={"kind": OrganizationKind.PROVIDER},
+        help_text=_("The service provider that serves this customer organization."),
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class QS(ScopedQuerySet):
+        organization_path = "pk"
+
+    objects = QS.as_manager()
+
+    class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind=OrganizationKind.PROVIDER, provider__isnull=True)
+                | Q(kind=OrganizationKind.CUSTOMER),
+                name="provider_has_no_provider",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def organization_id(self) -> int | None:
+        """Lets an organization be audited and scoped like the objects it owns."""
+        return self.pk
+
+
+class Department(models.Model):
+    """A department inside an organization (may be nested)."""
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT,
+        related_name="departments",
+    )
+    name = models.CharField(_("name"), max_length=200)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent department"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="children",
+    )
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["organization__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="unique_department_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(models.Model):
+    """A group of people that records can be assigned to (e.g. 一线服务台)."""
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT,
+        related_name="teams",
+    )
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("team lead"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="led_teams",
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("members"), blank=True, related_name="teams"
+    )
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["organization__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="unique_team_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Profile(models.Model):
+    """What ITSM knows about a person beyond the login account."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT,
+        related_name="profiles",
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="profiles",
+    )
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    job_title = models.CharField(_("job title"), max_length=100, blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, choices=Language.choices, default=Language.ZH_HANS
+    )
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+
+    def __str__(self) -> str:
+        return display_name(self.user)
+
+
+def display_name(user) -> str:
+    """A person's name as our users write it: family name first, no space for Chinese."""
+    if user is None:
+        return ""
+    first, last = user.first_name.strip(), user.last_name.strip()
+    if first or last:
+        if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
+            return f"{last}{first}"
+        return f"{first} {last}".strip()
+    return user.get_username()
+
+
+# --- Comments, attachments, timeline -----------------------------------------------
+
+
+class RecordChildQuerySet(models.QuerySet):
+    """Children of records (comments, attachments, events) scoped through their record."""
+
+    def for_record(self, record: Record) -> RecordChildQuerySet:
+        ct = ContentType.objects.get_for_model(type(record))
+        return self.filter(content_type=ct, object_id=record.pk)
+
+
+class RecordChild(models.Model):
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+
+    objects = RecordChildQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+
+class Comment(RecordChild):
+    """A public reply or an internal note on a record."""
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT,
+        null=True, related_name="+",
+    )
+    body = models.TextField(_("comment"))
+    internal = models.BooleanField(
+        _("internal note"), default=False, help_text=_("Visible to service staff only.")
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta(RecordChild.Meta):
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="comment_record")]
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    """Files are stored under generated names; the original name is kept in the row."""
+    suffix = PurePath(filename).suffix.lower()[:16]
+    if not suffix[1:].isalnum():
+        suffix = ""
+    now = timezone.now()
+    return f"attachments/{now:%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+class Attachment(RecordChild):
+    """A file attached to a record; downloaded only through an access-checked view."""
+
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    mime_type = models.CharField(_("content type"), max_length=127)
+    sha256 = models.CharField(max_length=64)
+    internal = models.BooleanField(_("internal"), default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT,
+        null=True, related_name="+",
+    )
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    class Meta(RecordChild.Meta):
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="attachment_record")]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("attachment-download", args=[self.pk])
+
+
+class TimelineEvent(RecordChild):
+    """One entry of a record's history as its users read it."""
+
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=TimelineKind.choices)
+    internal = models.BooleanField(default=False)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta(RecordChild.Meta):
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
+        ordering = ["occurred_at", "id"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="timeline_record")]
+
+
+# --- Audit log ------------------------------------------------------------------------
+
+
+class AuditEntry(models.Model):
+    """One append-only, hash-chained line of the audit log.
+
+    ``hash`` covers every other column and the previous entry's hash, so changing
+    or deleting a row behind the application's back breaks the chain at that row;
+    ``itsm verify-audit`` finds it. The actor is kept as id and name, without a
+    foreign key, so that removing a user never rewrites history.
+    """
+
+    occurred_at = models.DateTimeField(default=timezone.now)
+    actor_id = models.BigIntegerField(null=True)
+    actor_name = models.CharField(max_length=150, blank=True)
+    source = models.CharField(max_length=8, choices=AuditSource.choices)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    action = models.CharField(max_length=16, choices=AuditAction.choices)
+    object_type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=255)
+    organization_id = models.BigIntegerField(null=True)
+    changes = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise PermissionError("Audit log entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit log entries are append-only.")
+
+
+class AuditChainHead(models.Model):
+    """The single row that serializes audit appends and remembers the last hash."""
+
+    last_hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+
+
+# --- The record base ------------------------------------------------------------------
+
+
+class RecordQuerySet(ScopedQuerySet):
+    def visible_to(self, user) -> RecordQuerySet:
+        qs = super().visible_to(user)
+        if not access.sees_all_records_of_organization(user):
+            qs = qs.filter(requester_id=user.pk)
+        return qs
+
+
+class Record(models.Model):
+    """The abstract base of every ticket-like record (request, incident, change, …).
+
+    A subclass declares ``number_prefix`` and ``workflow`` and adds its own fields;
+    numbering, status enforcement, comments, attachments, timeline, audit and access
+    scoping come from here and from ``core.services``.
+    """
+
+    number_prefix: ClassVar[str]
+    workflow: ClassVar[Workflow]
+    #: Fields that only provider staff may set (ignored / read-only for customers).
+    staff_fields: ClassVar[tuple[str, ...]] = ("owner", "assignee", "assignee_team", "priority")
+    #: Fields a requester may edit while the record is in its initial status.
+    requester_editable_fields: ClassVar[tuple[str, ...]] = ("title", "description")
+
+    number = models.CharField(_("number"), max_length=32, unique=True, editable=False)
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT,
+        related_name="+",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    status = models.CharField(_("status"), max_length=32, editable=False)
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, default=Priority.GENERAL
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requester"), on_delete=models.PROTECT,
+        related_name="+",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+",
+    )
+    assignee_team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT,
+        null=True, editable=False, related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    comments = GenericRelation(Comment)
+    attachments = GenericRelation(Attachment)
+    timeline = GenericRelation(TimelineEvent)
+
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def status_label(self) -> str:
+        return self.workflow.label(self.status)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.workflow.final

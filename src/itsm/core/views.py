@@ -1,0 +1,334 @@
+"""Generic web UI views for record types; an app's views set a few attributes.
+
+Every view starts from ``Model.objects.visible_to(user)``, so an object outside
+the user's scope is a 404 for the list, detail, edit, transitions, comments,
+attachments and exports alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.request import Request
+
+from . import access, directory, exports, services
+from . import rules as perms
+from .api.filters import StrictOrderingFilter
+from .exceptions import UploadTooLarge, WorkflowError
+from .forms import AttachmentForm, CommentForm, LanguageForm, RecordForm, TransitionForm
+from .models import Attachment, Record
+from .pagination import RecordCursorPagination
+from .uploads import attachment_response, check_request_size
+
+
+def add_errors(form, error: ValidationError) -> None:
+    """Put a service-layer ValidationError onto a form, field by field."""
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
+
+
+class RecordViewMixin(LoginRequiredMixin):
+    """Set ``model``, ``url_prefix`` and (for lists) ``filterset_class``.
+
+    URL names follow one convention: ``<url_prefix>-list``, ``-create``, ``-export``,
+    ``-detail``, ``-edit``, ``-transition``, ``-comment``, ``-attach``.
+    """
+
+    model: type[Record]
+    url_prefix: str
+    form_class: type[RecordForm] = RecordForm
+
+    def get_queryset(self):
+        return self.model.objects.visible_to(self.request.user).select_related(
+            "organization", "requester", "assignee", "assignee_team", "owner"
+        )
+
+    def get_record(self) -> Record:
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(
+            model_name=self.model._meta.verbose_name,
+            model_name_plural=self.model._meta.verbose_name_plural,
+            url_prefix=self.url_prefix,
+            list_url=reverse(f"{self.url_prefix}-list"),
+            create_url=reverse(f"{self.url_prefix}-create"),
+            export_url=reverse(f"{self.url_prefix}-export"),
+            can_create=perms.can_add_record(self.request.user),
+            is_staff=access.is_provider_staff(self.request.user),
+        )
+        return context
+
+
+class RecordListView(RecordViewMixin, TemplateView):
+    """Filter, sort and page (cursor) through the records the user may see."""
+
+    template_name = "core/record_list.html"
+    filterset_class = None
+    ordering_fields = ("created_at", "updated_at", "priority", "number", "status", "due_at")
+
+    def filtered_queryset(self, drf_request: Request, filterset):
+        """Filtered and sorted; raises DRF's ValidationError on bad parameters (400)."""
+        if filterset.is_bound and not filterset.is_valid():
+            raise DRFValidationError(filterset.errors)
+        return StrictOrderingFilter().filter_queryset(drf_request, filterset.qs, self)
+
+    def get_filterset(self):
+        return self.filterset_class(self.request.GET or None, queryset=self.get_queryset(),
+                                    request=self.request)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        drf_request = Request(request)
+        filterset = self.get_filterset()
+        error = None
+        page, paginator = [], RecordCursorPagination()
+        try:
+            queryset = self.filtered_queryset(drf_request, filterset)
+            page = paginator.paginate_queryset(queryset, drf_request, view=self)
+        except DRFValidationError as exc:
+            error = exc.detail
+        context = self.get_context_data(
+            filterset=filterset, records=page, error=error,
+            next_link=paginator.get_next_link() if page else None,
+            previous_link=paginator.get_previous_link() if page else None,
+            ordering=request.GET.get("ordering", ""),
+            query_string=request.GET.urlencode(),
+        )
+        return self.render_to_response(context, status=400 if error else 200)
+
+
+class RecordDetailView(RecordViewMixin, TemplateView):
+    """A record with its timeline, comments, attachments and available actions."""
+
+    template_name = "core/record_detail.html"
+    detail_fields: tuple[str, ...] = ()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        record = kwargs.get("record") or self.get_record()
+        user = self.request.user
+        staff = access.is_provider_staff(user)
+        events = record.timeline.select_related("actor")
+        comments = record.comments.select_related("author")
+        attachments = record.attachments.select_related("uploaded_by")
+        if not staff:
+            events, comments = events.filter(internal=False), comments.filter(internal=False)
+            attachments = attachments.filter(internal=False)
+        comments_by_id = {c.pk: c for c in comments}
+        forms = kwargs.get("transition_forms", {})
+        context.update(
+            record=record,
+            events=[(e, comments_by_id.get(e.data.get("comment_id"))) for e in events],
+            attachments=attachments,
+            extra_fields=[(record._meta.get_field(f).verbose_name,
+                           getattr(record, f"get_{f}_display", lambda f=f: getattr(record, f))())
+                          for f in self.detail_fields],
+            transition_forms=[
+                forms.get(t.name) or TransitionForm(record=record, transition=t, user=user)
+                for t in record.workflow.available(record, user)
+            ],
+            comment_form=kwargs.get("comment_form") or CommentForm(),
+            attachment_form=kwargs.get("attachment_form") or AttachmentForm(),
+            can_edit=perms.can_change_record(user, record),
+            can_comment=perms.can_comment_record(user, record),
+            can_write_internal=perms.can_write_internal(user, record),
+        )
+        return context
+
+
+class RecordFormView(RecordViewMixin, TemplateView):
+    """Create (no pk) or edit (pk) a record through the service layer."""
+
+    template_name = "core/record_form.html"
+
+    def get_form(self, record: Record | None):
+        data = self.request.POST if self.request.method == "POST" else None
+        initial = {}
+        if record is None and access.is_staff_writer(self.request.user):
+            initial["requester"] = None
+        return self.form_class(data, instance=record, user=self.request.user, initial=initial)
+
+    def get_record_or_none(self) -> Record | None:
+        if "pk" not in self.kwargs:
+            if not perms.can_add_record(self.request.user):
+                raise PermissionDenied(_("You may not create records."))
+            return None
+        record = self.get_record()
+        if not perms.can_change_record(self.request.user, record):
+            raise PermissionDenied(_("You may not edit this record."))
+        return record
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        record = self.get_record_or_none()
+        return self.render_to_response(self.get_context_data(form=self.get_form(record),
+                                                             record=record))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        record = self.get_record_or_none()
+        form = self.get_form(record)
+        if form.is_valid():
+            try:
+                record = self.save(form, record)
+            except ValidationError as exc:
+                add_errors(form, exc)
+            except WorkflowError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("%(number)s saved.") % {"number": record.number})
+                return redirect(record.get_absolute_url())
+        return self.render_to_response(self.get_context_data(form=form, record=record),
+                                       status=400)
+
+    def save(self, form, record: Record | None) -> Record:
+        data = form.service_data()
+        if record is None:
+            if "organization" not in data:
+                data["organization"] = access.organization_of(self.request.user)
+            return services.create_record(self.model, actor=self.request.user, data=data)
+        version = self.request.POST.get("version")
+        return services.update_record(
+            record, actor=self.request.user, changes=data,
+            expected_version=int(version) if version and version.isdigit() else None,
+        )
+
+
+class RecordActionView(RecordDetailView):
+    """POST-only actions on a record; errors re-render the detail page with the message."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        record = self.get_record()
+        try:
+            extra = self.act(record)
+        except WorkflowError as exc:
+            messages.error(request, exc.message)
+            status, extra = exc.status_code, {}
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+            status, extra = 403, {}
+        except UploadTooLarge as exc:
+            messages.error(request, exc.message)
+            status, extra = 413, {}
+        else:
+            if extra is None:
+                return HttpResponseRedirect(record.get_absolute_url())
+            status = 400
+        record = self.get_record()
+        return self.render_to_response(self.get_context_data(record=record, **extra),
+                                       status=status)
+
+    def act(self, record: Record) -> dict | None:
+        """Do the action; return None on success or context with bound forms on error."""
+        raise NotImplementedError
+
+
+class RecordTransitionView(RecordActionView):
+    def act(self, record: Record) -> dict | None:
+        transition = record.workflow.get(self.kwargs["name"])
+        if transition is None:
+            raise Http404
+        form = TransitionForm(self.request.POST, record=record, transition=transition,
+                              user=self.request.user)
+        if form.is_valid():
+            try:
+                services.transition_record(
+                    record, transition.name, actor=self.request.user, values=form.values(),
+                    comment=form.cleaned_data["comment"],
+                )
+                messages.success(self.request, _("%(number)s: %(action)s done.")
+                                 % {"number": record.number, "action": transition.label})
+                return None
+            except ValidationError as exc:
+                add_errors(form, exc)
+        messages.error(self.request, _("“%(action)s” needs more information.")
+                       % {"action": transition.label})
+        return {"transition_forms": {transition.name: form}}
+
+
+class RecordCommentView(RecordActionView):
+    def act(self, record: Record) -> dict | None:
+        form = CommentForm(self.request.POST)
+        if form.is_valid():
+            try:
+                services.add_comment(record, actor=self.request.user,
+                                     body=form.cleaned_data["body"],
+                                     internal=form.cleaned_data["internal"])
+                return None
+            except ValidationError as exc:
+                add_errors(form, exc)
+        return {"comment_form": form}
+
+
+class RecordAttachmentView(RecordActionView):
+    def act(self, record: Record) -> dict | None:
+        check_request_size(self.request)
+        form = AttachmentForm(self.request.POST, self.request.FILES)
+        if form.is_valid():
+            services.add_attachment(record, actor=self.request.user,
+                                    upload=form.cleaned_data["file"],
+                                    internal=form.cleaned_data["internal"])
+            return None
+        return {"attachment_form": form}
+
+
+class RecordExportView(RecordListView):
+    """The filtered list as XLSX or CSV."""
+
+    export_resource = None
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            queryset = self.filtered_queryset(Request(request), self.get_filterset())
+            return exports.export_response(self.export_resource, queryset,
+                                           request.GET.get("file_format", "xlsx"),
+                                           actor=request.user)
+        except DRFValidationError as exc:
+            return HttpResponse(str(exc.detail), status=400, content_type="text/plain")
+
+
+class AttachmentDownloadView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        attachment = Attachment.objects.filter(pk=pk).first()
+        if attachment is None or not exports.attachment_visible(attachment, request.user):
+            raise Http404
+        return attachment_response(attachment, request.user)
+
+
+class LanguageView(View):
+    """Switch the UI language: saved on the profile, and in a cookie for the login page."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = LanguageForm(request.POST)
+        target = request.POST.get("next") or "/"
+        if not url_has_allowed_host_and_scheme(target, {request.get_host()},
+                                               request.is_secure()):
+            target = "/"
+        response = HttpResponseRedirect(target)
+        if form.is_valid():
+            language = form.cleaned_data["language"]
+            if request.user.is_authenticated:
+                directory.set_language(request.user, language)
+            response.set_cookie("django_language", language, max_age=365 * 86400,
+                                samesite="Lax", httponly=True)
+        return response
+
+
+class HomeView(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return redirect("servicedesk:request-list")

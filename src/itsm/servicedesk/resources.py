@@ -1,0 +1,17 @@
+"""Export columns for service requests."""
+
+from import_export import fields
+
+from itsm.core.exports import RecordResource
+
+from .models import ServiceRequest
+
+
+class ServiceRequestResource(RecordResource):
+    channel = fields.Field(attribute="get_channel_display", column_name="channel")
+
+    class Meta:
+        model = ServiceRequest
+        fields = (*RecordResource.base_fields_order, "category", "channel", "resolution",
+                  "resolved_at", "closed_at")
+        export_order = fields
