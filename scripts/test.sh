@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole suite, twice: on SQLite and on PostgreSQL. Extra arguments go to pytest.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+export ITSM_VAR_DIR="${ITSM_VAR_DIR:-$PWD/var/test}"
+mkdir -p "$ITSM_VAR_DIR"
+
+scripts/ensure-system-packages.sh chromium msgfmt || echo "warning: could not install chromium/gettext; browser tests will fail" >&2
+scripts/services.sh start || true
+
+PG_URL="${ITSM_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/itsm}"
+status=0
+echo "=== Test suite on SQLite ==="
+env -u ITSM_DATABASE_URL "$BIN/pytest" "$@" || status=$?
+
+if "$BIN/python" -c "import psycopg,sys; psycopg.connect('${PG_URL%/*}/postgres', connect_timeout=3).close()" 2>/dev/null; then
+  echo "=== Test suite on PostgreSQL ==="
+  ITSM_DATABASE_URL="$PG_URL" "$BIN/pytest" "$@" || status=$?
+elif [ -n "${CI:-}" ]; then
+  echo "PostgreSQL is not reachable at $PG_URL: CI needs it." >&2
+  status=1
+else
+  echo "!!! PostgreSQL is not reachable at $PG_URL: the PostgreSQL run was SKIPPED." >&2
+fi
+
+"$BIN/ruff" check src bench || status=$?
+exit $status

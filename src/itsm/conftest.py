@@ -1,0 +1,117 @@
+"""Shared test fixtures: two providers, their customers, one person per role.
+
+``world`` builds:
+- provider P (with customers A and B) and provider Q (with customer C);
+- P staff: admin, agent, engineer, lead, auditor; Q staff: agent_q;
+- customer people: requester_a, requester_a2, custadmin_a (A), requester_b,
+  custadmin_b (B), requester_c (C);
+- team P "一线服务台" (agent, lead) and team Q "Q desk".
+Objects of B carry the sentinel string ``SENTINEL_B`` so leaks are easy to spot.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from rest_framework.test import APIClient
+
+from itsm.core import directory, services
+from itsm.core.choices import OrganizationKind, Role
+from itsm.core.models import Organization, Team
+
+User = get_user_model()
+PASSWORD = "correct-horse-battery-staple"
+SENTINEL_B = "SENTINEL_B_7f3a"
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@dataclass
+class World:
+    orgs: dict[str, Organization] = field(default_factory=dict)
+    users: dict[str, Any] = field(default_factory=dict)
+    teams: dict[str, Team] = field(default_factory=dict)
+
+    def __getattr__(self, name: str):
+        users = self.__dict__.get("users", {})
+        if name in users:
+            return users[name]
+        raise AttributeError(name)
+
+    def client(self, username: str | None) -> APIClient:
+        """An API client logged in (session) as ``username``; None for anonymous."""
+        client = APIClient()
+        if username is not None:
+            client.force_login(self.users[username])
+        return client
+
+    def request(self, requester: str, **data: Any):
+        """A service request raised by ``requester`` through the service layer."""
+        from itsm.servicedesk.models import ServiceRequest
+
+        user = self.users[requester]
+        payload = {"organization": user.profile.organization, "title": "打印机卡纸",
+                   "description": "三楼打印机卡纸", "requester": user, **data}
+        return services.create_record(ServiceRequest, actor=user, data=payload)
+
+
+PEOPLE = [
+    # username, org, roles
+    ("admin", "P", [Role.ADMINISTRATOR]),
+    ("agent", "P", [Role.AGENT]),
+    ("engineer", "P", [Role.AGENT]),
+    ("lead", "P", [Role.TEAM_LEAD, Role.AGENT]),
+    ("auditor", "P", [Role.AUDITOR]),
+    ("agent_q", "Q", [Role.AGENT]),
+    ("requester_a", "A", [Role.REQUESTER]),
+    ("requester_a2", "A", [Role.REQUESTER]),
+    ("custadmin_a", "A", [Role.CUSTOMER_ADMIN, Role.REQUESTER]),
+    ("requester_b", "B", [Role.REQUESTER]),
+    ("custadmin_b", "B", [Role.CUSTOMER_ADMIN, Role.REQUESTER]),
+    ("requester_c", "C", [Role.REQUESTER]),
+]
+
+
+def build_world() -> World:
+    world = World()
+    for code, name, kind, provider in [
+        ("P", "星云服务商", OrganizationKind.PROVIDER, None),
+        ("Q", "Other Provider Ltd", OrganizationKind.PROVIDER, None),
+        ("A", "华东制造", OrganizationKind.CUSTOMER, "P"),
+        ("B", f"Customer B {SENTINEL_B}", OrganizationKind.CUSTOMER, "P"),
+        ("C", "Customer C", OrganizationKind.CUSTOMER, "Q"),
+    ]:
+        world.orgs[code] = directory.create_object(Organization, actor=None, data={
+            "code": code.lower(), "name": name, "kind": kind,
+            "provider": world.orgs.get(provider) if provider else None})
+    for username, org, roles in PEOPLE:
+        world.users[username] = directory.create_person(actor=None, data={
+            "username": username, "first_name": username, "last_name": "",
+            "email": f"{username}@example.cn", "password": PASSWORD, "roles": roles,
+            "is_staff": Role.ADMINISTRATOR in roles,
+            "profile": {"organization": world.orgs[org]}})
+    world.teams["desk"] = directory.create_object(Team, actor=None, data={
+        "organization": world.orgs["P"], "name": "一线服务台",
+        "members": [world.users["agent"], world.users["lead"]], "lead": world.users["lead"]})
+    world.teams["q_desk"] = directory.create_object(Team, actor=None, data={
+        "organization": world.orgs["Q"], "name": "Q desk", "members": [world.users["agent_q"]]})
+    return world
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def sentinel() -> str:
+    return SENTINEL_B

@@ -1,0 +1,26 @@
+"""Settings for the test suite: the real settings with fast hashing and immediate jobs.
+
+The database comes from ITSM_DATABASE_URL as usual, so the same tests run on SQLite
+(default) and on PostgreSQL (``make test`` runs both).
+"""
+
+import tempfile
+
+from .settings import *  # noqa: F403
+from .settings import HUEY
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+HUEY = {**HUEY, "immediate": True}
+MEDIA_ROOT = tempfile.mkdtemp(prefix="itsm-test-media-")
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+AXES_ENABLED = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Each run gets its own PostgreSQL test database, so concurrent runs never collide.
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
+    import os
+
+    DATABASES["default"]["TEST"] = {"NAME": f"test_itsm_{os.getpid()}"}  # noqa: F405
