@@ -6,8 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from itsm.core.models import Record
 
-from .choices import Channel, RequestStatus
-from .workflows import SERVICE_REQUEST_WORKFLOW
+from .choices import SERVICE_REQUEST_WORKFLOW, Channel, RequestStatus
 
 
 class ServiceRequest(Record):
