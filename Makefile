@@ -8,6 +8,7 @@ ITSM   := $(BIN)/itsm
 
 run: install assets
 	$(ITSM) migrate --noinput -v0
+	$(ITSM) createcachetable
 	$(ITSM) collectstatic --noinput -v0
 	$(ITSM) demo --if-empty
 	$(ITSM) serve --with-worker
