@@ -21,7 +21,7 @@ lint: install-test
 	$(BIN)/ruff format --check src bench
 
 messages: install-test
-	cd src/itsm && ../../$(ITSM) makemessages -l zh_Hans --no-obsolete -i "*/tests/*" && ../../$(ITSM) compilemessages -l zh_Hans
+	scripts/translations.sh
 
 install: $(VENV)/.runtime
 install-test: $(VENV)/.test
