@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
+from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.request import Request
 
@@ -81,6 +82,8 @@ class RecordListView(RecordViewMixin, TemplateView):
     template_name = "core/record_list.html"
     filterset_class = None
     ordering_fields = ("created_at", "updated_at", "priority", "number", "status", "due_at")
+    #: The cursor paginator takes its ordering from here (else it re-sorts by its default).
+    filter_backends = (StrictOrderingFilter,)
 
     def filtered_queryset(self, drf_request: Request, filterset):
         """Filtered and sorted; raises DRF's ValidationError on bad parameters (400)."""
@@ -102,6 +105,11 @@ class RecordListView(RecordViewMixin, TemplateView):
             page = paginator.paginate_queryset(queryset, drf_request, view=self)
         except DRFValidationError as exc:
             error = exc.detail
+        except (NotFound, ValidationError, ValueError):
+            # A damaged or hand-made ``cursor``: undecodable, or a position that
+            # does not fit the sort field.
+            error = {paginator.cursor_query_param: [_("This page link is no longer valid. "
+                                                      "Start again from the first page.")]}
         context = self.get_context_data(
             filterset=filterset, records=page, error=error,
             next_link=paginator.get_next_link() if page else None,
@@ -181,18 +189,20 @@ class RecordFormView(RecordViewMixin, TemplateView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         record = self.get_record_or_none()
         form = self.get_form(record)
+        status = 400
         if form.is_valid():
             try:
                 record = self.save(form, record)
             except ValidationError as exc:
                 add_errors(form, exc)
-            except WorkflowError as exc:
+            except WorkflowError as exc:  # e.g. a version conflict: 409
                 form.add_error(None, exc.message)
+                status = exc.status_code
             else:
                 messages.success(request, _("%(number)s saved.") % {"number": record.number})
                 return redirect(record.get_absolute_url())
         return self.render_to_response(self.get_context_data(form=form, record=record),
-                                       status=400)
+                                       status=status)
 
     def save(self, form, record: Record | None) -> Record:
         data = form.service_data()

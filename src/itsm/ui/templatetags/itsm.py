@@ -50,7 +50,7 @@ def describe_event(event, record) -> str:
         for name in data.get("fields", []):
             try:
                 labels.append(str(record._meta.get_field(name.removesuffix("_id")).verbose_name))
-            except Exception:  # noqa: BLE001 - a field removed since: show its name
+            except Exception:  # a field removed since: show its name
                 labels.append(name)
         return _("changed %(fields)s") % {"fields": _(", ").join(labels)}
     if event.kind == TimelineKind.ATTACHED:
