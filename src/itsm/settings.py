@@ -25,7 +25,6 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 
 def env(name: str, default: str = "") -> str:

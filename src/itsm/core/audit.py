@@ -34,19 +34,20 @@ class AuditContext:
     ip_address: str | None = None
 
 
-_context: ContextVar[AuditContext] = ContextVar("itsm_audit_context", default=AuditContext())
+DEFAULT_CONTEXT = AuditContext()
+_context: ContextVar[AuditContext | None] = ContextVar("itsm_audit_context", default=None)
 
 
 def current_context() -> AuditContext:
-    return _context.get()
+    return _context.get() or DEFAULT_CONTEXT
 
 
 @contextlib.contextmanager
 def audit_context(**changes: Any) -> Iterator[AuditContext]:
     """Run a block with a different audit source/IP (jobs, email intake, imports)."""
-    token = _context.set(replace(_context.get(), **changes))
+    token = _context.set(replace(current_context(), **changes))
     try:
-        yield _context.get()
+        yield current_context()
     finally:
         _context.reset(token)
 
@@ -64,7 +65,9 @@ def to_json_value(value: Any) -> Any:
     if isinstance(value, models.Model):
         return value.pk
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat() if timezone.is_aware(value) else value.isoformat()
+        if timezone.is_aware(value):
+            return value.astimezone(dt.UTC).isoformat()
+        return value.isoformat()
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):

@@ -232,6 +232,9 @@ class Comment(RecordChild):
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["content_type", "object_id"], name="comment_record")]
 
+    def __str__(self) -> str:
+        return self.body[:50]
+
 
 def attachment_path(instance: Attachment, filename: str) -> str:
     """Files are stored under generated names; the original name is kept in the row."""
@@ -286,6 +289,9 @@ class TimelineEvent(RecordChild):
         verbose_name_plural = _("timeline events")
         ordering = ["occurred_at", "id"]
         indexes = [models.Index(fields=["content_type", "object_id"], name="timeline_record")]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.kind}"
 
 
 # --- Audit log ------------------------------------------------------------------------
@@ -342,6 +348,9 @@ class AuditChainHead(models.Model):
 
     class Meta:
         verbose_name = _("audit chain head")
+
+    def __str__(self) -> str:
+        return self.last_hash
 
 
 # --- The record base ------------------------------------------------------------------

@@ -46,7 +46,7 @@ def test_fifty_concurrent_creations_get_consecutive_numbers(world):
             record = world.request("requester_a", title=f"并发创建 {i}")
             with lock:
                 numbers.append(record.number)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
         finally:
             connection.close()

@@ -35,7 +35,8 @@ PEOPLE = [
 ]
 
 ORGANIZATIONS = [
-    ("nebula", "星云信息技术服务有限公司", OrganizationKind.PROVIDER, ["服务台", "运维部", "质量管理部"]),
+    ("nebula", "星云信息技术服务有限公司", OrganizationKind.PROVIDER,
+     ["服务台", "运维部", "质量管理部"]),
     ("hdmfg", "华东制造集团", OrganizationKind.CUSTOMER, ["信息中心", "财务部", "生产部"]),
     ("xbenergy", "西部能源股份有限公司", OrganizationKind.CUSTOMER, ["信息部", "调度中心"]),
 ]
@@ -48,8 +49,8 @@ TEAMS = [
 
 #: (requester, title, description, priority, path of transitions)
 REQUESTS = [
-    ("requester", "财务系统登录报错", "今天上午开始登录财务系统提示“会话已过期”，清除缓存后仍然无法登录。",
-     Priority.IMPORTANT, []),
+    ("requester", "财务系统登录报错",
+     "今天上午开始登录财务系统提示“会话已过期”，清除缓存后仍然无法登录。", Priority.IMPORTANT, []),
     ("requester", "申请新员工邮箱账号", "财务部新入职员工两名，需要开通邮箱和VPN账号。",
      Priority.GENERAL, ["assign"]),
     ("custadmin", "打印机卡纸", "三楼财务部打印机频繁卡纸，已经影响报销单据打印。",
@@ -138,7 +139,7 @@ class Command(BaseCommand):
 
     def print_logins(self) -> None:
         self.stdout.write("")
-        self.stdout.write("Demo logins (password for all: %s)" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
         for username, family, given, org_code, _dept, roles, _title in PEOPLE:
             role_names = ", ".join(str(Role(r).label) for r in roles)
             self.stdout.write(f"  {username:<12} {family}{given:<4} {org_code:<9} {role_names}")

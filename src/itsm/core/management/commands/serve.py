@@ -24,8 +24,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         children: list[subprocess.Popen] = []
         if options["with_worker"]:
-            children.append(subprocess.Popen([sys.executable, "-m", "itsm", "worker"]))
-        web = subprocess.Popen([
+            worker = [sys.executable, "-m", "itsm", "worker"]
+            children.append(subprocess.Popen(worker))  # noqa: S603 - fixed arguments
+        web = subprocess.Popen([  # noqa: S603 - our own interpreter and fixed arguments
             sys.executable, "-m", "gunicorn", "itsm.wsgi:application",
             "--bind", options["bind"], "--workers", str(options["workers"]),
             "--access-logfile", "-", "--timeout", "60", "--graceful-timeout", "20",
