@@ -42,7 +42,7 @@ class RecordResource(resources.ModelResource):
             model_field = None
             try:
                 model_field = self._meta.model._meta.get_field(field.attribute or "")
-            except Exception:  # noqa: BLE001 - not a model field: keep the column name
+            except Exception:  # not a model field: keep the column name
                 model_field = None
             label = field.column_name
             if model_field is not None and label == field.attribute:

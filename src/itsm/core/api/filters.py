@@ -15,7 +15,10 @@ class StrictOrderingFilter(OrderingFilter):
         if not params:
             return self.get_default_ordering(view)
         fields = [p.strip() for p in params.split(",") if p.strip()]
-        valid = {name for name, _label in self.get_valid_fields(queryset, view, {"request": request})}
+        if not fields:
+            return self.get_default_ordering(view)
+        valid = {name for name, _label
+                 in self.get_valid_fields(queryset, view, {"request": request})}
         bad = [f for f in fields if f.lstrip("-") not in valid]
         if bad:
             raise ValidationError({
@@ -24,4 +27,8 @@ class StrictOrderingFilter(OrderingFilter):
                     % {"field": bad[0], "valid": ", ".join(sorted(valid))}
                 ]
             })
+        if not {"id", "-id", "pk", "-pk"} & set(fields):
+            # A unique last key: with ties (priority, status) pages would otherwise
+            # overlap or skip rows, as the database may order ties differently each time.
+            fields.append("-pk")
         return fields

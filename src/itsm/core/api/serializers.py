@@ -7,11 +7,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .. import access, directory, services
-from ..scoping import people_in_scope, record_relation_querysets
 from ..choices import Role
 from ..models import (
     Attachment,
@@ -24,6 +25,7 @@ from ..models import (
     TimelineEvent,
     display_name,
 )
+from ..scoping import people_in_scope, record_relation_querysets
 
 User = get_user_model()
 
@@ -62,7 +64,8 @@ class RecordSerializer(serializers.ModelSerializer):
     )
     version = serializers.IntegerField(
         required=False, min_value=1,
-        help_text="On update: the version you read. A stale version is refused with 409.",
+        help_text=gettext_lazy(
+            "On update: the version you read. A stale version is refused with 409."),
     )
 
     class Meta:
@@ -114,6 +117,25 @@ class RecordSerializer(serializers.ModelSerializer):
         return services.update_record(
             instance, actor=request_user(self), changes=validated_data, expected_version=version
         )
+
+
+def transition_values_serializer(record: Record, names: list[str], *, user):
+    """A serializer class for the fields a transition sets, with the user's choices."""
+    relations = record_relation_querysets(user)
+
+    class TransitionValuesSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = type(record)
+            fields = names
+
+        def get_fields(self) -> dict[str, serializers.Field]:
+            fields = super().get_fields()
+            for name, field in fields.items():
+                if name in relations:
+                    field.queryset = relations[name]
+            return fields
+
+    return TransitionValuesSerializer
 
 
 class TransitionSerializer(serializers.Serializer):
@@ -212,9 +234,9 @@ class OrganizationSerializer(DirectorySerializer):
         kind = attrs.get("kind", getattr(self.instance, "kind", None))
         provider = attrs.get("provider", getattr(self.instance, "provider", None))
         if kind == "customer" and provider is None:
-            raise serializers.ValidationError({"provider": ["A customer needs a provider."]})
+            raise serializers.ValidationError({"provider": [_("A customer needs a provider.")]})
         if kind == "provider" and provider is not None:
-            raise serializers.ValidationError({"provider": ["A provider has no provider."]})
+            raise serializers.ValidationError({"provider": [_("A provider has no provider.")]})
         return attrs
 
 
@@ -268,7 +290,8 @@ class PersonSerializer(serializers.ModelSerializer):
         child=serializers.ChoiceField(choices=Role.choices), required=False
     )
     display_name = serializers.SerializerMethodField()
-    password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
+    password = serializers.CharField(write_only=True, required=False,
+                                     style={"input_type": "password"})
 
     class Meta:
         model = User

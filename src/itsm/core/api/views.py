@@ -13,7 +13,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import access, audit, directory, exports, services
+from .. import access, directory, exports, services
 from .. import rules as perms
 from ..choices import Role
 from ..models import Attachment, AuditEntry, Department, Organization, Team
@@ -25,23 +25,41 @@ User = get_user_model()
 
 
 class ReadOnlyForAuditors(permissions.BasePermission):
-    """Authenticated, and no unsafe method for a read-only role."""
+    """Authenticated, and no unsafe method for a read-only role.
+
+    On a route that names one object the role check waits for the scoped lookup
+    (``has_object_permission``), so an object outside the scope is a 404 for
+    everybody, never a 403 that would confirm it exists.
+    """
 
     message = _("Your role is read-only.")
 
     def has_permission(self, request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False
+        if _names_an_object(view):
+            return True
+        return self.allowed(request)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return self.allowed(request)
+
+    def allowed(self, request) -> bool:
         return request.method in permissions.SAFE_METHODS or not access.is_read_only(
             request.user
         )
 
 
+def _names_an_object(view) -> bool:
+    lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")
+    return lookup in getattr(view, "kwargs", {})
+
+
 class DirectoryWritePermission(ReadOnlyForAuditors):
     message = _("Only administrators may change the directory.")
 
-    def has_permission(self, request, view) -> bool:
-        if not super().has_permission(request, view):
+    def allowed(self, request) -> bool:
+        if not super().allowed(request):
             return False
         return request.method in permissions.SAFE_METHODS or perms.can_manage_master_data(
             request.user
@@ -96,25 +114,25 @@ class RecordViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         return Response(self.get_serializer(record).data)
 
     def _transition_values(self, record, name: str, raw: dict) -> dict:
-        """Validate transition field values with the record serializer's own fields."""
+        """Validate the values of the fields the transition sets (scoped choices).
+
+        The record serializer cannot do it: fields a transition sets (``resolution``)
+        may be read-only there. Values for other fields are passed on unchanged so the
+        service refuses them with a field message.
+        """
         transition = record.workflow.get(name)
         if transition is None or not raw:
             return dict(raw)
-        serializer = self.get_serializer(record, data=raw, partial=True)
-        fields = serializer.fields
-        values, errors = {}, {}
-        for key, value in raw.items():
-            field = fields.get(key)
-            if field is None or key not in transition.fields:
-                values[key] = value  # the service refuses it with a field message
-                continue
-            try:
-                values[key] = field.run_validation(value)
-            except s.serializers.ValidationError as exc:
-                errors[key] = exc.detail
-        if errors:
-            raise s.serializers.ValidationError({"values": errors})
-        return values
+        values = {k: v for k, v in raw.items() if k not in transition.fields}
+        settable = {k: v for k, v in raw.items() if k in transition.fields}
+        if not settable:
+            return values
+        serializer_class = s.transition_values_serializer(record, list(settable),
+                                                          user=self.request.user)
+        serializer = serializer_class(record, data=settable, partial=True)
+        if not serializer.is_valid():
+            raise s.serializers.ValidationError({"values": serializer.errors})
+        return {**values, **serializer.validated_data}
 
     @extend_schema(responses=s.AvailableTransitionSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="transitions")
@@ -203,9 +221,10 @@ class AttachmentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def get_object(self):
         attachment = Attachment.objects.select_related("content_type").filter(
             pk=self.kwargs["pk"]
-        ).first()
+        ).first() if str(self.kwargs["pk"]).isdigit() else None
         if attachment is None or not exports.attachment_visible(attachment, self.request.user):
             raise NotFound()
+        self.check_object_permissions(self.request, attachment)
         return attachment
 
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
