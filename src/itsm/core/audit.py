@@ -171,7 +171,9 @@ def log_event(
 
 def log_read(instance: models.Model, actor, what: str) -> AuditEntry:
     """Record a sensitive read (attachment download, export)."""
-    return log(action=AuditAction.READ, instance=instance, actor=actor, changes={"read": what})
+    record = getattr(instance, "record", None)
+    return log(action=AuditAction.READ, instance=instance, actor=actor, changes={"read": what},
+               organization_id=getattr(record, "organization_id", None))
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,14 @@ def _lock(record: R) -> R:
     return type(record).objects.select_for_update().get(pk=record.pk)
 
 
+def _check_version(record: Record, expected_version: int | None) -> None:
+    if expected_version is not None and record.version != expected_version:
+        raise ConflictError(
+            _("%(number)s was changed by someone else since you opened it. "
+              "Reload it and apply your change again.") % {"number": record.number}
+        )
+
+
 @transaction.atomic
 def create_record(model: type[R], *, actor, data: dict[str, Any]) -> R:
     """Create a record of ``model`` in its workflow's initial status."""
@@ -129,13 +137,9 @@ def update_record(
 ) -> R:
     """Change fields of a record; ``expected_version`` makes the update optimistic."""
     record = _lock(record)
-    if expected_version is not None and record.version != expected_version:
-        raise ConflictError(
-            _("%(number)s was changed by someone else since you opened it. "
-              "Reload it and apply your change again.") % {"number": record.number}
-        )
     if actor is not None:
         _require(perms.can_change_record(actor, record), _("You may not edit this record."))
+    _check_version(record, expected_version)
     not_allowed = set(changes) - _editable_fields(record, actor)
     if not_allowed:
         raise ValidationError({name: _("You may not change this field.") for name in not_allowed})
@@ -170,11 +174,6 @@ def transition_record(
     transition = workflow.get(name)
     if transition is None:
         raise WorkflowError(_("Unknown action “%(name)s”.") % {"name": name}, "unknown_transition")
-    if expected_version is not None and record.version != expected_version:
-        raise ConflictError(
-            _("%(number)s was changed by someone else since you opened it. "
-              "Reload it and apply your change again.") % {"number": record.number}
-        )
     if record.status not in transition.sources:
         raise WorkflowError(
             _("“%(action)s” is not possible while %(number)s is “%(status)s”.")
@@ -186,6 +185,7 @@ def transition_record(
             perms.can_view_record(actor, record) and transition.allowed_for(actor, record),
             _("You may not perform “%(action)s” on this record.") % {"action": transition.label},
         )
+    _check_version(record, expected_version)
     values = dict(values or {})
     extra = set(values) - set(transition.fields)
     if extra:
@@ -239,7 +239,8 @@ def add_comment(record: Record, *, actor, body: str, internal: bool = False) -> 
     comment = Comment.objects.create(record=record, author=actor, body=body, internal=internal)
     type(record).objects.filter(pk=record.pk).update(updated_at=timezone.now())
     audit.log(action=AuditAction.CREATE, instance=comment, actor=actor,
-              changes={"record": record.number, "internal": internal, "body": body})
+              changes={"record": record.number, "internal": internal, "body": body},
+              organization_id=record.organization_id)
     add_timeline_event(record, TimelineKind.COMMENTED, actor=actor, internal=internal,
                        comment_id=comment.pk)
     return comment
@@ -255,7 +256,7 @@ ACTIVE_CONTENT_TYPES = frozenset({
 def check_upload_size(size: int) -> None:
     if size > settings.MAX_UPLOAD_BYTES:
         raise UploadTooLarge(
-            _("The file is %(size).1f MB; the limit is %(limit).0f MB.")
+            _("The file is %(size).1f MB; the limit is %(limit).1f MB.")
             % {"size": size / 1048576, "limit": settings.MAX_UPLOAD_BYTES / 1048576}
         )
 
@@ -288,7 +289,8 @@ def add_attachment(
     type(record).objects.filter(pk=record.pk).update(updated_at=timezone.now())
     audit.log(action=AuditAction.CREATE, instance=attachment, actor=actor,
               changes={"record": record.number, "file": name, "size": upload.size,
-                       "sha256": attachment.sha256, "stored_as": stored})
+                       "sha256": attachment.sha256, "stored_as": stored},
+              organization_id=record.organization_id)
     add_timeline_event(record, TimelineKind.ATTACHED, actor=actor, internal=internal,
                        attachment_id=attachment.pk, name=name)
     return attachment

@@ -19,7 +19,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
-from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.request import Request
 
@@ -105,11 +104,6 @@ class RecordListView(RecordViewMixin, TemplateView):
             page = paginator.paginate_queryset(queryset, drf_request, view=self)
         except DRFValidationError as exc:
             error = exc.detail
-        except (NotFound, ValidationError, ValueError):
-            # A damaged or hand-made ``cursor``: undecodable, or a position that
-            # does not fit the sort field.
-            error = {paginator.cursor_query_param: [_("This page link is no longer valid. "
-                                                      "Start again from the first page.")]}
         context = self.get_context_data(
             filterset=filterset, records=page, error=error,
             next_link=paginator.get_next_link() if page else None,

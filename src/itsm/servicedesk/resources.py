@@ -1,5 +1,6 @@
 """Export columns for service requests."""
 
+from django.utils.translation import gettext_lazy as _
 from import_export import fields
 
 from itsm.core.exports import RecordResource
@@ -8,7 +9,7 @@ from .models import ServiceRequest
 
 
 class ServiceRequestResource(RecordResource):
-    channel = fields.Field(attribute="get_channel_display", column_name="channel")
+    channel = fields.Field(attribute="get_channel_display", column_name=_("channel"))
 
     class Meta:
         model = ServiceRequest

@@ -483,6 +483,16 @@ def test_cursor_pagination_has_no_duplicates_or_gaps(world, ordering):
     assert set(seen) == {r.number for r in records}
 
 
+def test_damaged_cursor_is_a_400_not_a_500(world):
+    import base64
+
+    world.request("requester_a")
+    cursor = base64.b64encode(b"o=0&p=not-a-priority").decode()
+    response = world.client("agent").get(LIST, {"ordering": "priority", "cursor": cursor})
+    assert response.status_code == 400
+    assert "cursor" in response.json()
+
+
 def test_list_query_count_does_not_grow_with_page_size(world):
     client = world.client("agent")
     records = _make_requests(world, 50)
