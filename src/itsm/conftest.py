@@ -115,3 +115,16 @@ def world(db) -> World:
 @pytest.fixture
 def sentinel() -> str:
     return SENTINEL_B
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _end_stray_database_sessions(django_db_setup, django_db_blocker):
+    """Threads of concurrency and live-server tests may leave a PostgreSQL session
+    behind; end them so the test database can be dropped at the end of the run."""
+    yield
+    with django_db_blocker.unblock():
+        if is_postgres():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()")
