@@ -17,8 +17,7 @@ test: install-test assets
 	scripts/test.sh
 
 lint: install-test
-	$(BIN)/ruff check src bench
-	$(BIN)/ruff format --check src bench
+	$(BIN)/ruff check src $(wildcard bench)
 
 messages: install-test
 	scripts/translations.sh

@@ -24,5 +24,5 @@ else
   echo "!!! PostgreSQL is not reachable at $PG_URL: the PostgreSQL run was SKIPPED." >&2
 fi
 
-"$BIN/ruff" check src bench || status=$?
+"$BIN/ruff" check src $(ls -d bench 2>/dev/null) || status=$?
 exit $status
