@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs Debian packages the project needs when their command is missing.
-# Usage: ensure-system-packages.sh npm|chromium|gettext ...
+# Usage: ensure-system-packages.sh npm|chromium|msgfmt|dovecot ...
 set -euo pipefail
-declare -A provides=([npm]=npm [chromium]=chromium [msgfmt]=gettext)
+declare -A provides=([npm]=npm [chromium]=chromium [msgfmt]=gettext [dovecot]=dovecot-imapd)
 missing=()
 for cmd in "$@"; do
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("${provides[$cmd]:-$cmd}")
+  # daemons such as dovecot live in /usr/sbin, which is not on every user's PATH
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${provides[$cmd]:-$cmd}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then

@@ -7,6 +7,7 @@ export ITSM_VAR_DIR="${ITSM_VAR_DIR:-$PWD/var/test}"
 mkdir -p "$ITSM_VAR_DIR"
 
 scripts/ensure-system-packages.sh chromium msgfmt || echo "warning: could not install chromium/gettext; browser tests will fail" >&2
+scripts/ensure-system-packages.sh dovecot || echo "warning: could not install dovecot-imapd; the email intake tests against IMAP will be skipped" >&2
 scripts/services.sh start || true
 
 PG_URL="${ITSM_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/itsm}"

@@ -16,6 +16,15 @@ Environment variables:
     ITSM_SESSION_IDLE_MINUTES  idle time before a session expires (default 30).
     ITSM_EMAIL_URL       smtp://user:pass@host:port (default: files in var/mail).
     ITSM_DEFAULT_FROM_EMAIL    sender address of outgoing mail.
+    ITSM_IMAP_URL        intake mailbox, imap://user:pass@host:143/INBOX or imaps://…
+                         (imap+starttls:// also works); empty turns email intake off.
+    ITSM_IMAP_POLL_SECONDS     how often the intake mailbox is polled (default 60;
+                         rounded to whole minutes by the periodic job).
+    ITSM_MAIL_INTAKE_ORGANIZATION  code of the customer organization that receives
+                         mail from unknown senders; empty: such mail is quarantined.
+    ITSM_MAIL_MAX_BYTES  larger inbound messages are quarantined unparsed (default 25 MB).
+    ITSM_REOPEN_DAYS     a requester's reply within this many days of resolution
+                         reopens the ticket (default 7).
 """
 
 from __future__ import annotations
@@ -85,6 +94,7 @@ INSTALLED_APPS = [
     "axes",
     "itsm.core",
     "itsm.ui",
+    "itsm.catalog",
     "itsm.servicedesk",
 ]
 
@@ -255,6 +265,13 @@ else:
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "itsm@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Email intake (servicedesk.mailintake) -----------------------------------------
+IMAP_URL = env("IMAP_URL")
+IMAP_POLL_SECONDS = int(env("IMAP_POLL_SECONDS", "60"))
+MAIL_INTAKE_ORGANIZATION = env("MAIL_INTAKE_ORGANIZATION")
+MAIL_MAX_BYTES = int(env("MAIL_MAX_BYTES", str(25 * 1024 * 1024)))
+REOPEN_DAYS = int(env("REOPEN_DAYS", "7"))
+
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -281,8 +298,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "AlertStatusEnum": ["firing", "resolved"],
+        "NotificationStatusEnum": "itsm.core.choices.NotificationStatus",
+        "NotificationEventEnum": "itsm.core.choices.NotificationEvent",
+    },
 }
+
+# --- Service desk ------------------------------------------------------------------
+ITSM_DEFAULT_CALENDAR = env("DEFAULT_CALENDAR", "中国标准工作日 09:00–18:00")
+#: Roles notified when an SLA breach is escalated to management (second threshold).
+ITSM_MANAGEMENT_ROLES = [r for r in env("MANAGEMENT_ROLES", "administrator").split(",") if r]
+#: Days after which a resolved ticket closes by itself; a reply within them reopens it.
+ITSM_AUTO_CLOSE_DAYS = int(env("AUTO_CLOSE_DAYS", "7"))
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -82,3 +82,53 @@ class TimelineKind(models.TextChoices):
     TRANSITIONED = "transitioned", _("Status changed")
     COMMENTED = "commented", _("Comment")
     ATTACHED = "attached", _("Attachment added")
+    SLA = "sla", _("SLA")
+
+
+class LinkKind(models.TextChoices):
+    RELATED = "related", _("Related")
+    DUPLICATE_OF = "duplicate_of", _("Duplicate of")
+    CAUSED_BY = "caused_by", _("Caused by")
+    PART_OF = "part_of", _("Part of")
+
+
+class CalendarExceptionKind(models.TextChoices):
+    HOLIDAY = "holiday", _("Public holiday")
+    WORKDAY = "workday", _("Make-up working day")
+    HALF_DAY = "half_day", _("Half day")
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class ChannelKind(models.TextChoices):
+    EMAIL = "email", _("Email")
+    DINGTALK = "dingtalk", _("DingTalk robot")
+    WECOM = "wecom", _("WeCom robot")
+    FEISHU = "feishu", _("Feishu robot")
+    WEBHOOK = "webhook", _("Signed webhook")
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class NotificationEvent(models.TextChoices):
+    RECORD_CREATED = "record_created", _("Record created")
+    RECORD_ASSIGNED = "record_assigned", _("Record assigned")
+    COMMENT_ADDED = "comment_added", _("Comment added")
+    RECORD_RESOLVED = "record_resolved", _("Record resolved")
+    SLA_WARNING = "sla_warning", _("SLA warning")
+    SLA_BREACH = "sla_breach", _("SLA breached")
+    SLA_ESCALATION = "sla_escalation", _("SLA escalation to management")
+    MAJOR_INCIDENT = "major_incident", _("Major incident")
+    SATISFACTION_REQUEST = "satisfaction_request", _("Satisfaction survey")

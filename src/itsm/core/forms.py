@@ -35,10 +35,23 @@ class RecordForm(forms.ModelForm):
                     del self.fields[name]
         elif self.instance.pk:
             self.fields.pop("organization", None)
+        for name in self.defaulted_fields():
+            self.fields[name].required = False
+
+    def defaulted_fields(self) -> list[str]:
+        """Shown fields whose model field has a default: left empty, the default applies."""
+        model = self._meta.model
+        return [name for name in self.fields
+                if any(f.name == name and f.has_default() for f in model._meta.concrete_fields)]
 
     def service_data(self) -> dict:
-        """Cleaned values of the fields the form shows (for the service call)."""
-        return {name: self.cleaned_data[name] for name in self.fields if name != "version"}
+        """Cleaned values of the fields the form shows (for the service call); an empty
+        field that has a model default is left out, so the default (or a value the record
+        type derives, like a priority from impact × urgency) applies."""
+        defaulted = set(self.defaulted_fields())
+        return {name: value for name, value in self.cleaned_data.items()
+                if name in self.fields and name != "version"
+                and not (name in defaulted and value in (None, ""))}
 
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from sequences import get_next_value
 
-from . import access, audit
+from . import access, audit, signals
 from . import rules as perms
 from .choices import AuditAction, OrganizationKind, TimelineKind
 from .exceptions import ConflictError, UploadTooLarge, WorkflowError
@@ -99,7 +99,9 @@ def _check_version(record: Record, expected_version: int | None) -> None:
 def create_record(model: type[R], *, actor, data: dict[str, Any]) -> R:
     """Create a record of ``model`` in its workflow's initial status."""
     if actor is not None:
-        _require(perms.can_add_record(actor), _("You may not create records."))
+        _require(perms.can_add_record(actor)
+                 and (model.customers_may_create or access.is_staff_writer(actor)),
+                 _("You may not create records."))
         if data.get("organization") is None or (
             data["organization"].pk not in access.scope_organization_ids(actor)
         ):
@@ -115,12 +117,14 @@ def create_record(model: type[R], *, actor, data: dict[str, Any]) -> R:
     record = model(**data)
     record.status = model.workflow.initial
     record.created_by = actor
+    record.prepare_create(actor=actor, provided=frozenset(data))
     _clean(record)
     record.number = next_number(model)
     record.save()
     audit.log(action=AuditAction.CREATE, instance=record, actor=actor,
               changes=audit.diff({}, audit.snapshot(record)))
     add_timeline_event(record, TimelineKind.CREATED, actor=actor)
+    signals.record_created.send(sender=model, record=record, actor=actor)
     return record
 
 
@@ -155,6 +159,7 @@ def update_record(
     record.save()
     audit.log(action=AuditAction.UPDATE, instance=record, actor=actor, changes=delta)
     add_timeline_event(record, TimelineKind.UPDATED, actor=actor, fields=sorted(delta))
+    signals.record_updated.send(sender=type(record), record=record, actor=actor, changes=delta)
     return record
 
 
@@ -217,6 +222,8 @@ def transition_record(
               changes={"transition": name, **audit.diff(before, audit.snapshot(record))})
     add_timeline_event(record, TimelineKind.TRANSITIONED, actor=actor, transition=name,
                        old_status=old_status, new_status=record.status)
+    signals.record_transitioned.send(sender=type(record), record=record, actor=actor,
+                                     transition=name, old_status=old_status)
     if comment:
         add_comment(record, actor=actor, body=comment)
     return record
@@ -243,6 +250,7 @@ def add_comment(record: Record, *, actor, body: str, internal: bool = False) -> 
               organization_id=record.organization_id)
     add_timeline_event(record, TimelineKind.COMMENTED, actor=actor, internal=internal,
                        comment_id=comment.pk)
+    signals.comment_added.send(sender=type(record), record=record, actor=actor, comment=comment)
     return comment
 
 

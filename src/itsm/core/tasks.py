@@ -1,7 +1,8 @@
 """Background jobs of the core (huey)."""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.exceptions import RetryTask
 
 from .audit import audit_context
 from .choices import AuditSource
@@ -15,3 +16,31 @@ def clear_expired_sessions() -> None:
 
     with audit_context(source=AuditSource.JOB):
         Session.objects.filter(expire_date__lt=timezone.now()).delete()
+
+
+# Delivery failures are retried by raising ``RetryTask(delay=…)`` with the delay computed
+# from the attempt count in the database (30 s × 2^(attempts − 1): 30, 60, 120, 240,
+# 480 s; ``notifications.retry_delay``), so the schedule survives a lost job and
+# ``RetryTask`` does not use up huey's own retries. Those (``retries=5``,
+# ``retry_delay=30``, ``retry_backoff=2``) cover unexpected errors such as a database
+# outage. A rate-limited notification is deferred the same way, until the oldest
+# attempt of its channel leaves the one-minute window; that is not an attempt.
+@db_task(retries=5, retry_delay=30, retry_backoff=2)
+def send_notification(notification_id: int) -> str:
+    """Send one notification (exactly once: a sent or failed one is skipped)."""
+    from . import notifications
+
+    with audit_context(source=AuditSource.JOB):
+        outcome = notifications.deliver(notification_id)
+    if outcome.retry_in is not None:
+        raise RetryTask(delay=outcome.retry_in)
+    return outcome.state
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def retry_pending_notifications() -> int:
+    """Every 5 minutes: queue again pending notifications whose job was lost."""
+    from . import notifications
+
+    with audit_context(source=AuditSource.JOB):
+        return notifications.retry_pending()

@@ -57,6 +57,11 @@ class RecordViewMixin(LoginRequiredMixin):
             "organization", "requester", "assignee", "assignee_team", "owner"
         )
 
+    def may_create(self) -> bool:
+        user = self.request.user
+        return perms.can_add_record(user) and (
+            self.model.customers_may_create or access.is_staff_writer(user))
+
     def get_record(self) -> Record:
         return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
 
@@ -69,7 +74,7 @@ class RecordViewMixin(LoginRequiredMixin):
             list_url=reverse(f"{self.url_prefix}-list"),
             create_url=reverse(f"{self.url_prefix}-create"),
             export_url=reverse(f"{self.url_prefix}-export"),
-            can_create=perms.can_add_record(self.request.user),
+            can_create=self.may_create(),
             is_staff=access.is_provider_staff(self.request.user),
         )
         return context
@@ -167,7 +172,7 @@ class RecordFormView(RecordViewMixin, TemplateView):
 
     def get_record_or_none(self) -> Record | None:
         if "pk" not in self.kwargs:
-            if not perms.can_add_record(self.request.user):
+            if not self.may_create():
                 raise PermissionDenied(_("You may not create records."))
             return None
         record = self.get_record()

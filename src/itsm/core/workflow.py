@@ -88,13 +88,15 @@ class Workflow:
     transitions: tuple[Transition, ...]
     #: Statuses in which the record is finished (no SLA, no editing by requesters).
     final: frozenset[str] = field(default_factory=frozenset)
+    #: Statuses in which SLA clocks stand still (waiting for the customer, a third party).
+    paused: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         known = set(self.statuses.values)
         names = [t.name for t in self.transitions]
         if len(names) != len(set(names)):
             raise ImproperlyConfigured(f"Duplicate transition names in {names}")
-        problems = [s for s in [self.initial, *self.final] if s not in known]
+        problems = [s for s in [self.initial, *self.final, *self.paused] if s not in known]
         for t in self.transitions:
             problems += [s for s in (*t.sources, t.target) if s not in known]
         if problems:

@@ -6,3 +6,6 @@ class ServicedeskConfig(AppConfig):
     name = "itsm.servicedesk"
     label = "servicedesk"
     verbose_name = _("Service desk")
+
+    def ready(self) -> None:
+        from . import signals, sla_tasks  # noqa: F401 - receivers and periodic jobs

@@ -1,29 +1,36 @@
-"""Statuses, lifecycle (REQ-4, declared as data) and channels of service requests."""
+"""Ticket statuses and lifecycle (REQ-4, INC-3; declared as data), channels, SLA and
+intake choices of the service desk."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from itsm.core.workflow import REQUESTER, STAFF, Transition, Workflow
 
 
-class RequestStatus(models.TextChoices):
+class TicketStatus(models.TextChoices):
     NEW = "new", _("New")
     ASSIGNED = "assigned", _("Assigned")
     IN_PROGRESS = "in_progress", _("In progress")
     WAITING_CUSTOMER = "waiting_customer", _("Waiting for customer")
+    WAITING_THIRD_PARTY = "waiting_third_party", _("Waiting for third party")
     RESOLVED = "resolved", _("Resolved")
     CLOSED = "closed", _("Closed")
     CANCELLED = "cancelled", _("Cancelled")
 
 
+#: Kept for readability where only requests are meant.
+RequestStatus = TicketStatus
+
 STATUS_COLORS = {
-    RequestStatus.NEW: "info",
-    RequestStatus.ASSIGNED: "primary",
-    RequestStatus.IN_PROGRESS: "primary",
-    RequestStatus.WAITING_CUSTOMER: "warning",
-    RequestStatus.RESOLVED: "success",
-    RequestStatus.CLOSED: "secondary",
-    RequestStatus.CANCELLED: "secondary",
+    TicketStatus.NEW: "info",
+    TicketStatus.ASSIGNED: "primary",
+    TicketStatus.IN_PROGRESS: "primary",
+    TicketStatus.WAITING_CUSTOMER: "warning",
+    TicketStatus.WAITING_THIRD_PARTY: "warning",
+    TicketStatus.RESOLVED: "success",
+    TicketStatus.CLOSED: "secondary",
+    TicketStatus.CANCELLED: "secondary",
 }
 
 
@@ -36,12 +43,13 @@ class Channel(models.TextChoices):
     MONITORING = "monitoring", _("Monitoring")
 
 
-S = RequestStatus
+S = TicketStatus
 
-SERVICE_REQUEST_WORKFLOW = Workflow(
+TICKET_WORKFLOW = Workflow(
     statuses=S,
     initial=S.NEW,
     final=frozenset({S.CLOSED, S.CANCELLED}),
+    paused=frozenset({S.WAITING_CUSTOMER, S.WAITING_THIRD_PARTY}),
     transitions=(
         Transition("assign", _("Assign"), (S.NEW, S.ASSIGNED, S.IN_PROGRESS), S.ASSIGNED,
                    frozenset({STAFF}), fields=("assignee_team", "assignee"),
@@ -50,8 +58,13 @@ SERVICE_REQUEST_WORKFLOW = Workflow(
                    frozenset({STAFF}), fields=("assignee",), required=("assignee",)),
         Transition("ask_customer", _("Ask customer"), (S.IN_PROGRESS,), S.WAITING_CUSTOMER,
                    frozenset({STAFF}), comment_required=True, style="warning"),
+        Transition("wait_third_party", _("Wait for third party"), (S.IN_PROGRESS,),
+                   S.WAITING_THIRD_PARTY, frozenset({STAFF}), comment_required=True,
+                   style="warning"),
         Transition("customer_replied", _("Customer replied"), (S.WAITING_CUSTOMER,),
                    S.IN_PROGRESS, frozenset({STAFF, REQUESTER})),
+        Transition("third_party_replied", _("Third party replied"), (S.WAITING_THIRD_PARTY,),
+                   S.IN_PROGRESS, frozenset({STAFF})),
         Transition("resolve", _("Resolve"), (S.IN_PROGRESS,), S.RESOLVED,
                    frozenset({STAFF}), fields=("resolution",), required=("resolution",),
                    stamp="resolved_at", style="success"),
@@ -64,3 +77,54 @@ SERVICE_REQUEST_WORKFLOW = Workflow(
                    style="danger"),
     ),
 )
+SERVICE_REQUEST_WORKFLOW = TICKET_WORKFLOW
+
+
+class MajorIncidentStatus(models.TextChoices):
+    DECLARED = "declared", _("Declared")
+    RESPONDING = "responding", _("Responding")
+    ANALYSING = "analysing", _("Analysing")
+    CLOSED = "closed", _("Closed")
+
+
+M = MajorIncidentStatus
+
+MAJOR_INCIDENT_WORKFLOW = Workflow(
+    statuses=M,
+    initial=M.DECLARED,
+    final=frozenset({M.CLOSED}),
+    transitions=(
+        Transition("respond", _("Start response"), (M.DECLARED,), M.RESPONDING,
+                   frozenset({STAFF})),
+        Transition("recover", _("Service recovered"), (M.RESPONDING,), M.ANALYSING,
+                   frozenset({STAFF}), fields=("event_report",), required=("event_report",),
+                   stamp="recovered_at", style="success"),
+        Transition("close", _("Close with analysis report"), (M.ANALYSING,), M.CLOSED,
+                   frozenset({"team_lead", "quality_manager", "administrator"}),
+                   fields=("analysis_report",), required=("analysis_report",),
+                   stamp="closed_at", style="success"),
+    ),
+)
+
+
+class ClockKind(models.TextChoices):
+    RESPONSE = "response", _("Response")
+    RESOLUTION = "resolution", _("Resolution")
+
+
+class InboundMailStatus(models.TextChoices):
+    CREATED = "created", _("Ticket created")
+    COMMENTED = "commented", _("Comment added")
+    QUARANTINED = "quarantined", _("Quarantined")
+    IGNORED = "ignored", _("Ignored")
+
+
+class AlertSource(models.TextChoices):
+    PROMETHEUS = "prometheus", _("Prometheus Alertmanager")
+    ZABBIX = "zabbix", _("Zabbix")
+    GENERIC = "generic", _("Generic JSON")
+
+
+class AlertStatus(models.TextChoices):
+    FIRING = "firing", _("Firing")
+    RESOLVED = "resolved", pgettext_lazy("alert status", "Recovered")

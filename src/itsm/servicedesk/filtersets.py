@@ -1,21 +1,97 @@
-"""Filters for service requests (UI list and API)."""
+"""Filters for tickets (UI list and API)."""
+
+import datetime as dt
 
 import django_filters
+from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from itsm.catalog.choices import Impact, Urgency
+from itsm.catalog.models import Service
 from itsm.core.filtersets import RecordFilterSet
 
 from .choices import Channel
-from .models import ServiceRequest
+from .models import Incident, MajorIncident, ServiceRequest
 
 
-class ServiceRequestFilterSet(RecordFilterSet):
+def _services(request):
+    return Service.objects.none() if request is None else Service.objects.visible_to(request.user)
+
+
+class Queue(models.TextChoices):
+    MINE = "mine", _("Assigned to me")
+    MY_TEAMS = "my_teams", _("My teams")
+    UNASSIGNED = "unassigned", _("Unassigned")
+    BREACHING = "breaching", _("Breaching soon")
+    BREACHED = "breached", _("Breached")
+
+
+#: "Breaching soon" means the resolution deadline is within this many hours.
+BREACHING_HOURS = 4
+
+
+class TicketFilterSet(RecordFilterSet):
+    queue = django_filters.ChoiceFilter(choices=Queue.choices, method="filter_queue",
+                                        label=_("queue"))
     channel = django_filters.MultipleChoiceFilter(choices=Channel.choices, label=_("channel"))
     category = django_filters.CharFilter(lookup_expr="iexact", label=_("category"))
+    service = django_filters.ModelChoiceFilter(queryset=_services, label=_("service"))
+    impact = django_filters.MultipleChoiceFilter(choices=Impact.choices, label=_("impact"))
+    urgency = django_filters.MultipleChoiceFilter(choices=Urgency.choices, label=_("urgency"))
+    affected_system = django_filters.CharFilter(lookup_expr="icontains",
+                                                label=_("affected system / CI"))
 
     unfiltered_fields = (*RecordFilterSet.unfiltered_fields, "resolution", "resolved_at",
-                         "closed_at")
+                         "closed_at", "first_response_at", "sla_policy", "merged_into")
 
     class Meta(RecordFilterSet.Meta):
+        fields = [*RecordFilterSet.Meta.fields, "channel", "category", "service", "impact",
+                  "urgency", "affected_system"]
+
+
+    def filter_queue(self, queryset, name, value):
+        """The agent's queues; all of them show open tickets only."""
+        queryset = queryset.exclude(status__in=self._meta.model.workflow.final).exclude(
+            status="resolved")
+        user = getattr(self.request, "user", None)
+        now = timezone.now()
+        if value == Queue.MINE:
+            return queryset.filter(assignee=user)
+        if value == Queue.MY_TEAMS:
+            return queryset.filter(assignee_team__members=user).distinct()
+        if value == Queue.UNASSIGNED:
+            return queryset.filter(assignee__isnull=True)
+        if value == Queue.BREACHING:
+            return queryset.filter(due_at__gte=now,
+                                   due_at__lt=now + dt.timedelta(hours=BREACHING_HOURS))
+        if value == Queue.BREACHED:
+            return queryset.filter(due_at__lt=now)
+        return queryset
+
+
+class ServiceRequestFilterSet(TicketFilterSet):
+    class Meta(TicketFilterSet.Meta):
         model = ServiceRequest
-        fields = [*RecordFilterSet.Meta.fields, "channel", "category"]
+
+
+class IncidentFilterSet(TicketFilterSet):
+    is_major = django_filters.BooleanFilter(label=_("major incident"))
+    alert_fingerprint = django_filters.CharFilter(label=_("alert fingerprint"))
+
+    unfiltered_fields = (*TicketFilterSet.unfiltered_fields, "major_incident", "cause")
+
+    class Meta(TicketFilterSet.Meta):
+        model = Incident
+        fields = [*TicketFilterSet.Meta.fields, "is_major", "alert_fingerprint"]
+
+
+class MajorIncidentFilterSet(RecordFilterSet):
+    service = django_filters.ModelChoiceFilter(queryset=_services, label=_("service"))
+
+    unfiltered_fields = (*RecordFilterSet.unfiltered_fields, "impact_scope", "event_report",
+                         "analysis_report", "notified_at", "recovered_at", "closed_at")
+
+    class Meta(RecordFilterSet.Meta):
+        model = MajorIncident
+        fields = [*RecordFilterSet.Meta.fields, "service"]

@@ -1,14 +1,52 @@
-"""Forms for service requests."""
+"""Forms for tickets."""
 
+from django.utils.translation import gettext_lazy as _
+
+from itsm.catalog.models import Service
+from itsm.core.choices import Priority
 from itsm.core.forms import RecordForm
 
-from .models import ServiceRequest
+from .models import Incident, MajorIncident, ServiceRequest
+
+TICKET_FIELDS = ["organization", "requester", "title", "description", "service", "category",
+                 "channel", "impact", "urgency", "affected_system", "priority", "assignee_team",
+                 "assignee", "owner", "due_at"]
 
 
-class ServiceRequestForm(RecordForm):
-    customer_fields = ("title", "description", "category")
+class TicketForm(RecordForm):
+    customer_fields = ("title", "description", "service", "category", "affected_system",
+                       "urgency")
 
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        if "service" in self.fields:  # the catalogue of the user's provider only
+            self.fields["service"].queryset = Service.objects.visible_to(user)
+        if "priority" in self.fields and not self.instance.pk:
+            # Empty means: derive it from impact × urgency (the priority matrix, INC-2).
+            field = self.fields["priority"]
+            field.choices = [("", _("Computed from impact × urgency")),
+                             *Priority.choices]
+            field.initial = None
+            self.initial.pop("priority", None)
+
+
+class ServiceRequestForm(TicketForm):
     class Meta:
         model = ServiceRequest
-        fields = ["organization", "requester", "title", "description", "category", "channel",
-                  "priority", "assignee_team", "assignee", "owner", "due_at"]
+        fields = TICKET_FIELDS
+
+
+class IncidentForm(TicketForm):
+    class Meta:
+        model = Incident
+        fields = [*TICKET_FIELDS, "cause"]
+
+
+class MajorIncidentForm(RecordForm):
+    customer_fields = ()
+
+    class Meta:
+        model = MajorIncident
+        fields = ["organization", "requester", "title", "description", "service",
+                  "impact_scope", "event_report", "analysis_report", "priority",
+                  "assignee_team", "assignee", "owner"]

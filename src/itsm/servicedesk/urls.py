@@ -1,19 +1,31 @@
 from django.urls import path
 
-from . import views
+from .views import INCIDENT_VIEWS, MAJOR_VIEWS, REQUEST_VIEWS, RatingLinkView
 
 app_name = "servicedesk"
 
+
+def record_urls(segment: str, name: str, views: dict) -> list:
+    """The conventional URLs of one record type (see core.views.RecordViewMixin)."""
+    return [
+        path(f"{segment}/", views["list"].as_view(), name=f"{name}-list"),
+        path(f"{segment}/new/", views["form"].as_view(), name=f"{name}-create"),
+        path(f"{segment}/export/", views["export"].as_view(), name=f"{name}-export"),
+        path(f"{segment}/<int:pk>/", views["detail"].as_view(), name=f"{name}-detail"),
+        path(f"{segment}/<int:pk>/edit/", views["form"].as_view(), name=f"{name}-edit"),
+        path(f"{segment}/<int:pk>/transition/<slug:name>/", views["transition"].as_view(),
+             name=f"{name}-transition"),
+        path(f"{segment}/<int:pk>/comment/", views["comment"].as_view(), name=f"{name}-comment"),
+        path(f"{segment}/<int:pk>/attach/", views["attach"].as_view(), name=f"{name}-attach"),
+    ]
+
+
 urlpatterns = [
-    path("requests/", views.ServiceRequestListView.as_view(), name="request-list"),
-    path("requests/new/", views.ServiceRequestFormView.as_view(), name="request-create"),
-    path("requests/export/", views.ServiceRequestExportView.as_view(), name="request-export"),
-    path("requests/<int:pk>/", views.ServiceRequestDetailView.as_view(), name="request-detail"),
-    path("requests/<int:pk>/edit/", views.ServiceRequestFormView.as_view(), name="request-edit"),
-    path("requests/<int:pk>/transition/<slug:name>/",
-         views.ServiceRequestTransitionView.as_view(), name="request-transition"),
-    path("requests/<int:pk>/comment/", views.ServiceRequestCommentView.as_view(),
-         name="request-comment"),
-    path("requests/<int:pk>/attach/", views.ServiceRequestAttachmentView.as_view(),
-         name="request-attach"),
+    *record_urls("requests", "request", REQUEST_VIEWS),
+    *record_urls("incidents", "incident", INCIDENT_VIEWS),
+    *record_urls("major-incidents", "major", MAJOR_VIEWS),
+    # Satisfaction (FBK-1): the portal form of a closed ticket, and the emailed link.
+    path("requests/<int:pk>/rate/", REQUEST_VIEWS["rate"].as_view(), name="request-rate"),
+    path("incidents/<int:pk>/rate/", INCIDENT_VIEWS["rate"].as_view(), name="incident-rate"),
+    path("rate/<str:token>/", RatingLinkView.as_view(), name="rate"),
 ]

@@ -1,44 +1,175 @@
-"""Web UI for service requests: the generic record views with a few attributes."""
+"""Web UI for tickets: the generic record views with a few attributes per type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import TemplateView
 
 from itsm.core import views as base
 
-from .filtersets import ServiceRequestFilterSet
-from .forms import ServiceRequestForm
-from .models import ServiceRequest
-from .resources import ServiceRequestResource
+from . import filtersets, forms, models, resources, satisfaction
+
+TICKET_DETAIL_FIELDS = ("service", "category", "channel", "impact", "urgency",
+                        "affected_system", "resolution", "first_response_at", "resolved_at",
+                        "closed_at")
 
 
-class ServiceRequestMixin:
-    model = ServiceRequest
+class RatingForm(django_forms.Form):
+    """The 1–5 choice and a comment (FBK-1)."""
+
+    score = django_forms.TypedChoiceField(
+        label=gettext_lazy("How satisfied are you with the handling of this ticket?"),
+        choices=[(5, gettext_lazy("5 – very satisfied")), (4, gettext_lazy("4 – satisfied")),
+                 (3, gettext_lazy("3 – neutral")), (2, gettext_lazy("2 – dissatisfied")),
+                 (1, gettext_lazy("1 – very dissatisfied"))],
+        coerce=int, widget=django_forms.RadioSelect)
+    comment = django_forms.CharField(label=gettext_lazy("Comment"), required=False,
+                                     max_length=satisfaction.MAX_RATING_COMMENT,
+                                     widget=django_forms.Textarea(attrs={"rows": 3}))
+
+
+class RatingContextMixin:
+    """On a ticket's detail page: its rating, or the form when the reader may rate."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        record = context.get("record")
+        if not isinstance(self, base.RecordDetailView) or record is None:
+            return context
+        rating = satisfaction.rating_of(record)
+        can_rate = rating is None and satisfaction.can_rate_now(self.request.user, record)
+        context.update(
+            rating=rating,
+            rating_form=(kwargs.get("rating_form") or RatingForm()) if can_rate else None,
+            rating_url=reverse(f"{self.url_prefix}-rate", args=[record.pk]),
+        )
+        return context
+
+
+class TicketContextMixin(RatingContextMixin):
+    """A ticket's detail page also shows its SLA clocks, explained in words."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        record = context.get("record")
+        if isinstance(self, base.RecordDetailView) and record is not None:
+            from .sla import clocks_of
+
+            clocks = clocks_of(record)
+            context["sla_clocks"] = [clocks[k] for k in ("response", "resolution")
+                                     if k in clocks]
+        return context
+
+
+class RecordRatingView(base.RecordActionView):
+    """POST the portal's rating form (requester or customer administrator, closed ticket)."""
+
+    def act(self, record) -> dict | None:
+        form = RatingForm(self.request.POST)
+        if form.is_valid():
+            try:
+                satisfaction.rate_ticket(record, actor=self.request.user,
+                                         score=form.cleaned_data["score"],
+                                         comment=form.cleaned_data["comment"])
+            except ValidationError as exc:
+                base.add_errors(form, exc)
+                for message in exc.messages:
+                    messages.error(self.request, message)
+            else:
+                messages.success(self.request, _("Thank you for your rating."))
+                return None
+        elif not satisfaction.may_rate(self.request.user, record):
+            raise PermissionDenied(_("Only the requester of %(number)s may rate it.")
+                                   % {"number": record.number})
+        return {"rating_form": form}
+
+
+class ServiceRequestMixin(TicketContextMixin):
+    model = models.ServiceRequest
     url_prefix = "servicedesk:request"
-    form_class = ServiceRequestForm
-    filterset_class = ServiceRequestFilterSet
-    detail_fields = ("category", "channel", "resolution", "resolved_at", "closed_at")
+    form_class = forms.ServiceRequestForm
+    filterset_class = filtersets.ServiceRequestFilterSet
+    export_resource = resources.ServiceRequestResource
+    detail_fields = TICKET_DETAIL_FIELDS
 
 
-class ServiceRequestListView(ServiceRequestMixin, base.RecordListView):
-    pass
+class IncidentMixin(TicketContextMixin):
+    model = models.Incident
+    url_prefix = "servicedesk:incident"
+    form_class = forms.IncidentForm
+    filterset_class = filtersets.IncidentFilterSet
+    export_resource = resources.IncidentResource
+    detail_fields = (*TICKET_DETAIL_FIELDS, "is_major", "cause")
 
 
-class ServiceRequestDetailView(ServiceRequestMixin, base.RecordDetailView):
-    pass
+def views_for(mixin: type) -> dict[str, type]:
+    """The eight generic record views bound to one ticket type."""
+    generic = {
+        "list": base.RecordListView, "detail": base.RecordDetailView,
+        "form": base.RecordFormView, "transition": base.RecordTransitionView,
+        "comment": base.RecordCommentView, "attach": base.RecordAttachmentView,
+        "export": base.RecordExportView, "rate": RecordRatingView,
+    }
+    return {name: type(f"{mixin.__name__[:-5]}{cls.__name__}", (mixin, cls), {})
+            for name, cls in generic.items()}
 
 
-class ServiceRequestFormView(ServiceRequestMixin, base.RecordFormView):
-    pass
+REQUEST_VIEWS = views_for(ServiceRequestMixin)
+INCIDENT_VIEWS = views_for(IncidentMixin)
 
 
-class ServiceRequestTransitionView(ServiceRequestMixin, base.RecordTransitionView):
-    pass
+class MajorIncidentMixin:
+    model = models.MajorIncident
+    url_prefix = "servicedesk:major"
+    form_class = forms.MajorIncidentForm
+    filterset_class = filtersets.MajorIncidentFilterSet
+    export_resource = resources.MajorIncidentResource
+    detail_fields = ("service", "impact_scope", "event_report", "analysis_report",
+                     "notified_at", "recovered_at", "closed_at")
 
 
-class ServiceRequestCommentView(ServiceRequestMixin, base.RecordCommentView):
-    pass
+MAJOR_VIEWS = views_for(MajorIncidentMixin)
 
 
-class ServiceRequestAttachmentView(ServiceRequestMixin, base.RecordAttachmentView):
-    pass
+class RatingLinkView(TemplateView):
+    """The page behind the signed link of the closure email; no login needed, since
+    the link names the ticket and its requester. A tampered or expired link is a 400."""
 
+    template_name = "servicedesk/rate.html"
 
-class ServiceRequestExportView(ServiceRequestMixin, base.RecordExportView):
-    export_resource = ServiceRequestResource
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            self.ticket, self.requester = satisfaction.ticket_from_token(kwargs["token"])
+        except satisfaction.RatingLinkError as exc:
+            return self.render_to_response({"link_error": exc.message}, status=400)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        rating = satisfaction.rating_of(self.ticket)
+        can_rate = rating is None and satisfaction.can_rate_now(self.requester, self.ticket)
+        context.update(ticket=self.ticket, rating=rating,
+                       form=(kwargs.get("form") or RatingForm()) if can_rate else None)
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = RatingForm(request.POST)
+        if form.is_valid():
+            try:
+                satisfaction.rate_ticket(self.ticket, actor=self.requester,
+                                         score=form.cleaned_data["score"],
+                                         comment=form.cleaned_data["comment"])
+            except (ValidationError, PermissionDenied) as exc:
+                messages_ = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+                return self.render_to_response(
+                    self.get_context_data(errors=messages_), status=400)
+            return self.render_to_response(self.get_context_data(thanks=True))
+        return self.render_to_response(self.get_context_data(form=form), status=400)

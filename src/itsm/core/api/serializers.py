@@ -6,19 +6,24 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .. import access, directory, services
-from ..choices import Role
+from .. import access, directory, notifications, services
+from .. import rules as perms
+from ..choices import ChannelKind, NotificationEvent, Role
 from ..models import (
     Attachment,
     AuditEntry,
     Comment,
     Department,
+    Notification,
+    NotificationAttempt,
+    NotificationChannel,
     Organization,
     Record,
     Team,
@@ -328,3 +333,101 @@ class PersonSerializer(serializers.ModelSerializer):
 
 class MeSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=directory.Language.choices)
+
+
+# --- Notifications ----------------------------------------------------------------------
+
+
+@extend_schema_field({"type": "array",
+                      "items": {"type": "string", "enum": list(NotificationEvent.values)}})
+class EventListField(serializers.ListField):
+    """A list of event codes (an inline enum: one choice set, one name in the schema)."""
+
+
+class NotificationChannelSerializer(serializers.ModelSerializer):
+    """A robot, webhook or mailing list of the provider; saved through ``notifications``.
+
+    ``secret`` is write-only: leave it out to keep the current one, send "" to remove
+    it. ``has_secret`` tells whether one is set. Staff who are not administrators see
+    the address without its token (``https://oapi.dingtalk.com/…``).
+    """
+
+    secret = serializers.CharField(write_only=True, required=False, allow_blank=True,
+                                   max_length=200, style={"input_type": "password"})
+    has_secret = serializers.SerializerMethodField()
+    events = EventListField(
+        child=serializers.ChoiceField(choices=NotificationEvent.choices), required=False,
+        help_text=gettext_lazy("Event codes to send; empty means all."))
+    rate_limit_per_minute = serializers.IntegerField(required=False, min_value=1,
+                                                     max_value=600)
+
+    class Meta:
+        model = NotificationChannel
+        fields = ["id", "organization", "name", "kind", "target", "secret", "has_secret",
+                  "events", "rate_limit_per_minute", "is_active"]
+        read_only_fields = ["organization"]
+
+    def get_has_secret(self, obj: NotificationChannel) -> bool:
+        return bool(obj.secret)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data.pop("secret", None)
+        user = request_user(self) if "request" in self.context else None
+        if (instance.kind != ChannelKind.EMAIL
+                and not (user is not None and perms.can_manage_master_data(user))):
+            data["target"] = notifications.redact_url(instance.target)
+        return data
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        kind = attrs.get("kind", getattr(self.instance, "kind", None))
+        target = attrs.get("target", getattr(self.instance, "target", ""))
+        if "kind" in attrs or "target" in attrs:
+            try:
+                attrs["target"] = notifications.validate_target(kind, target)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"target": exc.messages}) from exc
+        return attrs
+
+    def create(self, validated_data: dict[str, Any]) -> NotificationChannel:
+        return notifications.create_channel(actor=request_user(self), data=validated_data)
+
+    def update(self, instance: NotificationChannel, validated_data: dict[str, Any]
+               ) -> NotificationChannel:
+        return notifications.update_channel(instance, actor=request_user(self),
+                                            changes=validated_data)
+
+
+class NotificationAttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = NotificationAttempt
+        fields = ["id", "attempted_at", "ok", "status_code", "error", "response"]
+        read_only_fields = fields
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    """One notification of the log with every delivery attempt."""
+
+    event_label = serializers.CharField(source="get_event_display", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    channel_name = serializers.CharField(source="channel.name", read_only=True, default=None)
+    record = serializers.SerializerMethodField()
+    attempt_log = NotificationAttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "event", "event_label", "channel", "channel_name", "recipient",
+                  "subject", "body", "record", "organization_id", "status", "status_label",
+                  "attempts", "last_error", "created_at", "sent_at", "attempt_log"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_record(self, obj: Notification) -> dict | None:
+        return (obj.payload or {}).get("record") or None
+
+
+class NotificationPreferenceSerializer(serializers.Serializer):
+    event = serializers.ChoiceField(choices=NotificationEvent.choices)
+    label = serializers.CharField(read_only=True)
+    email = serializers.BooleanField(required=False)
+    im = serializers.BooleanField(required=False)

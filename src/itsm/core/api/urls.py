@@ -10,9 +10,13 @@ router.register("teams", views.TeamViewSet)
 router.register("people", views.PersonViewSet, basename="person")
 router.register("attachments", views.AttachmentViewSet)
 router.register("audit-log", views.AuditEntryViewSet)
+router.register("notification-channels", views.NotificationChannelViewSet)
+router.register("notifications", views.NotificationViewSet)
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
+    path("me/notification-preferences/", views.NotificationPreferencesView.as_view(),
+         name="me-notification-preferences"),
     path("roles/", views.RoleListView.as_view(), name="roles"),
     *router.urls,
 ]

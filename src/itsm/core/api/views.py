@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import django_filters
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, viewsets
@@ -13,10 +15,18 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import access, directory, exports, services
+from .. import access, directory, exports, notifications, services
 from .. import rules as perms
 from ..choices import Role
-from ..models import Attachment, AuditEntry, Department, Organization, Team
+from ..models import (
+    Attachment,
+    AuditEntry,
+    Department,
+    Notification,
+    NotificationChannel,
+    Organization,
+    Team,
+)
 from ..pagination import NamePagination
 from ..uploads import attachment_response, check_request_size
 from . import serializers as s
@@ -318,3 +328,72 @@ class MeView(APIView):
         directory.set_language(request.user, body.validated_data["language"])
         request.user.profile.refresh_from_db()
         return Response(s.PersonSerializer(request.user, context={"request": request}).data)
+
+
+# --- Notifications ----------------------------------------------------------------------
+
+
+class NotificationChannelViewSet(viewsets.ModelViewSet):
+    """Robots, webhooks and mailing lists of your provider (administrators write)."""
+
+    queryset = NotificationChannel.objects.all()
+    serializer_class = s.NotificationChannelSerializer
+    permission_classes = [DirectoryWritePermission]
+    pagination_class = NamePagination
+    filterset_fields = ["kind", "is_active"]
+    ordering_fields = ["name", "id"]
+
+    def get_queryset(self):
+        user = self.request.user
+        if not access.is_provider_staff(user):
+            return NotificationChannel.objects.none()
+        return NotificationChannel.objects.filter(organization_id=access.provider_id_of(user))
+
+    def perform_destroy(self, instance) -> None:
+        notifications.delete_channel(instance, actor=self.request.user)
+
+
+class NotificationFilter(django_filters.FilterSet):
+    channel = django_filters.NumberFilter(field_name="channel_id")
+    record_id = django_filters.NumberFilter()
+
+    class Meta:
+        model = Notification
+        fields = ["status", "event"]
+
+
+class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
+    """The log of every notification with its delivery attempts (provider staff)."""
+
+    queryset = Notification.objects.all()
+    serializer_class = s.NotificationSerializer
+    permission_classes = [ReadOnlyForAuditors]
+    filterset_class = NotificationFilter
+    ordering_fields = ["created_at", "id"]
+
+    def get_queryset(self):
+        user = self.request.user
+        if not access.is_provider_staff(user):
+            return Notification.objects.none()
+        scope = access.scope_organization_ids(user)
+        return (Notification.objects
+                .filter(Q(organization_id__in=scope) | Q(channel__organization_id__in=scope))
+                .select_related("channel").prefetch_related("attempt_log"))
+
+
+class NotificationPreferencesView(APIView):
+    """Your notification choices per event: ``email`` and ``im`` (both on by default).
+
+    PUT a list of ``{event, email, im}``; events you leave out keep their setting.
+    """
+
+    @extend_schema(responses=s.NotificationPreferenceSerializer(many=True))
+    def get(self, request):
+        return Response(notifications.get_preferences(request.user))
+
+    @extend_schema(request=s.NotificationPreferenceSerializer(many=True),
+                   responses=s.NotificationPreferenceSerializer(many=True))
+    def put(self, request):
+        body = s.NotificationPreferenceSerializer(data=request.data, many=True)
+        body.is_valid(raise_exception=True)
+        return Response(notifications.set_preferences(request.user, body.validated_data))

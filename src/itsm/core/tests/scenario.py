@@ -1,9 +1,10 @@
 """Data shared by the API, access and attachment tests (not a test module).
 
-``build_scenario(world)`` adds, on top of the ``world`` fixture, one service request
-per customer person (A: requester_a, requester_a2; B: requester_b; C: requester_c),
-each with a public reply, an internal note, a public and an internal attachment, and
-a department per organization. Everything of B carries the sentinel string.
+``build_scenario(world)`` adds, on top of the ``world`` fixture, one ticket of each
+type (service request, incident) per customer person (A: requester_a, requester_a2;
+B: requester_b; C: requester_c), each with a public reply, an internal note, a public
+and an internal attachment, and a department per organization. Everything of B
+carries the sentinel string.
 ``fingerprint()`` captures the database state a refused write must not change.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from itertools import product
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -26,10 +28,11 @@ from itsm.core.models import (
     Department,
     Organization,
     Profile,
+    Record,
     Team,
     TimelineEvent,
 )
-from itsm.servicedesk.models import ServiceRequest
+from itsm.servicedesk.models import Incident, MajorIncident, ServiceRequest
 
 User = get_user_model()
 
@@ -57,56 +60,86 @@ VISIBLE_RECORDS = {
 BLIND_TO_B = {"requester_a", "requester_a2", "custadmin_a", "agent_q"}
 AUDIT_READERS = {"auditor", "admin"}
 INTERNAL_NOTE = "INTERNAL-NOTE-only-for-staff"
+#: The ticket types of the service desk, by model name (the basename of their API routes).
+TICKET_MODELS: dict[str, type[Record]] = {"servicerequest": ServiceRequest, "incident": Incident,
+                                           "majorincident": MajorIncident}
+#: Ticket columns a refused write must leave as they were.
+TICKET_COLUMNS = ("pk", "number", "version", "status", "title", "description", "priority",
+                  "impact", "urgency", "service_id", "category", "resolution",
+                  "organization_id", "requester_id", "assignee_id", "assignee_team_id",
+                  "updated_at")
+
+
+def columns_of(model: type[Record]) -> list[str]:
+    """The TICKET_COLUMNS this record type has."""
+    names = {f.attname for f in model._meta.concrete_fields} | {"pk"}
+    return [c for c in TICKET_COLUMNS if c in names]
 
 
 def upload(name: str = "report.txt", content: bytes = b"hello", content_type: str = "") -> Any:
     return SimpleUploadedFile(name, content, content_type=content_type or "text/plain")
 
 
+def create_ticket(world, model: type[Record], requester: str, *, staff: str = "agent",
+                  **data: Any) -> Record:
+    """A record of ``model`` raised by ``requester`` through the service layer (by
+    ``staff`` for types customers may not raise, e.g. major incidents)."""
+    user = world.users[requester]
+    names = {f.name for f in model._meta.get_fields()}
+    payload = {"organization": user.profile.organization, "title": "打印机卡纸",
+               "description": "三楼打印机卡纸", "requester": user,
+               **{k: v for k, v in data.items() if k in names}}
+    actor = user if model.customers_may_create else world.users[staff]
+    return services.create_record(model, actor=actor, data=payload)
+
+
+def _by_ticket() -> dict[str, dict]:
+    return {ticket: {} for ticket in TICKET_MODELS}
+
+
 @dataclass
 class Scenario:
+    """Records, attachments and audit entries are keyed ``[ticket type][record key]``."""
+
     world: Any
-    records: dict[str, ServiceRequest] = field(default_factory=dict)
-    attachments: dict[str, Attachment] = field(default_factory=dict)
-    internal_attachments: dict[str, Attachment] = field(default_factory=dict)
+    records: dict[str, dict[str, Record]] = field(default_factory=_by_ticket)
+    attachments: dict[str, dict[str, Attachment]] = field(default_factory=_by_ticket)
+    internal_attachments: dict[str, dict[str, Attachment]] = field(default_factory=_by_ticket)
     departments: dict[str, Department] = field(default_factory=dict)
-    audit_entries: dict[str, AuditEntry] = field(default_factory=dict)
+    audit_entries: dict[str, dict[str, AuditEntry]] = field(default_factory=_by_ticket)
 
     @property
     def record_org(self) -> dict[str, str]:
         return {"a1": "A", "a2": "A", "b": "B", "c": "C"}
 
-    def hidden_records(self, identity: str) -> list[str]:
-        return sorted(set(self.records) - VISIBLE_RECORDS[identity])
-
-    def visible_records(self, identity: str) -> list[str]:
-        return sorted(VISIBLE_RECORDS[identity])
+    def numbers(self, ticket: str, keys=None) -> set[str]:
+        """Numbers of the ``ticket`` records with these keys (all of them by default)."""
+        records = self.records[ticket]
+        return {records[k].number for k in (records if keys is None else keys)}
 
 
 def build_scenario(world) -> Scenario:
     sc = Scenario(world=world)
     staff_of = {"a1": "agent", "a2": "agent", "b": "agent", "c": "agent_q"}
-    for key, requester, extra in [
-        ("a1", "requester_a", "A1"),
-        ("a2", "requester_a2", "A2"),
-        ("b", "requester_b", SENTINEL_B),
-        ("c", "requester_c", "C"),
-    ]:
-        record = world.request(requester, title=f"报修 {extra}", description=f"描述 {extra}",
-                               category=f"cat-{extra}")
+    people = [("a1", "requester_a", "A1"), ("a2", "requester_a2", "A2"),
+              ("b", "requester_b", SENTINEL_B), ("c", "requester_c", "C")]
+    for (key, requester, extra), (ticket, model) in product(people, TICKET_MODELS.items()):
+        record = create_ticket(world, model, requester, title=f"报修 {extra}",
+                               description=f"描述 {extra}", category=f"cat-{extra}",
+                               staff=staff_of[key])
         user = world.users[requester]
         staff = world.users[staff_of[key]]
         services.add_comment(record, actor=user, body=f"回复 {extra}")
         services.add_comment(record, actor=staff, body=f"{INTERNAL_NOTE} {extra}",
                              internal=True)
-        sc.attachments[key] = services.add_attachment(
+        sc.attachments[ticket][key] = services.add_attachment(
             record, actor=user, upload=upload(f"log-{extra}.txt", f"file {extra}".encode()))
-        sc.internal_attachments[key] = services.add_attachment(
+        sc.internal_attachments[ticket][key] = services.add_attachment(
             record, actor=staff, upload=upload(f"internal-{extra}.txt", b"internal"),
             internal=True)
-        sc.records[key] = ServiceRequest.objects.get(pk=record.pk)
-        sc.audit_entries[key] = AuditEntry.objects.filter(
-            object_type="servicedesk.servicerequest", object_id=str(record.pk),
+        sc.records[ticket][key] = model.objects.get(pk=record.pk)
+        sc.audit_entries[ticket][key] = AuditEntry.objects.filter(
+            object_type=model._meta.label_lower, object_id=str(record.pk),
             action="create").get()
     for code in ("P", "A", "B", "C", "Q"):
         suffix = SENTINEL_B if code == "B" else code
@@ -118,9 +151,10 @@ def build_scenario(world) -> Scenario:
 def fingerprint() -> dict[str, Any]:
     """Everything a refused write could have changed (reads may add audit entries)."""
     return {
-        "requests": list(ServiceRequest.objects.order_by("pk").values_list(
-            "pk", "number", "version", "status", "title", "description", "priority",
-            "organization_id", "requester_id", "assignee_id", "assignee_team_id", "updated_at")),
+        **{ticket: list(model.objects.order_by("pk").values_list(*columns_of(model)))
+           for ticket, model in TICKET_MODELS.items()},
+        "incident_analysis": list(Incident.objects.order_by("pk").values_list(
+            "pk", "cause", "is_major", "major_incident_id")),
         "comments": list(Comment.objects.order_by("pk").values_list("pk", "body", "internal")),
         "attachments": list(Attachment.objects.order_by("pk").values_list("pk", "file")),
         "timeline": TimelineEvent.objects.count(),

@@ -1,5 +1,8 @@
 """Access matrix: every URL of the API and of the web UI, for every kind of person.
 
+Every ticket type (service requests and incidents) gets the same probes: they are built
+per type from ``TICKET_ROUTES``, over the same scenario records a1/a2/b/c of each type.
+
 The matrix below has one entry per URL name the resolver knows (outside Django's
 admin); a route added without an entry makes ``test_every_route_is_in_the_matrix``
 fail, so nobody can add an endpoint and forget its access rules.
@@ -20,18 +23,22 @@ What is checked, for each identity of the ``world`` fixture:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pytest
+from django.apps import apps
+from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from itsm.conftest import SENTINEL_B
+from itsm.conftest import SENTINEL_B, build_world
 
 from .scenario import (
     AUDIT_READERS,
     BLIND_TO_B,
     INTERNAL_NOTE,
     SCOPE,
+    TICKET_MODELS,
     VISIBLE_RECORDS,
     body_text,
     build_scenario,
@@ -41,6 +48,20 @@ from .scenario import (
 )
 
 IDENTITIES = sorted(SCOPE)
+#: Ticket types by model name (the basename of their API routes) → name of their UI routes.
+TICKET_ROUTES = {"servicerequest": "request", "incident": "incident",
+                 "majorincident": "major"}
+#: Ticket types customers rate after closing (FBK-1).
+RATED = {"servicerequest", "incident"}
+TICKETS = list(TICKET_ROUTES)
+
+
+def api_route(ticket: str, name: str) -> str:
+    return f"api:{ticket}-{name}"
+
+
+def ui_route(ticket: str, name: str) -> str:
+    return f"servicedesk:{TICKET_ROUTES[ticket]}-{name}"
 
 
 # --- The matrix -------------------------------------------------------------------------
@@ -57,6 +78,7 @@ class Probe:
     fmt: str | None = None  # "json" for the API, None: multipart/form
     write: bool = False
     extra: tuple[tuple[str, str], ...] = ()
+    ticket: str | None = None  # the ticket type of a "record" target
 
     @property
     def api(self) -> bool:
@@ -78,22 +100,48 @@ def _file() -> dict:
     return {"file": upload("probe.txt", b"probe")}
 
 
+def ticket_probes(ticket: str) -> list[Probe]:
+    """The routes that name one ticket: the same probes for every ticket type."""
+
+    def probe(name: str, method: str, data: Any = None, fmt: str | None = None,
+              write: bool = False, ui: bool = False, **kwargs: Any) -> Probe:
+        route = ui_route(ticket, name) if ui else api_route(ticket, name)
+        return Probe(route, method, "record", data, fmt, write, ticket=ticket, **kwargs)
+
+    rated = ticket in RATED
+    step = "respond" if ticket == "majorincident" else "cancel"  # a transition of the type
+    return [
+        *([probe("rating", "GET"), probe("rating", "POST", {"score": 5}, "json", True),
+           probe("rate", "POST", {"score": "5"}, write=True, ui=True)] if rated else []),
+        *([probe("declare-major", "POST", {"reason": "hacked"}, "json", True)]
+          if ticket == "incident" else []),
+        # API
+        probe("detail", "GET"),
+        probe("detail", "PATCH", {"title": "hacked"}, "json", True),
+        probe("detail", "PUT", {"title": "hacked", "description": "x"}, "json", True),
+        probe("detail", "DELETE", None, "json", True),
+        probe("transition", "POST", {"transition": step, "comment": "hacked"}, "json", True),
+        probe("available-transitions", "GET"),
+        probe("comments", "GET"),
+        probe("comments", "POST", {"body": "hacked"}, "json", True),
+        probe("attachments", "GET"),
+        probe("attachments", "POST", _file, None, True),
+        probe("timeline", "GET"),
+        # Web UI
+        probe("detail", "GET", ui=True),
+        probe("edit", "GET", write=True, ui=True),
+        probe("edit", "POST", {"title": "hacked"}, write=True, ui=True),
+        probe("transition", "POST", {f"t-{step}-comment": "hacked"}, write=True, ui=True,
+              extra=(("name", step),)),
+        probe("comment", "POST", {"body": "hacked"}, write=True, ui=True),
+        probe("attach", "POST", _file, write=True, ui=True),
+    ]
+
+
 #: Routes that name one object: every identity gets 404 for objects outside its scope.
 OBJECT_PROBES: list[Probe] = [
-    # API: service requests
-    Probe("api:servicerequest-detail", "GET", "record"),
-    Probe("api:servicerequest-detail", "PATCH", "record", {"title": "hacked"}, "json", True),
-    Probe("api:servicerequest-detail", "PUT", "record",
-          {"title": "hacked", "description": "x"}, "json", True),
-    Probe("api:servicerequest-detail", "DELETE", "record", None, "json", True),
-    Probe("api:servicerequest-transition", "POST", "record",
-          {"transition": "cancel", "comment": "hacked"}, "json", True),
-    Probe("api:servicerequest-available-transitions", "GET", "record"),
-    Probe("api:servicerequest-comments", "GET", "record"),
-    Probe("api:servicerequest-comments", "POST", "record", {"body": "hacked"}, "json", True),
-    Probe("api:servicerequest-attachments", "GET", "record"),
-    Probe("api:servicerequest-attachments", "POST", "record", _file, None, True),
-    Probe("api:servicerequest-timeline", "GET", "record"),
+    # API and web UI: every ticket type
+    *(probe for ticket in TICKETS for probe in ticket_probes(ticket)),
     # API: attachments
     Probe("api:attachment-detail", "GET", "attachment"),
     Probe("api:attachment-download", "GET", "attachment"),
@@ -111,14 +159,13 @@ OBJECT_PROBES: list[Probe] = [
     Probe("api:person-detail", "PATCH", "person", {"email": "x@evil.example"}, "json", True),
     Probe("api:person-detail", "DELETE", "person", None, "json", True),
     Probe("api:auditentry-detail", "GET", "audit"),
-    # Web UI
-    Probe("servicedesk:request-detail", "GET", "record"),
-    Probe("servicedesk:request-edit", "GET", "record", write=True),
-    Probe("servicedesk:request-edit", "POST", "record", {"title": "hacked"}, write=True),
-    Probe("servicedesk:request-transition", "POST", "record", {"t-cancel-comment": "hacked"},
-          write=True, extra=(("name", "cancel"),)),
-    Probe("servicedesk:request-comment", "POST", "record", {"body": "hacked"}, write=True),
-    Probe("servicedesk:request-attach", "POST", "record", _file, write=True),
+    # API: notification channels (provider staff read, administrators write) and the log
+    Probe("api:notificationchannel-detail", "GET", "channel"),
+    Probe("api:notificationchannel-detail", "PATCH", "channel", {"name": "hacked"}, "json",
+          True),
+    Probe("api:notificationchannel-detail", "DELETE", "channel", None, "json", True),
+    Probe("api:notification-detail", "GET", "notification"),
+    # Web UI: attachments
     Probe("attachment-download", "GET", "attachment"),
 ]
 
@@ -130,27 +177,38 @@ class Collection:
     route: str
     query: str = ""
     kind: str = "records"  # records | records-csv | directory | audit | page
+    ticket: str | None = None  # the ticket type of records, records-csv and page
 
     def url(self) -> str:
         return reverse(self.route) + self.query
 
 
+def ticket_collections(ticket: str) -> list[Collection]:
+    """Lists, searches and exports of one ticket type, in the API and the web UI."""
+    api, ui = partial(api_route, ticket), partial(ui_route, ticket)
+    return [Collection(route, query, kind, ticket) for route, query, kind in [
+        (api("list"), "", "records"),
+        (api("list"), f"?q={SENTINEL_B}", "records"),
+        (api("list"), "?q=报修", "records"),
+        (api("export"), "?file_format=csv", "records-csv"),
+        (api("export"), f"?file_format=csv&q={SENTINEL_B}", "records-csv"),
+        (ui("list"), "", "page"),
+        (ui("list"), "?q=报修", "page"),
+        (ui("list"), f"?q={SENTINEL_B}", "page"),
+        (ui("export"), "?file_format=csv", "records-csv"),
+        (ui("export"), "?file_format=csv&q=报修", "records-csv"),
+    ]]
+
+
 COLLECTION_PROBES: list[Collection] = [
-    Collection("api:servicerequest-list"),
-    Collection("api:servicerequest-list", f"?q={SENTINEL_B}"),
-    Collection("api:servicerequest-list", "?q=报修"),
-    Collection("api:servicerequest-export", "?file_format=csv", "records-csv"),
-    Collection("api:servicerequest-export", f"?file_format=csv&q={SENTINEL_B}", "records-csv"),
-    Collection("servicedesk:request-list", "", "page"),
-    Collection("servicedesk:request-list", "?q=报修", "page"),
-    Collection("servicedesk:request-list", f"?q={SENTINEL_B}", "page"),
-    Collection("servicedesk:request-export", "?file_format=csv", "records-csv"),
-    Collection("servicedesk:request-export", "?file_format=csv&q=报修", "records-csv"),
+    *(collection for ticket in TICKETS for collection in ticket_collections(ticket)),
     Collection("api:organization-list", "", "organization"),
     Collection("api:department-list", "", "department"),
     Collection("api:team-list", "", "team"),
     Collection("api:person-list", "", "person"),
-    Collection("api:auditentry-list", "", "audit"),
+    Collection("api:notificationchannel-list", "", "channel"),
+    Collection("api:notification-list", "", "notification"),
+    Collection("api:auditentry-list", "?page_size=200", "audit"),  # all of them on one page
 ]
 
 #: Routes without an object of a customer in the URL; their own tests live in test_api.
@@ -160,13 +218,23 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
     "logout": ("POST", "open"),
     "home": ("GET", "login"),
     "set-language": ("POST", "open"),
-    "servicedesk:request-create": ("GET", "login"),
+    **{ui_route(ticket, "create"): ("GET", "login") for ticket in TICKETS},
     "api:me": ("GET", "denied"),
     "api:roles": ("GET", "denied"),
+    "api:me-notification-preferences": ("GET", "denied"),  # one's own; see test_notifications
     "api:token": ("POST", "open"),  # it is the login of API clients
     "api:schema": ("GET", "open"),  # the OpenAPI description is public (no data)
     "api:docs": ("GET", "open"),
+    # Monitoring webhooks (token of a provider service account; see servicedesk tests)
+    "api:alerts-prometheus": ("POST", "denied"),
+    "api:alerts-zabbix": ("POST", "denied"),
+    "api:alerts-generic": ("POST", "denied"),
+    "api:satisfaction-summary": ("GET", "denied"),
+    # The emailed rating link: public, the signed token is the credential (a bad one: 400)
+    "servicedesk:rate": ("GET", "open"),
 }
+#: URL arguments of OTHER_ROUTES that take some.
+OTHER_ROUTE_KWARGS: dict[str, dict[str, str]] = {"servicedesk:rate": {"token": "not-signed"}}
 
 
 def resolver_route_names() -> set[str]:
@@ -196,21 +264,62 @@ def matrix_route_names() -> set[str]:
 # --- Helpers -----------------------------------------------------------------------------
 
 
+#: Identities of provider staff: they see their provider's channels and notifications.
+NOTIFICATION_READERS = {"agent", "auditor", "admin", "agent_q"}
+
+
+def add_notifications(sc):
+    """A channel per provider and one notification per record of the first ticket type
+    (not sent: the test transaction never commits); B's carries the sentinel."""
+    from itsm.core import notifications
+
+    sc.channels = {code: notifications.create_channel(actor=None, data={
+        "organization": sc.world.orgs[code], "name": f"robot {code}", "kind": "wecom",
+        "target": f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={code}",
+        "secret": f"SECRET-{code}"}) for code in ("P", "Q")}
+    sc.notifications = {}
+    for key, record in sc.records[TICKETS[0]].items():
+        [sc.notifications[key]] = notifications.notify(
+            "record_created", record=record, subject=f"通知 {record.title}", body="b")
+    return sc
+
+
+@pytest.fixture(scope="module")
+def _module_scenario(django_db_setup, django_db_blocker):
+    """The world and scenario are built once for this module inside a transaction that
+    is rolled back at its end; each test runs in its own nested transaction (the ``db``
+    fixture), so a test cannot see another's writes. Building them per test made this
+    module take minutes."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield add_notifications(build_scenario(build_world()))
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def sc(world):
-    return build_scenario(world)
+def sc(_module_scenario, db):
+    return _module_scenario
 
 
-def objects_of(sc, target: str, identity: str | None) -> tuple[list, list]:
-    """(visible, hidden) primary keys of ``target`` objects for ``identity``."""
+@pytest.fixture
+def world(sc):
+    return sc.world
+
+
+def objects_of(sc, target: str, identity: str | None,
+               ticket: str | None = None) -> tuple[list, list]:
+    """(visible, hidden) primary keys of ``target`` objects for ``identity``.
+
+    ``record`` objects are the tickets of type ``ticket``; attachments and audit entries
+    are those of every ticket type (keyed ``(ticket type, record key)``).
+    """
     world = sc.world
     scope = SCOPE.get(identity, set())
     if target == "record":
-        items = {k: r.pk for k, r in sc.records.items()}
+        items = {k: r.pk for k, r in sc.records[ticket].items()}
         visible = VISIBLE_RECORDS.get(identity, set())
     elif target == "attachment":
-        items = {k: a.pk for k, a in sc.attachments.items()}
-        visible = VISIBLE_RECORDS.get(identity, set())
+        items = {(t, k): a.pk for t, by_key in sc.attachments.items() for k, a in by_key.items()}
+        visible = {(t, k) for t, k in items if k in VISIBLE_RECORDS.get(identity, set())}
     elif target == "organization":
         items = {c: o.pk for c, o in world.orgs.items()}
         visible = scope
@@ -226,9 +335,17 @@ def objects_of(sc, target: str, identity: str | None) -> tuple[list, list]:
                   if user.profile.organization_id == o.pk}
         visible = {u for u in items if org_of[u] in scope}
     elif target == "audit":
-        items = {k: e.pk for k, e in sc.audit_entries.items()}
-        visible = ({k for k in items if sc.record_org[k] in scope}
+        items = {(t, k): e.pk for t, by_key in sc.audit_entries.items()
+                 for k, e in by_key.items()}
+        visible = ({(t, k) for t, k in items if sc.record_org[k] in scope}
                    if identity in AUDIT_READERS else set())
+    elif target == "channel":
+        items = {code: c.pk for code, c in sc.channels.items()}
+        visible = scope if identity in NOTIFICATION_READERS else set()
+    elif target == "notification":
+        items = {k: n.pk for k, n in sc.notifications.items()}
+        visible = ({k for k in items if sc.record_org[k] in scope}
+                   if identity in NOTIFICATION_READERS else set())
     else:  # pragma: no cover - a typo in the matrix
         raise AssertionError(target)
     return ([pk for k, pk in items.items() if k in visible],
@@ -251,6 +368,14 @@ def test_every_route_is_in_the_matrix():
     assert in_matrix - known == set(), "matrix entries for routes that no longer exist"
 
 
+def test_every_record_type_is_in_the_matrix():
+    """A new record type gets the probes of the others by being added to TICKET_ROUTES."""
+    from itsm.core.models import Record
+
+    ticket_models = {m._meta.model_name for m in apps.get_models() if issubclass(m, Record)}
+    assert set(TICKET_ROUTES) == set(TICKET_MODELS) == ticket_models
+
+
 def test_every_router_registration_is_in_the_matrix():
     """Every DRF viewset registered on a router has its list or detail route covered."""
     from itsm.core.api.urls import router as core_router
@@ -265,14 +390,8 @@ def test_every_router_registration_is_in_the_matrix():
 @pytest.mark.parametrize("probe", OBJECT_PROBES, ids=str)
 def test_anonymous_is_refused_on_object_routes(sc, probe):
     before = fingerprint()
-    pk = (sc.records["a1"].pk if probe.target == "record" else
-          sc.attachments["a1"].pk if probe.target == "attachment" else
-          sc.audit_entries["a1"].pk if probe.target == "audit" else
-          sc.world.orgs["A"].pk if probe.target == "organization" else
-          sc.departments["A"].pk if probe.target == "department" else
-          sc.world.teams["desk"].pk if probe.target == "team" else
-          sc.world.requester_a.pk)
-    response = probe.send(sc.world.client(None), pk)
+    visible, _hidden = objects_of(sc, probe.target, "admin", probe.ticket)
+    response = probe.send(sc.world.client(None), visible[0])
     if probe.api:
         assert response.status_code in (401, 403)
     else:
@@ -293,7 +412,8 @@ def test_anonymous_is_refused_on_lists(sc, collection):
 @pytest.mark.parametrize("route", sorted(OTHER_ROUTES))
 def test_anonymous_on_other_routes(sc, route):
     method, expected = OTHER_ROUTES[route]
-    response = getattr(sc.world.client(None), method.lower())(reverse(route))
+    response = getattr(sc.world.client(None), method.lower())(
+        reverse(route, kwargs=OTHER_ROUTE_KWARGS.get(route)))
     if expected == "login":
         assert_login_redirect(response)
     elif expected == "denied":
@@ -311,7 +431,7 @@ def test_objects_outside_scope_are_404_everywhere(sc, identity):
     before = fingerprint()
     failures = []
     for probe in OBJECT_PROBES:
-        _visible, hidden = objects_of(sc, probe.target, identity)
+        _visible, hidden = objects_of(sc, probe.target, identity, probe.ticket)
         for pk in hidden:
             response = probe.send(client, pk)
             body = body_text(response)
@@ -331,7 +451,7 @@ def test_objects_in_scope_are_readable(sc, identity):
     for probe in OBJECT_PROBES:
         if probe.write or probe.method != "GET":
             continue
-        visible, _hidden = objects_of(sc, probe.target, identity)
+        visible, _hidden = objects_of(sc, probe.target, identity, probe.ticket)
         for pk in visible:
             response = probe.send(client, pk)
             if response.status_code != 200:
@@ -343,15 +463,11 @@ def test_objects_in_scope_are_readable(sc, identity):
     assert failures == []
 
 
-def _numbers_in(sc, keys) -> set[str]:
-    return {sc.records[k].number for k in keys}
-
-
 @pytest.mark.parametrize("identity", IDENTITIES)
 def test_lists_searches_and_exports_are_scoped(sc, identity):
     client = sc.world.client(identity)
     visible_keys = VISIBLE_RECORDS[identity]
-    all_numbers = _numbers_in(sc, sc.records)
+    all_numbers = set().union(*(sc.numbers(ticket) for ticket in TICKETS))
     failures = []
     for collection in COLLECTION_PROBES:
         response = client.get(collection.url())
@@ -368,18 +484,20 @@ def test_lists_searches_and_exports_are_scoped(sc, identity):
         expected = set(visible_keys)
         if SENTINEL_B in collection.query:
             expected &= {"b"}
+        if collection.ticket is not None:
+            expected_numbers = sc.numbers(collection.ticket, expected)
         if collection.kind == "records":
             got = {row["number"] for row in response.json()["results"]}
-            if got != _numbers_in(sc, expected):
-                failures.append(f"{label}: {sorted(got)} != {sorted(_numbers_in(sc, expected))}")
+            if got != expected_numbers:
+                failures.append(f"{label}: {sorted(got)} != {sorted(expected_numbers)}")
         elif collection.kind == "records-csv":
             rows = csv_rows(response.content)
             got = {row[0] for row in rows[1:]}
-            if got != _numbers_in(sc, expected):
-                failures.append(f"{label}: {sorted(got)} != {sorted(_numbers_in(sc, expected))}")
-        elif collection.kind == "page":
+            if got != expected_numbers:
+                failures.append(f"{label}: {sorted(got)} != {sorted(expected_numbers)}")
+        elif collection.kind == "page":  # numbers of other types must not show either
             shown = {n for n in all_numbers if n in body}
-            if shown != _numbers_in(sc, expected):
+            if shown != expected_numbers:
                 failures.append(f"{label}: {sorted(shown)}")
         else:
             visible, hidden = objects_of(sc, collection.kind, identity)
@@ -389,49 +507,54 @@ def test_lists_searches_and_exports_are_scoped(sc, identity):
     assert failures == []
 
 
+@pytest.mark.parametrize("ticket", TICKETS)
 @pytest.mark.parametrize("identity", sorted(BLIND_TO_B))
-def test_filtering_by_an_organization_outside_scope_leaks_nothing(sc, identity):
+def test_filtering_by_an_organization_outside_scope_leaks_nothing(sc, identity, ticket):
     client = sc.world.client(identity)
     org_b = sc.world.orgs["B"].pk
-    response = client.get(reverse("api:servicerequest-list"), {"organization": org_b})
+    response = client.get(reverse(api_route(ticket, "list")), {"organization": org_b})
     assert response.status_code in (200, 400)
     if response.status_code == 200:
         assert response.json()["results"] == []
-    response = client.get(reverse("api:servicerequest-list"), {"number": sc.records["b"].number})
+    response = client.get(reverse(api_route(ticket, "list")),
+                          {"number": sc.records[ticket]["b"].number})
     assert response.status_code == 200
     assert response.json()["results"] == []
     assert SENTINEL_B not in body_text(response)
 
 
-def test_another_requester_of_the_same_customer_gets_404(sc):
-    """requester_a2 works for A as well, yet requester_a's request is not theirs."""
+@pytest.mark.parametrize("ticket", TICKETS)
+def test_another_requester_of_the_same_customer_gets_404(sc, ticket):
+    """requester_a2 works for A as well, yet requester_a's ticket is not theirs."""
     client = sc.world.client("requester_a2")
-    pk = sc.records["a1"].pk
-    assert client.get(reverse("api:servicerequest-detail", args=[pk])).status_code == 404
-    assert client.get(reverse("servicedesk:request-detail", args=[pk])).status_code == 404
-    att = sc.attachments["a1"].pk
+    pk = sc.records[ticket]["a1"].pk
+    assert client.get(reverse(api_route(ticket, "detail"), args=[pk])).status_code == 404
+    assert client.get(reverse(ui_route(ticket, "detail"), args=[pk])).status_code == 404
+    att = sc.attachments[ticket]["a1"].pk
     assert client.get(reverse("api:attachment-download", args=[att])).status_code == 404
     assert client.get(reverse("attachment-download", args=[att])).status_code == 404
 
 
-def test_customer_admin_sees_all_of_own_organization(sc):
+@pytest.mark.parametrize("ticket", TICKETS)
+def test_customer_admin_sees_all_of_own_organization(sc, ticket):
     client = sc.world.client("custadmin_a")
-    results = client.get(reverse("api:servicerequest-list")).json()["results"]
+    results = client.get(reverse(api_route(ticket, "list"))).json()["results"]
     numbers = {r["number"] for r in results}
-    assert numbers == {sc.records["a1"].number, sc.records["a2"].number}
+    assert numbers == sc.numbers(ticket, ["a1", "a2"])
 
 
 # --- The auditor: reads everything in scope, writes nothing ------------------------------
 
 
-def test_auditor_reads_everything_in_scope(sc):
+@pytest.mark.parametrize("ticket", TICKETS)
+def test_auditor_reads_everything_in_scope(sc, ticket):
     client = sc.world.client("auditor")
     for key in ("a1", "a2", "b"):
-        pk = sc.records[key].pk
-        assert client.get(reverse("api:servicerequest-detail", args=[pk])).status_code == 200
-        comments = client.get(reverse("api:servicerequest-comments", args=[pk])).json()
+        pk = sc.records[ticket][key].pk
+        assert client.get(reverse(api_route(ticket, "detail"), args=[pk])).status_code == 200
+        comments = client.get(reverse(api_route(ticket, "comments"), args=[pk])).json()
         assert any(INTERNAL_NOTE in c["body"] for c in comments)  # staff see internal notes
-        att = sc.internal_attachments[key].pk
+        att = sc.internal_attachments[ticket][key].pk
         assert client.get(reverse("api:attachment-download", args=[att])).status_code == 200
     assert client.get(reverse("api:auditentry-list")).json()["results"]
 
@@ -440,7 +563,7 @@ def test_auditor_reads_everything_in_scope(sc):
 def test_auditor_writes_are_403_and_change_nothing(sc, probe):
     client = sc.world.client("auditor")
     before = fingerprint()
-    visible, _hidden = objects_of(sc, probe.target, "auditor")
+    visible, _hidden = objects_of(sc, probe.target, "auditor", probe.ticket)
     assert visible
     for pk in visible:
         response = probe.send(client, pk)
@@ -453,8 +576,9 @@ def test_auditor_cannot_create_anything(sc):
     client = world.client("auditor")
     before = fingerprint()
     api = [
-        ("api:servicerequest-list", {"title": "x", "organization": world.orgs["A"].pk,
-                                     "requester": world.requester_a.pk}),
+        *((api_route(ticket, "list"), {"title": "x", "organization": world.orgs["A"].pk,
+                                       "requester": world.requester_a.pk})
+          for ticket in TICKETS),
         ("api:organization-list", {"name": "X", "code": "x", "kind": "provider"}),
         ("api:department-list", {"name": "X", "organization": world.orgs["A"].pk}),
         ("api:team-list", {"name": "X", "organization": world.orgs["P"].pk}),
@@ -463,40 +587,43 @@ def test_auditor_cannot_create_anything(sc):
     for route, data in api:
         response = client.post(reverse(route), data, format="json")
         assert response.status_code == 403, (route, response.status_code)
-    assert client.get(reverse("servicedesk:request-create")).status_code == 403
-    response = client.post(reverse("servicedesk:request-create"), {"title": "x"})
-    assert response.status_code == 403
+    for ticket in TICKETS:
+        assert client.get(reverse(ui_route(ticket, "create"))).status_code == 403
+        response = client.post(reverse(ui_route(ticket, "create")), {"title": "x"})
+        assert response.status_code == 403
     assert fingerprint() == before
 
 
 # --- Internal notes and events stay with the staff ----------------------------------------
 
 
-def test_customers_do_not_see_internal_notes_events_or_attachments(sc):
+@pytest.mark.parametrize("ticket", TICKETS)
+def test_customers_do_not_see_internal_notes_events_or_attachments(sc, ticket):
     client = sc.world.client("requester_a")
-    pk = sc.records["a1"].pk
-    comments = client.get(reverse("api:servicerequest-comments", args=[pk])).json()
+    pk = sc.records[ticket]["a1"].pk
+    comments = client.get(reverse(api_route(ticket, "comments"), args=[pk])).json()
     assert comments and not any(c["internal"] for c in comments)
-    timeline = client.get(reverse("api:servicerequest-timeline", args=[pk])).json()
+    timeline = client.get(reverse(api_route(ticket, "timeline"), args=[pk])).json()
     assert timeline and not any(e["internal"] for e in timeline)
-    attachments = client.get(reverse("api:servicerequest-attachments", args=[pk])).json()
-    assert [a["id"] for a in attachments] == [sc.attachments["a1"].pk]
-    page = body_text(client.get(reverse("servicedesk:request-detail", args=[pk])))
+    attachments = client.get(reverse(api_route(ticket, "attachments"), args=[pk])).json()
+    assert [a["id"] for a in attachments] == [sc.attachments[ticket]["a1"].pk]
+    page = body_text(client.get(reverse(ui_route(ticket, "detail"), args=[pk])))
     assert INTERNAL_NOTE not in page
     assert "internal-A1.txt" not in page
     staff_page = body_text(sc.world.client("agent").get(
-        reverse("servicedesk:request-detail", args=[pk])))
+        reverse(ui_route(ticket, "detail"), args=[pk])))
     assert INTERNAL_NOTE in staff_page
 
 
-def test_customer_cannot_write_internal_notes(sc):
+@pytest.mark.parametrize("ticket", TICKETS)
+def test_customer_cannot_write_internal_notes(sc, ticket):
     client = sc.world.client("requester_a")
-    pk = sc.records["a1"].pk
+    pk = sc.records[ticket]["a1"].pk
     before = fingerprint()
-    response = client.post(reverse("api:servicerequest-comments", args=[pk]),
+    response = client.post(reverse(api_route(ticket, "comments"), args=[pk]),
                            {"body": "x", "internal": True}, format="json")
     assert response.status_code == 403
-    response = client.post(reverse("api:servicerequest-attachments", args=[pk]),
+    response = client.post(reverse(api_route(ticket, "attachments"), args=[pk]),
                            {"file": upload(), "internal": True})
     assert response.status_code == 403
     assert fingerprint() == before

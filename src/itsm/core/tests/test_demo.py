@@ -9,7 +9,7 @@ from itsm.core.audit import verify_chain
 from itsm.core.choices import Role
 from itsm.core.management.commands.demo import DEMO_PASSWORD
 from itsm.core.models import Organization, Team
-from itsm.servicedesk.models import ServiceRequest
+from itsm.servicedesk.models import Incident, ServiceRequest, SLAClock
 
 
 def test_demo_loads_once_and_prints_logins(db):
@@ -20,8 +20,12 @@ def test_demo_loads_once_and_prints_logins(db):
     assert Organization.objects.filter(kind="provider").count() == 1
     assert Organization.objects.filter(kind="customer").count() == 2
     assert Team.objects.count() >= 3
-    assert ServiceRequest.objects.count() >= 8
-    assert len(set(ServiceRequest.objects.values_list("status", flat=True))) >= 6
+    assert ServiceRequest.objects.count() + Incident.objects.count() >= 8
+    assert Incident.objects.count() >= 3
+    statuses = set(ServiceRequest.objects.values_list("status", flat=True))
+    assert len(statuses | set(Incident.objects.values_list("status", flat=True))) >= 6
+    assert SLAClock.objects.count() == 2 * (ServiceRequest.objects.count()
+                                            + Incident.objects.count())
     from django.contrib.auth.models import Group
 
     for role in Role:

@@ -1,15 +1,254 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Avg, Count, FloatField
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, status
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from itsm.core import access
 from itsm.core.api.views import RecordViewSet
 
-from ..filtersets import ServiceRequestFilterSet
-from ..models import ServiceRequest
-from ..resources import ServiceRequestResource
-from .serializers import ServiceRequestSerializer
+from .. import alerts, filtersets, models, resources, satisfaction
+from . import serializers
 
 
-class ServiceRequestViewSet(RecordViewSet):
+class RatingMixin:
+    """``GET/POST …/{id}/rating/``: the requester's satisfaction rating (FBK-1)."""
+
+    @extend_schema(methods=["get"], responses=serializers.RatingStateSerializer)
+    @extend_schema(methods=["post"], request=serializers.RatingSerializer,
+                   responses={201: serializers.RatingStateSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def rating(self, request, pk=None):
+        """GET: the rating (``rated`` false until there is one) and whether you may rate.
+        POST ``{"score": 1–5, "comment": …}``: rate the closed ticket once (requester or
+        customer administrator); 400 if it is not closed or already rated."""
+        record = self.get_object()
+        if request.method == "POST":
+            body = serializers.RatingSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            satisfaction.rate_ticket(record, actor=request.user,
+                                     score=body.validated_data["score"],
+                                     comment=body.validated_data["comment"])
+            return Response(satisfaction.rating_state(request.user, record),
+                            status=status.HTTP_201_CREATED)
+        return Response(satisfaction.rating_state(request.user, record))
+
+
+class ServiceRequestViewSet(RatingMixin, RecordViewSet):
     """Service requests: CRUD, transitions, comments, attachments, timeline, export."""
 
-    queryset = ServiceRequest.objects.all()
-    serializer_class = ServiceRequestSerializer
-    filterset_class = ServiceRequestFilterSet
-    export_resource = ServiceRequestResource
+    queryset = models.ServiceRequest.objects.all()
+    serializer_class = serializers.ServiceRequestSerializer
+    filterset_class = filtersets.ServiceRequestFilterSet
+    export_resource = resources.ServiceRequestResource
+
+
+class DeclareMajorMixin:
+    """``POST /api/incidents/{id}/declare-major/``: make the incident major (INC-5)."""
+
+    @extend_schema(request=serializers.DeclareMajorSerializer,
+                   responses={201: serializers.MajorIncidentSerializer})
+    @action(detail=True, methods=["post"], url_path="declare-major")
+    def declare_major(self, request, pk=None):
+        from ..major import declare_major_incident
+
+        incident = self.get_object()
+        body = serializers.DeclareMajorSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        major = declare_major_incident(incident, actor=request.user,
+                                       reason=body.validated_data["reason"])
+        data = serializers.MajorIncidentSerializer(major, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+class IncidentViewSet(DeclareMajorMixin, RatingMixin, RecordViewSet):
+    """Incidents: CRUD, transitions, comments, attachments, timeline, export."""
+
+    queryset = models.Incident.objects.all()
+    serializer_class = serializers.IncidentSerializer
+    filterset_class = filtersets.IncidentFilterSet
+    export_resource = resources.IncidentResource
+
+
+# --- Monitoring alerts (INC-6) -------------------------------------------------------------
+
+
+class IsServiceAccount(permissions.BasePermission):
+    """A provider person who may work on records (the sending system's service account)."""
+
+    message = gettext_lazy("Only a service account of the service provider may send alerts.")
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated
+                    and access.is_staff_writer(request.user))
+
+
+class AlertWebhookView(APIView):
+    """Base of the alert webhooks: token authentication, JSON only, all or nothing.
+
+    Authentication: ``Authorization: Token <key>`` of a *service account*: a person
+    of the service provider holding a role that may work on records (e.g. agent),
+    one account per sending system. Without a token: 401; the token of a customer or
+    of a read-only auditor: 403. A malformed body is a 400 with field messages and
+    changes nothing; at most 500 alerts per request.
+    """
+
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsServiceAccount]
+    parser_classes = [JSONParser]
+    serializer_class: type[serializers.serializers.Serializer]
+    to_alerts = None
+
+    def post(self, request):
+        body = self.serializer_class(data=request.data)
+        body.is_valid(raise_exception=True)
+        raw = request.data if isinstance(request.data, dict) else {}
+        items = type(self).to_alerts(body.validated_data, raw)
+        outcomes = alerts.ingest_alerts(items, actor=request.user)
+        return Response({"received": len(outcomes), "results": [
+            {"fingerprint": o.fingerprint, "status": o.status, "action": o.action,
+             "incident": o.incident.number if o.incident else None,
+             "incident_id": o.incident.pk if o.incident else None}
+            for o in outcomes]})
+
+
+class PrometheusAlertView(AlertWebhookView):
+    """Prometheus Alertmanager webhook (``webhook_configs``, payload version 4).
+
+    Each alert of ``alerts`` is handled on its own: ``fingerprint`` (or a hash of the
+    labels) identifies it; ``labels.alertname`` and ``annotations.summary`` make the
+    title, ``annotations.description`` and the labels the description,
+    ``labels.severity`` the priority (critical → 1, warning → 2, info → 3, other → 4),
+    ``labels.organization`` or ``labels.customer`` (a customer code) the organization.
+    Authentication: ``Authorization: Token <key>`` of the service account.
+    """
+
+    serializer_class = serializers.PrometheusWebhookSerializer
+    to_alerts = alerts.prometheus_alerts
+
+    @extend_schema(request=serializers.PrometheusWebhookSerializer,
+                   responses=serializers.AlertResultSerializer)
+    def post(self, request):
+        return super().post(request)
+
+
+class ZabbixAlertView(AlertWebhookView):
+    """Zabbix webhook media type: one event per request.
+
+    Body: ``{"event_id", "trigger_id", "status": "PROBLEM"|"RESOLVED"|"OK", "severity",
+    "host", "name", "message", "timestamp", "organization"?}``; the fingerprint is the
+    trigger id and the host. Authentication: ``Authorization: Token <key>``.
+    """
+
+    serializer_class = serializers.ZabbixAlertSerializer
+    to_alerts = alerts.zabbix_alerts
+
+    @extend_schema(request=serializers.ZabbixAlertSerializer,
+                   responses=serializers.AlertResultSerializer)
+    def post(self, request):
+        return super().post(request)
+
+
+class GenericAlertView(AlertWebhookView):
+    """Any monitoring system: ``{"fingerprint", "status": "firing"|"resolved", "title",
+    "description", "severity", "organization"?, "host"?, "timestamp"?}`` or
+    ``{"alerts": [that, …]}``. Authentication: ``Authorization: Token <key>``."""
+
+    serializer_class = serializers.GenericWebhookSerializer
+    to_alerts = alerts.generic_alerts
+
+    @extend_schema(request=serializers.GenericWebhookSerializer,
+                   responses=serializers.AlertResultSerializer)
+    def post(self, request):
+        return super().post(request)
+
+
+# --- Satisfaction summary (FBK-1) ------------------------------------------------------------
+
+
+class IsProviderStaff(permissions.BasePermission):
+    message = gettext_lazy("Only service provider staff may see satisfaction figures.")
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated
+                    and access.is_provider_staff(request.user))
+
+
+def _moment(name: str, value: str | None, *, end: bool = False) -> dt.datetime | None:
+    """A query parameter as an aware datetime; a plain date means its start (or, for
+    ``end``, the start of the next day, so that ``until`` includes the day)."""
+    if not value:
+        return None
+    try:
+        day = parse_date(value) if len(value) == 10 else None
+        moment = None if day else parse_datetime(value)
+    except ValueError:
+        day = moment = None
+    if day is not None:
+        moment = dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time.min)
+    if moment is None:
+        raise ValidationError({name: [_("Enter a date (YYYY-MM-DD) or date and time.")]})
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+class SatisfactionSummaryView(APIView):
+    """Average satisfaction score and count per agent, team or service.
+
+    Provider staff only (customers: 403); ratings of the organizations you serve.
+    ``by``: agent (default), team or service; ``since`` / ``until``: dates (inclusive)
+    or ISO date-times; ``organization``: one organization id of your scope.
+    """
+
+    permission_classes = [IsProviderStaff]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("by", enum=list(satisfaction.SUMMARY_GROUPS), default="agent"),
+            OpenApiParameter("since", str), OpenApiParameter("until", str),
+            OpenApiParameter("organization", int),
+        ],
+        responses=serializers.SatisfactionSummarySerializer,
+    )
+    def get(self, request):
+        by = request.query_params.get("by", "agent")
+        if by not in satisfaction.SUMMARY_GROUPS:
+            raise ValidationError({"by": [_("Group by one of: %(choices)s.")
+                                          % {"choices": ", ".join(satisfaction.SUMMARY_GROUPS)}]})
+        ratings = satisfaction.ratings_visible_to(request.user)
+        since = _moment("since", request.query_params.get("since"))
+        until = _moment("until", request.query_params.get("until"), end=True)
+        if since:
+            ratings = ratings.filter(created_at__gte=since)
+        if until:
+            ratings = ratings.filter(created_at__lt=until)
+        organization = request.query_params.get("organization")
+        if organization:
+            if not organization.isdigit():
+                raise ValidationError({"organization": [_("Enter an organization id.")]})
+            ratings = ratings.filter(organization_id=int(organization))
+        totals = ratings.aggregate(count=Count("id"),
+                                   average=Avg("score", output_field=FloatField()))
+        average = round(totals["average"], 2) if totals["average"] is not None else None
+        return Response({"by": by, "count": totals["count"], "average": average,
+                         "groups": satisfaction.satisfaction_summary(ratings, by=by)})
+
+
+class MajorIncidentViewSet(RecordViewSet):
+    """Major incidents: response led by the IT service management committee (INC-5)."""
+
+    queryset = models.MajorIncident.objects.all()
+    serializer_class = serializers.MajorIncidentSerializer
+    filterset_class = filtersets.MajorIncidentFilterSet
+    export_resource = resources.MajorIncidentResource

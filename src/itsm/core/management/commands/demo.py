@@ -115,17 +115,20 @@ class Command(BaseCommand):
                 "organization": orgs["nebula"], "name": name, "description": description,
                 "lead": people[lead], "members": [people[m] for m in members],
             })
+        catalogue = self.load_catalogue(orgs, teams)
         agent, team = people["agent"], teams["一线服务台"]
         values = {"assign": {"assignee_team": team}, "start": {"assignee": agent},
                   "resolve": {"resolution": "已远程处理完毕，请确认。"}}
         comments = {"ask_customer": "请提供出差所在城市和网络环境。", "cancel": "重复提交，取消。"}
-        from itsm.servicedesk.models import ServiceRequest
+        from itsm.servicedesk.models import Incident, ServiceRequest
 
-        for username, title, description, priority, path in REQUESTS:
+        for i, (username, title, description, priority, path) in enumerate(REQUESTS):
             requester = people[username]
-            record = services.create_record(ServiceRequest, actor=requester, data={
+            model = Incident if i % 3 == 2 or "宕机" in title else ServiceRequest
+            record = services.create_record(model, actor=requester, data={
                 "organization": requester.profile.organization, "title": title,
                 "description": description, "requester": requester,
+                "service": catalogue["mes" if "MES" in description else "desktop"],
             })
             if priority != record.priority:
                 record = services.update_record(record, actor=agent,
@@ -136,6 +139,36 @@ class Command(BaseCommand):
                                                     values=values.get(step),
                                                     comment=comments.get(step, ""))
             services.add_comment(record, actor=agent, body="已收到，正在核实。", internal=False)
+
+    def load_catalogue(self, orgs, teams) -> dict:
+        """Services with support hours and SLA policies (the manuals' default targets)."""
+        from itsm.catalog.choices import DEFAULT_TARGETS
+        from itsm.catalog.models import Service, SLAPolicy, SLATarget
+        from itsm.core.models import BusinessCalendar
+
+        provider = orgs["nebula"]
+        customers = [orgs["hdmfg"], orgs["xbenergy"]]
+        standard = BusinessCalendar.objects.get(name="中国标准工作日 09:00–18:00")
+        always = BusinessCalendar.objects.get(name="7×24")
+        catalogue = {}
+        for code, name, team, calendar in [
+            ("desktop", "桌面运维服务", "一线服务台", standard),
+            ("mes", "MES 生产系统运维", "二线技术支持", always),
+            ("network", "网络与安全服务", "网络与安全组", always),
+        ]:
+            service = Service.objects.create(provider=provider, code=code, name=name,
+                                             owner_team=teams[team], calendar=calendar)
+            service.customers.set(customers)
+            catalogue[code] = service
+        standard_policy = SLAPolicy.objects.create(provider=provider, name="标准服务级别")
+        mes_policy = SLAPolicy.objects.create(provider=provider, name="MES 7×24 服务级别",
+                                              service=catalogue["mes"])
+        for policy in (standard_policy, mes_policy):
+            for priority, (response, resolution) in DEFAULT_TARGETS.items():
+                SLATarget.objects.create(policy=policy, priority=priority,
+                                         response_minutes=response,
+                                         resolution_minutes=resolution)
+        return catalogue
 
     def print_logins(self) -> None:
         self.stdout.write("")

@@ -13,7 +13,10 @@ class Command(BaseCommand):
                             help="Do not run periodic tasks (run them on exactly one worker).")
 
     def handle(self, *args, **options):
-        argv = ["--workers", str(options["workers"]), "--worker-type", "thread"]
+        # --flush-locks: a consumer killed mid-task must not leave a task lock behind
+        # (mail polling and the SLA sweep would otherwise never run again).
+        argv = ["--workers", str(options["workers"]), "--worker-type", "thread",
+                "--flush-locks"]
         if options["no_periodic"]:
             argv.append("--no-periodic")
         call_command("run_huey", *argv)

@@ -16,18 +16,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import access
-from .choices import (
+from .. import access
+from ..choices import (
     AuditAction,
     AuditSource,
     Language,
+    LinkKind,
     OrganizationKind,
     Priority,
     TimelineKind,
 )
 
 if TYPE_CHECKING:
-    from .workflow import Workflow
+    from ..workflow import Workflow
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -376,6 +377,8 @@ class Record(models.Model):
     workflow: ClassVar[Workflow]
     #: Fields that only provider staff may set (ignored / read-only for customers).
     staff_fields: ClassVar[tuple[str, ...]] = ("owner", "assignee", "assignee_team", "priority")
+    #: Whether customers may raise records of this type (else provider staff only).
+    customers_may_create: ClassVar[bool] = True
     #: Fields a requester may edit while the record is in its initial status.
     requester_editable_fields: ClassVar[tuple[str, ...]] = ("title", "description")
 
@@ -428,6 +431,10 @@ class Record(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 
+    def prepare_create(self, *, actor, provided: frozenset[str]) -> None:
+        """Hook: fill derived fields of a new record before validation (``provided`` are
+        the field names the caller set). The base does nothing."""
+
     @property
     def status_label(self) -> str:
         return self.workflow.label(self.status)
@@ -435,3 +442,34 @@ class Record(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in self.workflow.final
+
+
+class RecordLink(models.Model):
+    """A typed link between two records of any types (related, duplicate of, …)."""
+
+    source_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    source_id = models.PositiveBigIntegerField()
+    source = GenericForeignKey("source_type", "source_id")
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    target_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("target_type", "target_id")
+    kind = models.CharField(_("kind"), max_length=16, choices=LinkKind.choices,
+                            default=LinkKind.RELATED)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("record link")
+        verbose_name_plural = _("record links")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_type", "source_id", "target_type", "target_id", "kind"],
+                name="unique_record_link"),
+        ]
+        indexes = [models.Index(fields=["source_type", "source_id"]),
+                   models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self) -> str:
+        return (f"{self.source_type_id}:{self.source_id} {self.kind} "
+                f"{self.target_type_id}:{self.target_id}")

@@ -1,0 +1,36 @@
+"""Core models, one module per concern."""
+
+from .calendars import BusinessCalendar, CalendarException, CalendarWindow
+from .notifications import (
+    Notification,
+    NotificationAttempt,
+    NotificationChannel,
+    NotificationPreference,
+)
+from .records import (
+    Attachment,
+    AuditChainHead,
+    AuditEntry,
+    Comment,
+    Department,
+    Organization,
+    Profile,
+    Record,
+    RecordChild,
+    RecordLink,
+    RecordQuerySet,
+    ScopedQuerySet,
+    Team,
+    TimelineEvent,
+    attachment_path,
+    display_name,
+)
+
+__all__ = [
+    "Attachment", "AuditChainHead", "AuditEntry", "BusinessCalendar", "CalendarException",
+    "CalendarWindow", "Comment", "Department", "Notification", "NotificationAttempt",
+    "NotificationChannel",
+    "NotificationPreference", "Organization", "Profile", "Record", "RecordChild",
+    "RecordLink", "RecordQuerySet", "ScopedQuerySet", "Team", "TimelineEvent",
+    "attachment_path", "display_name",
+]

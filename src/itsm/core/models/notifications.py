@@ -1,0 +1,118 @@
+"""Notification channels, per-person preferences, and the log of every notification."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..choices import ChannelKind, NotificationEvent, NotificationStatus
+from .records import Organization, ScopedQuerySet
+
+
+class NotificationChannel(models.Model):
+    """Where notifications go besides personal email: an IM robot or a signed webhook."""
+
+    organization = models.ForeignKey(Organization, verbose_name=_("organization"),
+                                     on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=16, choices=ChannelKind.choices)
+    target = models.CharField(
+        _("address"), max_length=500,
+        help_text=_("Robot webhook URL, webhook URL, or email addresses separated by commas."))
+    secret = models.CharField(_("signing secret"), max_length=200, blank=True)
+    events = models.JSONField(_("events"), default=list, blank=True,
+                              help_text=_("Event codes to send; empty means all."))
+    rate_limit_per_minute = models.PositiveSmallIntegerField(_("messages per minute"),
+                                                             default=20)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification channel")
+        verbose_name_plural = _("notification channels")
+        ordering = ["organization", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def wants(self, event: str) -> bool:
+        return self.is_active and (not self.events or event in self.events)
+
+
+class NotificationPreference(models.Model):
+    """A person's choice per event: email and/or IM (default both on)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="notification_preferences")
+    event = models.CharField(_("event"), max_length=32, choices=NotificationEvent.choices)
+    email = models.BooleanField(_("email"), default=True)
+    im = models.BooleanField(_("IM"), default=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [models.UniqueConstraint(fields=["user", "event"],
+                                               name="unique_notification_preference")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.event}"
+
+
+class Notification(models.Model):
+    """One message to one recipient or channel; sent by a job after commit.
+
+    ``dedupe_key`` makes an event notify at most once however many workers race.
+    """
+
+    event = models.CharField(_("event"), max_length=32, choices=NotificationEvent.choices)
+    channel = models.ForeignKey(NotificationChannel, on_delete=models.SET_NULL, null=True,
+                                blank=True, related_name="notifications")
+    recipient = models.CharField(_("recipient"), max_length=500)
+    subject = models.CharField(_("subject"), max_length=255)
+    body = models.TextField(_("body"))
+    payload = models.JSONField(default=dict, blank=True)
+    record_type = models.ForeignKey(ContentType, on_delete=models.SET_NULL, null=True,
+                                    blank=True, related_name="+")
+    record_id = models.PositiveBigIntegerField(null=True, blank=True)
+    organization_id = models.BigIntegerField(null=True, blank=True)
+    dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=NotificationStatus.choices,
+                              default=NotificationStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"]),
+                   models.Index(fields=["record_type", "record_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.recipient}"
+
+
+class NotificationAttempt(models.Model):
+    """Every delivery attempt, successful or not (GEN-6: every notification is logged)."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE,
+                                     related_name="attempt_log")
+    attempted_at = models.DateTimeField(default=timezone.now)
+    ok = models.BooleanField(default=False)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    response = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("notification attempt")
+        verbose_name_plural = _("notification attempts")
+        ordering = ["attempted_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.notification_id} {'ok' if self.ok else 'failed'}"

@@ -1,0 +1,134 @@
+"""Tickets (service requests and incidents) and major incidents, on the record base."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from itsm.catalog.choices import Impact, Urgency
+from itsm.core.models import Record
+
+from ..choices import (
+    MAJOR_INCIDENT_WORKFLOW,
+    STATUS_COLORS,
+    TICKET_WORKFLOW,
+    Channel,
+)
+
+
+class Ticket(Record):
+    """What agents work on all day: a request or an incident under SLA clocks."""
+
+    workflow = TICKET_WORKFLOW
+    #: URL name prefix of the type's views (``<prefix>-detail`` …).
+    url_prefix = ""
+
+    service = models.ForeignKey("catalog.Service", verbose_name=_("service"),
+                                on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+")
+    category = models.CharField(_("category"), max_length=100, blank=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices,
+                               default=Channel.PORTAL)
+    impact = models.PositiveSmallIntegerField(_("impact"), choices=Impact.choices,
+                                              default=Impact.INDIVIDUAL)
+    urgency = models.PositiveSmallIntegerField(_("urgency"), choices=Urgency.choices,
+                                               default=Urgency.MEDIUM)
+    affected_system = models.CharField(_("affected system / CI"), max_length=200, blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True,
+                                             editable=False)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+    sla_policy = models.ForeignKey("catalog.SLAPolicy", verbose_name=_("SLA policy"),
+                                   on_delete=models.SET_NULL, null=True, blank=True,
+                                   editable=False, related_name="+")
+    merged_into = models.ForeignKey("self", verbose_name=_("merged into"),
+                                    on_delete=models.PROTECT, null=True, blank=True,
+                                    editable=False, related_name="merged")
+
+    class Meta(Record.Meta):
+        abstract = True
+
+    def get_absolute_url(self) -> str:
+        return reverse(f"{self.url_prefix}-detail", args=[self.pk])
+
+    def prepare_create(self, *, actor, provided: frozenset[str]) -> None:
+        """Priority from the impact × urgency matrix unless the caller chose one (INC-2)."""
+        if "priority" not in provided and self.organization_id:
+            from itsm.catalog.services import priority_for
+
+            self.priority = priority_for(self.organization, self.impact, self.urgency)
+
+    @property
+    def status_color(self) -> str:
+        return STATUS_COLORS.get(self.status, "secondary")
+
+
+def ticket_indexes(prefix: str) -> list[models.Index]:
+    """Indexes that serve the agent queue and the list filters of a ticket table."""
+    return [
+        models.Index(fields=["organization", "status", "-created_at"], name=f"{prefix}_org_status"),
+        models.Index(fields=["assignee_team", "status"], name=f"{prefix}_team_status"),
+        models.Index(fields=["assignee", "status"], name=f"{prefix}_assignee_status"),
+        models.Index(fields=["requester", "-created_at"], name=f"{prefix}_requester"),
+        models.Index(fields=["-created_at", "-id"], name=f"{prefix}_created"),
+    ]
+
+
+class ServiceRequest(Ticket):
+    """A service request (服务请求)."""
+
+    number_prefix = "REQ"
+    url_prefix = "servicedesk:request"
+
+    class Meta(Ticket.Meta):
+        verbose_name = _("service request")
+        verbose_name_plural = _("service requests")
+        indexes = ticket_indexes("req")
+
+
+class Incident(Ticket):
+    """An incident or fault (事件/故障), possibly raised by monitoring."""
+
+    number_prefix = "INC"
+    url_prefix = "servicedesk:incident"
+
+    is_major = models.BooleanField(_("major incident"), default=False, editable=False)
+    major_incident = models.ForeignKey("MajorIncident", verbose_name=_("major incident"),
+                                       on_delete=models.SET_NULL, null=True, blank=True,
+                                       editable=False, related_name="incidents")
+    alert_fingerprint = models.CharField(_("alert fingerprint"), max_length=200, blank=True,
+                                         db_index=True, editable=False)
+    cause = models.TextField(_("cause analysis"), blank=True)
+
+    class Meta(Ticket.Meta):
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        indexes = ticket_indexes("inc")
+
+
+class MajorIncident(Record):
+    """A major incident (重大事件): committee-led response, event and analysis reports."""
+
+    number_prefix = "MI"
+    workflow = MAJOR_INCIDENT_WORKFLOW
+    customers_may_create = False
+
+    service = models.ForeignKey("catalog.Service", verbose_name=_("service"),
+                                on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+")
+    impact_scope = models.TextField(_("impact scope"), blank=True)
+    event_report = models.TextField(_("event report"), blank=True)
+    analysis_report = models.TextField(_("analysis report"), blank=True)
+    notified_at = models.DateTimeField(_("management notified"), null=True, blank=True,
+                                       editable=False)
+    recovered_at = models.DateTimeField(_("recovered"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+
+    class Meta(Record.Meta):
+        verbose_name = _("major incident")
+        verbose_name_plural = _("major incidents")
+
+    def get_absolute_url(self) -> str:
+        return reverse("servicedesk:major-detail", args=[self.pk])

@@ -1,0 +1,326 @@
+"""SLA clocks (SLM-6, SLM-7): derived from a ticket's history, recomputed on every change.
+
+A ticket's history is its audit trail (status, priority and service changes, with
+their times) plus its comments (the first public reply of provider staff is the first
+response). From it ``recompute_clocks`` derives, for the response and the resolution
+clock: the intervals in which the clock ran, the due time on the business calendar,
+the warning and second-escalation moments, pauses, and whether the target was met.
+Running it again on the same history gives the same result, which is what makes the
+clocks trustworthy and explainable ("recomputing from the record's history gives the
+same result").
+
+Escalation is done by ``sweep``: a periodic job that stamps ``warned_at``,
+``breached_at`` and ``escalated_at`` with a conditional UPDATE, so each happens exactly
+once even with several workers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from itsm.catalog import services as catalog
+from itsm.catalog.models import SLAPolicy
+from itsm.core import access
+from itsm.core.businesstime import BusinessHours
+from itsm.core.choices import CalendarExceptionKind, TimelineKind
+from itsm.core.models import AuditEntry, BusinessCalendar, Comment
+from itsm.core.services import add_timeline_event
+
+from .choices import ClockKind, TicketStatus
+from .models import SLAClock, Ticket
+
+User = get_user_model()
+
+#: Statuses that count as the provider having responded when staff move a ticket there.
+RESPONSE_STATUSES = frozenset({TicketStatus.IN_PROGRESS, TicketStatus.WAITING_CUSTOMER,
+                               TicketStatus.WAITING_THIRD_PARTY, TicketStatus.RESOLVED})
+DEFAULT_WARNING_PERCENT = 75
+DEFAULT_SECOND_ESCALATION_PERCENT = 150
+
+Interval = tuple[dt.datetime, dt.datetime | None]
+
+
+@dataclass
+class TicketHistory:
+    """What the clocks are computed from."""
+
+    created_at: dt.datetime
+    #: (time, status) in order, starting with the initial status at creation.
+    statuses: list[tuple[dt.datetime, str]] = field(default_factory=list)
+    #: (time, old priority, new priority)
+    priority_changes: list[tuple[dt.datetime, int, int]] = field(default_factory=list)
+    first_response_at: dt.datetime | None = None
+
+
+def ticket_history(ticket: Ticket) -> TicketHistory:
+    """Read the ticket's audit trail and comments (two queries plus one for staff)."""
+    entries = list(
+        AuditEntry.objects.filter(object_type=ticket._meta.label_lower,
+                                  object_id=str(ticket.pk))
+        .order_by("id").values_list("occurred_at", "actor_id", "changes")
+    )
+    history = TicketHistory(created_at=ticket.created_at,
+                            statuses=[(ticket.created_at, ticket.workflow.initial)])
+    responders: list[tuple[dt.datetime, int]] = []
+    for occurred_at, actor_id, changes in entries:
+        status = changes.get("status")
+        if status and status[0] is not None:
+            history.statuses.append((occurred_at, status[1]))
+            if status[1] in RESPONSE_STATUSES and actor_id:
+                responders.append((occurred_at, actor_id))
+        priority = changes.get("priority")
+        if priority and priority[0] is not None:
+            history.priority_changes.append((occurred_at, priority[0], priority[1]))
+    comment_type = ContentType.objects.get_for_model(type(ticket))
+    responders += list(
+        Comment.objects.filter(content_type=comment_type, object_id=ticket.pk, internal=False,
+                               author__isnull=False)
+        .values_list("created_at", "author_id")
+    )
+    staff_ids = {u.pk for u in User.objects.filter(pk__in={a for _t, a in responders})
+                 .select_related("profile").prefetch_related("groups")
+                 if access.is_provider_staff(u)}
+    times = sorted(t for t, actor in responders if actor in staff_ids)
+    history.first_response_at = times[0] if times else None
+    return history
+
+
+def counted_intervals(statuses: list[tuple[dt.datetime, str]], counting: Iterable[str],
+                      stop: dt.datetime | None) -> list[Interval]:
+    """Intervals in which the clock runs: the ticket is in a counting status, until stop."""
+    counting = set(counting)
+    intervals: list[Interval] = []
+    for i, (start, status) in enumerate(statuses):
+        end = statuses[i + 1][0] if i + 1 < len(statuses) else None
+        if stop is not None:
+            if start >= stop:
+                break
+            end = stop if end is None or end > stop else end
+        if status in counting and (end is None or end > start):
+            intervals.append((start, end))
+    return intervals
+
+
+def moment_when(intervals: list[Interval], hours: BusinessHours,
+                amount: dt.timedelta) -> dt.datetime | None:
+    """When the running time over ``intervals`` reaches ``amount`` (None: not reached and
+    the clock is not running)."""
+    used = dt.timedelta(0)
+    for start, end in intervals:
+        if end is None:
+            return hours.add(start, amount - used)
+        segment = hours.elapsed(start, end)
+        if used + segment >= amount:
+            return hours.add(start, amount - used)
+        used += segment
+    return None
+
+
+def used_time(intervals: list[Interval], hours: BusinessHours, now: dt.datetime) -> dt.timedelta:
+    return sum((hours.elapsed(s, e or now) for s, e in intervals), dt.timedelta(0))
+
+
+def _paused_since(statuses: list[tuple[dt.datetime, str]], paused: Iterable[str]) -> (
+        dt.datetime | None):
+    time, status = statuses[-1]
+    return time if status in set(paused) else None
+
+
+def _crossed_exceptions(calendar: BusinessCalendar, start: dt.datetime,
+                        end: dt.datetime) -> list[list[str]]:
+    tz = ZoneInfo(calendar.time_zone)
+    first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    return [[str(e.date), e.kind, e.name]
+            for e in calendar.exceptions.filter(date__gte=first, date__lte=last)]
+
+
+def _explanation(calendar: BusinessCalendar, hours: BusinessHours, target: dt.timedelta,
+                 history: TicketHistory, intervals: list[Interval],
+                 paused: Iterable[str], due: dt.datetime | None,
+                 policy: SLAPolicy | None) -> dict:
+    paused = set(paused)
+    pauses = []
+    for i, (start, status) in enumerate(history.statuses):
+        if status in paused:
+            end = history.statuses[i + 1][0] if i + 1 < len(history.statuses) else None
+            pauses.append([start.isoformat(), end.isoformat() if end else None, status])
+    horizon = due or timezone.now()
+    return {
+        "calendar": calendar.name,
+        "always_on": calendar.always_on,
+        "windows": [[d, s.strftime("%H:%M"), e.strftime("%H:%M") if e != dt.time.max
+                     else "24:00"] for d, ws in sorted(hours.weekly.items()) for s, e in ws],
+        "policy": policy.name if policy else None,
+        "target_minutes": int(target.total_seconds() // 60),
+        "started_at": history.created_at.isoformat(),
+        "exceptions": _crossed_exceptions(calendar, history.created_at, horizon)
+        if not calendar.always_on else [],
+        "pauses": pauses,
+        "priority_changes": [[t.isoformat(), old, new]
+                             for t, old, new in history.priority_changes],
+        "running": bool(intervals) and intervals[-1][1] is None,
+    }
+
+
+def recompute_clocks(ticket: Ticket, *, now: dt.datetime | None = None) -> dict[str, SLAClock]:
+    """Derive both clocks of ``ticket`` from its history and store them."""
+    now = now or timezone.now()
+    org = ticket.organization
+    policy = SLAPolicy.applicable(provider_id=catalog.provider_id_for(org),
+                                  service_id=ticket.service_id, customer_id=org.pk)
+    response_minutes, resolution_minutes = catalog.targets_for(policy, ticket.priority)
+    calendar = catalog.calendar_for(policy, ticket.service)
+    hours = calendar.business_hours()
+    history = ticket_history(ticket)
+    workflow = ticket.workflow
+    last_time, last_status = history.statuses[-1]
+    finished = workflow.final | {TicketStatus.RESOLVED}
+    stop_resolution = last_time if last_status in finished else None
+    stop_response = history.first_response_at or stop_resolution
+    all_statuses = set(workflow.statuses.values)
+    counting = all_statuses - workflow.paused - finished
+    warning = (policy.warning_percent if policy else DEFAULT_WARNING_PERCENT) / 100
+    second = (policy.second_escalation_percent if policy
+              else DEFAULT_SECOND_ESCALATION_PERCENT) / 100
+    record_type = ContentType.objects.get_for_model(type(ticket))
+    clocks = {}
+    for kind, minutes, stop in ((ClockKind.RESPONSE, response_minutes, stop_response),
+                                (ClockKind.RESOLUTION, resolution_minutes, stop_resolution)):
+        target = dt.timedelta(minutes=minutes)
+        intervals = counted_intervals(history.statuses, counting, stop)
+        projected = intervals if stop is None else [*intervals, (stop, None)]
+        paused_since = None if stop else _paused_since(history.statuses, workflow.paused)
+        due = moment_when(projected, hours, target) if not paused_since else None
+        used = used_time(intervals, hours, stop or now)
+        met = (used <= target) if stop else (False if due and due <= now else None)
+        values = {
+            "organization_id": ticket.organization_id,
+            "policy": policy,
+            "calendar": calendar,
+            "target_minutes": minutes,
+            "started_at": ticket.created_at,
+            "due_at": due,
+            "paused_since": paused_since,
+            "paused_seconds": int(sum((hours.elapsed(s, e or now) for s, e in counted_intervals(
+                history.statuses, workflow.paused, stop)), dt.timedelta(0)).total_seconds()),
+            "stopped_at": stop,
+            "met": met,
+            "warn_at": None if paused_since else moment_when(projected, hours, target * warning),
+            "escalate_at": None if paused_since else moment_when(projected, hours,
+                                                                 target * second),
+            "explanation": _explanation(calendar, hours, target, history, intervals,
+                                        workflow.paused, due, policy),
+            "updated_at": now,
+        }
+        clock, _created = SLAClock.objects.update_or_create(
+            record_type=record_type, record_id=ticket.pk, kind=kind, defaults=values)
+        if stop and met is False and clock.breached_at is None:
+            SLAClock.objects.filter(pk=clock.pk, breached_at__isnull=True).update(
+                breached_at=due)
+        clocks[kind] = clock
+    type(ticket).objects.filter(pk=ticket.pk).update(
+        sla_policy=policy, first_response_at=history.first_response_at,
+        due_at=clocks[ClockKind.RESOLUTION].due_at)
+    return clocks
+
+
+def clocks_of(ticket: Ticket) -> dict[str, SLAClock]:
+    record_type = ContentType.objects.get_for_model(type(ticket))
+    return {c.kind: c for c in SLAClock.objects.filter(record_type=record_type,
+                                                       record_id=ticket.pk)}
+
+
+# --- Escalation ------------------------------------------------------------------------
+
+STAGES = (
+    # (stage, moment column, stamp column)
+    ("warning", "warn_at", "warned_at"),
+    ("breach", "due_at", "breached_at"),
+    ("escalation", "escalate_at", "escalated_at"),
+)
+
+
+def _recipients(ticket: Ticket, stage: str) -> list:
+    """Who hears of a stage: assignee and team lead; management at the second threshold."""
+    people = []
+    if stage == "escalation":
+        provider = catalog.provider_id_for(ticket.organization)
+        people = list(User.objects.filter(
+            is_active=True, profile__organization_id=provider,
+            groups__name__in=settings.ITSM_MANAGEMENT_ROLES).distinct())
+    else:
+        if stage == "warning" and ticket.assignee_id:
+            people.append(ticket.assignee)
+        if ticket.assignee_team_id and ticket.assignee_team.lead_id:
+            people.append(ticket.assignee_team.lead)
+    return list({p.pk: p for p in people}.values())
+
+
+STAGE_EVENTS = {"warning": "sla_warning", "breach": "sla_breach", "escalation": "sla_escalation"}
+
+
+def _stage_text(stage: str, clock: SLAClock, ticket: Ticket) -> str:
+    labels = {
+        "warning": _("%(clock)s target of %(number)s is at risk: due %(due)s."),
+        "breach": _("%(clock)s target of %(number)s was breached at %(due)s."),
+        "escalation": _("%(clock)s target of %(number)s is far overdue (due %(due)s): "
+                        "escalated to management."),
+    }
+    due = timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M") if clock.due_at else "—"
+    return labels[stage] % {"clock": clock.get_kind_display(), "number": ticket.number,
+                            "due": due}
+
+
+def _handle_stage(clock: SLAClock, stage: str) -> None:
+    ticket = clock.record
+    if ticket is None:
+        return
+    text = _stage_text(stage, clock, ticket)
+    add_timeline_event(ticket, TimelineKind.SLA, stage=stage, clock=clock.kind, text=text)
+    try:
+        from itsm.core.notifications import notify
+    except ImportError:  # notifications not installed: the timeline still shows it
+        return
+    notify(STAGE_EVENTS[stage], record=ticket, recipients=_recipients(ticket, stage),
+           subject=f"[{ticket.number}] {text}", body=f"{text}\n\n{ticket.title}",
+           organization_id=ticket.organization_id,
+           dedupe_key=f"sla:{clock.pk}:{stage}")
+
+
+def sweep(now: dt.datetime | None = None) -> dict[str, int]:
+    """Warn, record breaches and escalate every running clock that is due; exactly once."""
+    now = now or timezone.now()
+    done = {}
+    for stage, moment, stamp in STAGES:
+        candidates = SLAClock.objects.filter(
+            stopped_at__isnull=True, paused_since__isnull=True,
+            **{f"{moment}__lte": now, f"{stamp}__isnull": True},
+        ).values_list("pk", flat=True)
+        count = 0
+        for pk in list(candidates):
+            with transaction.atomic():
+                changes = {stamp: now}
+                if stage == "breach":
+                    changes["met"] = False
+                won = SLAClock.objects.filter(pk=pk, **{f"{stamp}__isnull": True}).update(
+                    **changes)
+                if won:
+                    _handle_stage(SLAClock.objects.get(pk=pk), stage)
+                    count += 1
+        done[stage] = count
+    return done
+
+
+def describe_exception(kind: str) -> str:
+    return str(dict(CalendarExceptionKind.choices).get(kind, kind))
+
