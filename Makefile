@@ -19,6 +19,12 @@ test: install-test assets
 lint: install-test
 	$(BIN)/ruff check src $(wildcard bench)
 
+# Benchmark (prints figures, writes bench/results/): PostgreSQL on 127.0.0.1 by default,
+# a temporary SQLite file when it is unreachable. E.g. make bench BENCH_ARGS="--tickets 10000"
+BENCH_ARGS ?=
+bench: install
+	$(BIN)/python bench/servicedesk.py $(BENCH_ARGS)
+
 messages: install-test
 	scripts/translations.sh
 

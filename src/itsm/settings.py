@@ -15,6 +15,7 @@ Environment variables:
     ITSM_MAX_UPLOAD_MB   attachment size limit in MB (default 25).
     ITSM_SESSION_IDLE_MINUTES  idle time before a session expires (default 30).
     ITSM_EMAIL_URL       smtp://user:pass@host:port (default: files in var/mail).
+    ITSM_SITE_URL        the address users reach ITSM at, for links in emails.
     ITSM_DEFAULT_FROM_EMAIL    sender address of outgoing mail.
     ITSM_IMAP_URL        intake mailbox, imap://user:pass@host:143/INBOX or imaps://…
                          (imap+starttls:// also works); empty turns email intake off.
@@ -25,6 +26,9 @@ Environment variables:
     ITSM_MAIL_MAX_BYTES  larger inbound messages are quarantined unparsed (default 25 MB).
     ITSM_REOPEN_DAYS     a requester's reply within this many days of resolution
                          reopens the ticket (default 7).
+    ITSM_ASSIGNMENT_STRATEGY  how a new ticket's service owner team picks a member:
+                         least_loaded (default), round_robin, or off (no automatic
+                         assignment).
 """
 
 from __future__ import annotations
@@ -305,12 +309,22 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+#: The address people use to reach ITSM; links in emails and webhooks start with it.
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+
 # --- Service desk ------------------------------------------------------------------
 ITSM_DEFAULT_CALENDAR = env("DEFAULT_CALENDAR", "中国标准工作日 09:00–18:00")
 #: Roles notified when an SLA breach is escalated to management (second threshold).
 ITSM_MANAGEMENT_ROLES = [r for r in env("MANAGEMENT_ROLES", "administrator").split(",") if r]
 #: Days after which a resolved ticket closes by itself; a reply within them reopens it.
 ITSM_AUTO_CLOSE_DAYS = int(env("AUTO_CLOSE_DAYS", "7"))
+#: Automatic assignment of new tickets within their service's owner team (REQ-3).
+ITSM_ASSIGNMENT_STRATEGY = env("ASSIGNMENT_STRATEGY", "least_loaded").strip().lower()
+if ITSM_ASSIGNMENT_STRATEGY not in {"least_loaded", "round_robin", "off"}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "ITSM_ASSIGNMENT_STRATEGY must be least_loaded, round_robin or off.")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -10,6 +10,7 @@ from itsm.core.api.auth import ObtainTokenView
 api_patterns = [
     path("", include("itsm.core.api.urls")),
     path("", include("itsm.servicedesk.api.urls")),
+    path("", include("itsm.catalog.api.urls")),
     path("token/", ObtainTokenView.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -13,9 +13,11 @@ import mimetypes
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from sequences import get_next_value
@@ -24,7 +26,7 @@ from . import access, audit, signals
 from . import rules as perms
 from .choices import AuditAction, OrganizationKind, TimelineKind
 from .exceptions import ConflictError, UploadTooLarge, WorkflowError
-from .models import Attachment, Comment, Record, TimelineEvent
+from .models import Attachment, Comment, Record, RecordLink, TimelineEvent
 
 R = TypeVar("R", bound=Record)
 
@@ -313,6 +315,10 @@ def delete_record(record: Record, *, actor) -> None:
     files = [a.file.name for a in record.attachments.all()]
     audit.log(action=AuditAction.DELETE, instance=record, actor=actor,
               changes={k: [v, None] for k, v in audit.snapshot(record).items()})
+    record_type = ContentType.objects.get_for_model(type(record))
+    RecordLink.objects.filter(
+        Q(source_type=record_type, source_id=record.pk)
+        | Q(target_type=record_type, target_id=record.pk)).delete()
     record.delete()
     storage = Attachment._meta.get_field("file").storage
     transaction.on_commit(lambda: [storage.delete(name) for name in files])

@@ -114,6 +114,8 @@ class RecordListView(RecordViewMixin, TemplateView):
             next_link=paginator.get_next_link() if page else None,
             previous_link=paginator.get_previous_link() if page else None,
             ordering=request.GET.get("ordering", ""),
+            # Record types with work queues (tickets) offer them as tabs.
+            queues=getattr(filterset.filters.get("queue"), "extra", {}).get("choices"),
             query_string=request.GET.urlencode(),
         )
         return self.render_to_response(context, status=400 if error else 200)

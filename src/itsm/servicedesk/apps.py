@@ -8,4 +8,4 @@ class ServicedeskConfig(AppConfig):
     verbose_name = _("Service desk")
 
     def ready(self) -> None:
-        from . import signals, sla_tasks  # noqa: F401 - receivers and periodic jobs
+        from . import automation, notify, signals, sla_tasks  # noqa: F401 - receivers, jobs

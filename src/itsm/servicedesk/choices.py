@@ -78,6 +78,9 @@ TICKET_WORKFLOW = Workflow(
     ),
 )
 SERVICE_REQUEST_WORKFLOW = TICKET_WORKFLOW
+#: Statuses outside the agent's work queues; the partial index on due times uses the
+#: same list, so the queue queries can use that index (keep the order).
+NOT_IN_QUEUE = ("resolved", "closed", "cancelled")
 
 
 class MajorIncidentStatus(models.TextChoices):

@@ -11,7 +11,7 @@ from itsm.catalog.choices import Impact, Urgency
 from itsm.catalog.models import Service
 from itsm.core.filtersets import RecordFilterSet
 
-from .choices import Channel
+from .choices import NOT_IN_QUEUE, Channel
 from .models import Incident, MajorIncident, ServiceRequest
 
 
@@ -52,8 +52,7 @@ class TicketFilterSet(RecordFilterSet):
 
     def filter_queue(self, queryset, name, value):
         """The agent's queues; all of them show open tickets only."""
-        queryset = queryset.exclude(status__in=self._meta.model.workflow.final).exclude(
-            status="resolved")
+        queryset = queryset.exclude(status__in=NOT_IN_QUEUE)
         user = getattr(self.request, "user", None)
         now = timezone.now()
         if value == Queue.MINE:

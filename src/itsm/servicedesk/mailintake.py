@@ -610,8 +610,8 @@ def _reply(inbound: InboundMail, parsed: ParsedMail, person, record: Record) -> 
         record = services.transition_record(record, "reopen", actor=person, comment=body)
     else:
         services.add_comment(record, actor=person, body=body)
-        if record.status == TicketStatus.WAITING_CUSTOMER and is_requester:
-            record = services.transition_record(record, "customer_replied", actor=person)
+        # A reply from the requester's side resumes a waiting ticket (automation.py).
+        record.refresh_from_db()
     _add_attachments(record, person, parsed)
     _link(inbound, record, InboundMailStatus.COMMENTED)
     return record

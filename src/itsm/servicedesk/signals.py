@@ -1,6 +1,9 @@
-"""Service desk reactions to the core write path: SLA clocks follow every change."""
+"""Service desk reactions to the core write path: SLA clocks follow every change; new
+tickets are assigned automatically (REQ-3)."""
 
 from __future__ import annotations
+
+import logging
 
 from django.dispatch import receiver
 
@@ -8,12 +11,37 @@ from itsm.core import signals
 
 from .models import Incident, Ticket
 
+logger = logging.getLogger(__name__)
+
 #: Ticket fields whose change moves the deadlines.
 SLA_FIELDS = frozenset({"priority", "service_id", "organization_id"})
 
 
 def _is_ticket(sender) -> bool:
     return isinstance(sender, type) and issubclass(sender, Ticket)
+
+
+@receiver(signals.record_created)
+def assign_new_ticket(sender, record, actor=None, **kwargs) -> None:
+    """Automatic assignment (REQ-3) of a ticket created without a team or assignee.
+
+    Connected before ``start_clocks``: the assignment's own transition recomputes the
+    clocks, ``start_clocks`` then runs on the assigned ticket, and a major incident
+    declared there inherits the team. A failed assignment leaves the ticket as created
+    (its savepoint is rolled back) and is logged; it never prevents the creation.
+    """
+    if not _is_ticket(sender):
+        return
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from itsm.core.exceptions import WorkflowError
+
+    from .services import assign_automatically
+
+    try:
+        assign_automatically(record)
+    except (ValidationError, WorkflowError, PermissionDenied):
+        logger.warning("Automatic assignment of %s failed", record.number, exc_info=True)
 
 
 @receiver(signals.record_created)

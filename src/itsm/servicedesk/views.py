@@ -7,15 +7,20 @@ from typing import Any
 from django import forms as django_forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
+from itsm.core import access
+from itsm.core import rules as perms
 from itsm.core import views as base
+from itsm.core.choices import LinkKind
 
 from . import filtersets, forms, models, resources, satisfaction
+from . import services as sd_services
 
 TICKET_DETAIL_FIELDS = ("service", "category", "channel", "impact", "urgency",
                         "affected_system", "resolution", "first_response_at", "resolved_at",
@@ -54,7 +59,131 @@ class RatingContextMixin:
         return context
 
 
-class TicketContextMixin(RatingContextMixin):
+class MergeForm(django_forms.Form):
+    """Merge this ticket into another one (INC-3)."""
+
+    into = django_forms.CharField(label=gettext_lazy("Merge into (number)"), max_length=32,
+                                  widget=django_forms.TextInput(
+                                      attrs={"placeholder": "REQ-2026-000001"}))
+    comment = django_forms.CharField(label=gettext_lazy("Comment"), required=False,
+                                     max_length=20000,
+                                     widget=django_forms.Textarea(attrs={"rows": 2}))
+
+
+class LinkForm(django_forms.Form):
+    """Link another record (of any type) to this one."""
+
+    target = django_forms.CharField(label=gettext_lazy("Record number"), max_length=32)
+    kind = django_forms.ChoiceField(label=gettext_lazy("Kind"), choices=LinkKind.choices,
+                                    initial=LinkKind.RELATED)
+
+
+class RelationsContextMixin:
+    """On a ticket's detail page: the linked records the reader may see and, for
+    service staff, the forms to link records and to merge the ticket into another.
+    Sets ``ticket_relations`` for the include in ``core/record_detail.html``."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        record = context.get("record")
+        if not isinstance(self, base.RecordDetailView) or record is None:
+            return context
+        user = self.request.user
+        staff = access.is_staff_writer(user)
+        cancel = record.workflow.get("cancel")
+        may_merge = staff and cancel is not None and record.status in cancel.sources
+        context.update(
+            ticket_relations=True,
+            linked_records=sd_services.linked_records(record, user),
+            can_link=staff,
+            link_form=(kwargs.get("link_form") or LinkForm()) if staff else None,
+            merge_form=(kwargs.get("merge_form") or MergeForm()) if may_merge else None,
+            merged_into=(record.merged_into if record.merged_into_id and perms.can_view_record(
+                user, record.merged_into) else None),
+        )
+        return context
+
+
+class MergeView(base.RecordActionView):
+    """POST the merge form: cancel this ticket as a duplicate of another (staff)."""
+
+    def act(self, record) -> dict | None:
+        if not access.is_staff_writer(self.request.user):
+            raise PermissionDenied(_("Only service staff may merge tickets."))
+        form = MergeForm(self.request.POST)
+        if form.is_valid():
+            number = form.cleaned_data["into"].strip()
+            target = sd_services.find_visible_record(self.request.user, number=number)
+            if target is None:
+                form.add_error("into", _("No ticket “%(into)s” that you can see.")
+                               % {"into": number})
+            else:
+                try:
+                    target = sd_services.merge_tickets(
+                        record, into=target, actor=self.request.user,
+                        comment=form.cleaned_data["comment"])
+                except ValidationError as exc:
+                    base.add_errors(form, exc)
+                else:
+                    messages.success(self.request, _("%(a)s was merged into %(b)s.")
+                                     % {"a": record.number, "b": target.number})
+                    self.success_url = target.get_absolute_url()
+                    return None
+        for message in form.errors.get("into", []) + form.non_field_errors():
+            messages.error(self.request, message)
+        return {"merge_form": form}
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        target = getattr(self, "success_url", None)
+        return redirect(target) if response.status_code == 302 and target else response
+
+
+class LinkView(base.RecordActionView):
+    """POST the link form: link a record of any type to this ticket (staff)."""
+
+    def act(self, record) -> dict | None:
+        if not access.is_staff_writer(self.request.user):
+            raise PermissionDenied(_("Only service staff may link records."))
+        form = LinkForm(self.request.POST)
+        if form.is_valid():
+            number = form.cleaned_data["target"].strip()
+            other = sd_services.find_visible_record(self.request.user, number=number)
+            if other is None:
+                form.add_error("target", _("No record “%(target)s” that you can see.")
+                               % {"target": number})
+            else:
+                try:
+                    sd_services.link_records(record, other, kind=form.cleaned_data["kind"],
+                                             actor=self.request.user)
+                except ValidationError as exc:
+                    base.add_errors(form, exc)
+                else:
+                    messages.success(self.request, _("%(a)s and %(b)s are linked.")
+                                     % {"a": record.number, "b": other.number})
+                    return None
+        for message in form.errors.get("target", []) + form.non_field_errors():
+            messages.error(self.request, message)
+        return {"link_form": form}
+
+
+class UnlinkView(base.RecordActionView):
+    """POST: remove one link of this ticket (staff)."""
+
+    def act(self, record) -> dict | None:
+        if not access.is_staff_writer(self.request.user):
+            raise PermissionDenied(_("Only service staff may remove links."))
+        item = next((i for i in sd_services.linked_records(record, self.request.user)
+                     if i.link.pk == self.kwargs["link_id"]), None)
+        if item is None:
+            raise Http404
+        sd_services.unlink_records(item.link, actor=self.request.user)
+        messages.success(self.request, _("The link to %(number)s was removed.")
+                         % {"number": item.other.number})
+        return None
+
+
+class TicketContextMixin(RelationsContextMixin, RatingContextMixin):
     """A ticket's detail page also shows its SLA clocks, explained in words."""
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -122,8 +251,15 @@ def views_for(mixin: type) -> dict[str, type]:
             for name, cls in generic.items()}
 
 
-REQUEST_VIEWS = views_for(ServiceRequestMixin)
-INCIDENT_VIEWS = views_for(IncidentMixin)
+def relation_views_for(mixin: type) -> dict[str, type]:
+    """Merge, link and unlink views bound to one ticket type."""
+    generic = {"merge": MergeView, "link": LinkView, "unlink": UnlinkView}
+    return {name: type(f"{mixin.__name__[:-5]}{cls.__name__}", (mixin, cls), {})
+            for name, cls in generic.items()}
+
+
+REQUEST_VIEWS = {**views_for(ServiceRequestMixin), **relation_views_for(ServiceRequestMixin)}
+INCIDENT_VIEWS = {**views_for(IncidentMixin), **relation_views_for(IncidentMixin)}
 
 
 class MajorIncidentMixin:

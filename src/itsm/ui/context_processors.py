@@ -16,8 +16,15 @@ def navigation(request: HttpRequest) -> dict:
     if user is None or not user.is_authenticated:
         return {"languages": Language.choices}
     staff = access.is_provider_staff(user)
-    items = [(_("Service requests") if staff else _("My requests"),
-              reverse("servicedesk:request-list"), "servicedesk:request")]
+    items = [
+        (_("Service requests") if staff else _("My requests"),
+         reverse("servicedesk:request-list"), "servicedesk:request"),
+        (_("Incidents") if staff else _("My incidents"),
+         reverse("servicedesk:incident-list"), "servicedesk:incident"),
+    ]
+    if staff:
+        items.append((_("Major incidents"), reverse("servicedesk:major-list"),
+                      "servicedesk:major"))
     if staff:
         items.append((_("API documentation"), reverse("api:docs"), "api"))
     if perms.can_manage_master_data(user) and user.is_staff:
@@ -28,7 +35,37 @@ def navigation(request: HttpRequest) -> dict:
         "languages": Language.choices,
         "user_roles": sorted(str(access_label(r)) for r in access.roles_of(user)),
         "organization": access.organization_of(user),
+        "calendar_warning": calendar_warning(request) if staff else None,
     }
+
+
+def calendar_warning(request: HttpRequest) -> dict | None:
+    """Provider staff are warned on every page while a working-day calendar they rely on
+    lacks the holidays of this year (or, from November, of next year). One query, cached
+    on the request."""
+    if not hasattr(request, "_itsm_calendar_warning"):
+        from itsm.catalog.admin_services import calendars_missing_holidays
+
+        user = request.user
+        missing = calendars_missing_holidays(user)
+        warning = None
+        if missing:
+            warning = {
+                "calendars": missing,
+                "years": sorted({row["year"] for row in missing}),
+                "url": _fix_url(user, missing),
+            }
+        request._itsm_calendar_warning = warning
+    return request._itsm_calendar_warning
+
+
+def _fix_url(user, missing: list[dict]) -> str | None:
+    """Where an administrator fixes it: the calendar's admin page (or the list)."""
+    if not (perms.can_manage_master_data(user) and user.is_staff):
+        return None
+    if len(missing) == 1:
+        return reverse("admin:core_businesscalendar_change", args=[missing[0]["id"]])
+    return reverse("admin:core_businesscalendar_changelist")
 
 
 def access_label(role: str) -> str:

@@ -53,6 +53,8 @@ TICKET_ROUTES = {"servicerequest": "request", "incident": "incident",
                  "majorincident": "major"}
 #: Ticket types customers rate after closing (FBK-1).
 RATED = {"servicerequest", "incident"}
+#: Ticket types that can be merged and linked (servicedesk.services).
+RELATED = {"servicerequest", "incident"}
 TICKETS = list(TICKET_ROUTES)
 
 
@@ -115,6 +117,16 @@ def ticket_probes(ticket: str) -> list[Probe]:
            probe("rate", "POST", {"score": "5"}, write=True, ui=True)] if rated else []),
         *([probe("declare-major", "POST", {"reason": "hacked"}, "json", True)]
           if ticket == "incident" else []),
+        # Merging duplicates and links between records (servicedesk.services)
+        *([probe("merge", "POST", {"into": "1"}, "json", True),
+           probe("links", "GET"),
+           probe("links", "POST", {"target": "REQ-2000-000001"}, "json", True),
+           probe("link-detail", "DELETE", None, "json", True, extra=(("link_id", "1"),)),
+           probe("merge", "POST", {"into": "REQ-2000-000001"}, write=True, ui=True),
+           probe("link", "POST", {"target": "REQ-2000-000001", "kind": "related"},
+                 write=True, ui=True),
+           probe("unlink", "POST", {}, write=True, ui=True, extra=(("link_id", "1"),))]
+          if ticket in RELATED else []),
         # API
         probe("detail", "GET"),
         probe("detail", "PATCH", {"title": "hacked"}, "json", True),
@@ -165,6 +177,27 @@ OBJECT_PROBES: list[Probe] = [
           True),
     Probe("api:notificationchannel-detail", "DELETE", "channel", None, "json", True),
     Probe("api:notification-detail", "GET", "notification"),
+    # API: service catalogue and business calendars (catalog.api; administrators write)
+    Probe("api:service-detail", "GET", "service"),
+    Probe("api:service-detail", "PATCH", "service", {"name": "hacked"}, "json", True),
+    Probe("api:service-detail", "DELETE", "service", None, "json", True),
+    Probe("api:slapolicy-detail", "GET", "slapolicy"),
+    Probe("api:slapolicy-detail", "PATCH", "slapolicy", {"name": "hacked"}, "json", True),
+    Probe("api:slapolicy-detail", "DELETE", "slapolicy", None, "json", True),
+    Probe("api:priorityrule-detail", "GET", "priorityrule"),
+    Probe("api:priorityrule-detail", "PATCH", "priorityrule", {"priority": 4}, "json", True),
+    Probe("api:priorityrule-detail", "DELETE", "priorityrule", None, "json", True),
+    Probe("api:businesscalendar-detail", "GET", "calendar"),
+    Probe("api:businesscalendar-detail", "PATCH", "calendar", {"name": "hacked"}, "json",
+          True),
+    Probe("api:businesscalendar-detail", "DELETE", "calendar", None, "json", True),
+    Probe("api:businesscalendar-exceptions", "GET", "calendar"),
+    Probe("api:businesscalendar-exceptions", "POST", "calendar",
+          {"date": "2030-01-01", "kind": "holiday"}, "json", True),
+    Probe("api:businesscalendar-exception-detail", "DELETE", "calendar", None, "json", True,
+          extra=(("exception_id", "1"),)),
+    Probe("api:businesscalendar-seed-china", "POST", "calendar", {"years": [2026]}, "json",
+          True),
     # Web UI: attachments
     Probe("attachment-download", "GET", "attachment"),
 ]
@@ -209,6 +242,10 @@ COLLECTION_PROBES: list[Collection] = [
     Collection("api:notificationchannel-list", "", "channel"),
     Collection("api:notification-list", "", "notification"),
     Collection("api:auditentry-list", "?page_size=200", "audit"),  # all of them on one page
+    Collection("api:service-list", "", "service"),
+    Collection("api:slapolicy-list", "", "slapolicy"),
+    Collection("api:priorityrule-list", "", "priorityrule"),
+    Collection("api:businesscalendar-list", "?page_size=200", "calendar"),
 ]
 
 #: Routes without an object of a customer in the URL; their own tests live in test_api.
@@ -230,6 +267,8 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
     "api:alerts-zabbix": ("POST", "denied"),
     "api:alerts-generic": ("POST", "denied"),
     "api:satisfaction-summary": ("GET", "denied"),
+    # The priority the desk would use for impact × urgency (staff; see catalog test_api)
+    "api:priorityrule-resolve": ("GET", "denied"),
     # The emailed rating link: public, the signed token is the credential (a bad one: 400)
     "servicedesk:rate": ("GET", "open"),
 }
@@ -284,6 +323,43 @@ def add_notifications(sc):
     return sc
 
 
+#: Provider whose catalogue and calendars each identity relies on.
+PROVIDER_OF = {identity: ("Q" if identity == "agent_q" else "P") for identity in SCOPE}
+#: Services (by key) each identity may see: staff their provider's, customers the ones
+#: they subscribe to ("pb" is subscribed by B only and carries the sentinel).
+VISIBLE_SERVICES = {identity: ({"pa"} if PROVIDER_OF[identity] == "P" else {"q"})
+                    for identity in SCOPE} | {"agent": {"pa", "pb"}, "auditor": {"pa", "pb"},
+                                             "admin": {"pa", "pb"}}
+
+
+def add_catalog(sc):
+    """Per provider a calendar, an SLA policy and a priority rule; services of P for A
+    and for B (with the sentinel) and one of Q for C."""
+    import datetime as dt
+
+    from itsm.catalog import admin_services
+    from itsm.catalog.models import PriorityRule, Service
+
+    orgs = sc.world.orgs
+    sc.calendars, sc.policies, sc.rules, sc.services = {}, {}, {}, {}
+    for code in ("P", "Q"):
+        sc.calendars[code] = admin_services.create_calendar(
+            actor=None, data={"name": f"calendar {code}", "organization": orgs[code]},
+            windows=[{"weekday": 0, "start": dt.time(9), "end": dt.time(18)}])
+        sc.policies[code] = admin_services.create_policy(
+            actor=None, data={"provider": orgs[code], "name": f"SLA {code}"},
+            targets=[{"priority": 1, "response_minutes": 30, "resolution_minutes": 240}])
+        sc.rules[code] = admin_services.create_provider_object(PriorityRule, actor=None, data={
+            "provider": orgs[code], "impact": 1, "urgency": 1, "priority": 1})
+    for key, provider, customer, name in [("pa", "P", "A", "邮箱 A"),
+                                          ("pb", "P", "B", f"ERP {SENTINEL_B}"),
+                                          ("q", "Q", "C", "Mail C")]:
+        sc.services[key] = admin_services.create_provider_object(Service, actor=None, data={
+            "provider": orgs[provider], "code": f"svc-{key}", "name": name,
+            "calendar": sc.calendars[provider], "customers": [orgs[customer]]})
+    return sc
+
+
 @pytest.fixture(scope="module")
 def _module_scenario(django_db_setup, django_db_blocker):
     """The world and scenario are built once for this module inside a transaction that
@@ -291,7 +367,7 @@ def _module_scenario(django_db_setup, django_db_blocker):
     fixture), so a test cannot see another's writes. Building them per test made this
     module take minutes."""
     with django_db_blocker.unblock(), transaction.atomic():
-        yield add_notifications(build_scenario(build_world()))
+        yield add_catalog(add_notifications(build_scenario(build_world())))
         transaction.set_rollback(True)
 
 
@@ -346,6 +422,16 @@ def objects_of(sc, target: str, identity: str | None,
         items = {k: n.pk for k, n in sc.notifications.items()}
         visible = ({k for k in items if sc.record_org[k] in scope}
                    if identity in NOTIFICATION_READERS else set())
+    elif target == "service":
+        items = {k: s.pk for k, s in sc.services.items()}
+        visible = VISIBLE_SERVICES.get(identity, set())
+    elif target in ("slapolicy", "priorityrule"):
+        by_code = sc.policies if target == "slapolicy" else sc.rules
+        items = {code: o.pk for code, o in by_code.items()}
+        visible = scope if identity in NOTIFICATION_READERS else set()
+    elif target == "calendar":
+        items = {code: c.pk for code, c in sc.calendars.items()}
+        visible = {PROVIDER_OF[identity]} if identity in PROVIDER_OF else set()
     else:  # pragma: no cover - a typo in the matrix
         raise AssertionError(target)
     return ([pk for k, pk in items.items() if k in visible],
@@ -378,11 +464,12 @@ def test_every_record_type_is_in_the_matrix():
 
 def test_every_router_registration_is_in_the_matrix():
     """Every DRF viewset registered on a router has its list or detail route covered."""
+    from itsm.catalog.api.urls import router as catalog_router
     from itsm.core.api.urls import router as core_router
     from itsm.servicedesk.api.urls import router as sd_router
 
     in_matrix = matrix_route_names()
-    for router in (core_router, sd_router):
+    for router in (core_router, sd_router, catalog_router):
         for _prefix, _viewset, basename in router.registry:
             assert {f"api:{basename}-list", f"api:{basename}-detail"} & in_matrix, basename
 

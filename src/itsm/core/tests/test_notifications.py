@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.db import connection, transaction
 from django.test import override_settings
@@ -420,7 +421,7 @@ def test_webhook_is_signed_over_timestamp_and_raw_body(world, send, robot):
     assert body["event"] == "record_created"
     assert body["subject"] == "工单已指派：打印机卡纸"
     assert body["record"]["number"] == record.number
-    assert body["record"]["url"] == record.get_absolute_url()
+    assert body["record"]["url"] == settings.SITE_URL + record.get_absolute_url()
     assert dt.datetime.fromisoformat(body["sent_at"])
     assert refreshed(sent[0]).status == NotificationStatus.SENT
 

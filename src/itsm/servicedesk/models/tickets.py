@@ -11,6 +11,7 @@ from itsm.core.models import Record
 
 from ..choices import (
     MAJOR_INCIDENT_WORKFLOW,
+    NOT_IN_QUEUE,
     STATUS_COLORS,
     TICKET_WORKFLOW,
     Channel,
@@ -73,6 +74,9 @@ def ticket_indexes(prefix: str) -> list[models.Index]:
         models.Index(fields=["assignee", "status"], name=f"{prefix}_assignee_status"),
         models.Index(fields=["requester", "-created_at"], name=f"{prefix}_requester"),
         models.Index(fields=["-created_at", "-id"], name=f"{prefix}_created"),
+        # The queues "breaching soon" and "breached" sort open tickets by SLA due time.
+        models.Index(fields=["due_at", "-id"], name=f"{prefix}_open_due",
+                     condition=~models.Q(status__in=NOT_IN_QUEUE)),
     ]
 
 

@@ -4,6 +4,7 @@
 
 import datetime as dt
 
+import pytest
 import time_machine
 from django.utils import timezone
 
@@ -25,14 +26,22 @@ def queue(world, name, username="agent"):
     return sorted(r["title"] for r in response.json()["results"])
 
 
-def test_queues(world):
+@pytest.fixture
+def policy_24x7(world):
+    """General priority: resolution within 8 hours, around the clock."""
     from itsm.catalog.models import SLAPolicy, SLATarget
     from itsm.core.models import BusinessCalendar
 
+    calendar = BusinessCalendar.objects.get_or_create(name="7×24",
+                                                      defaults={"always_on": True})[0]
     policy = SLAPolicy.objects.create(provider=world.orgs["P"], name="7×24",
-                                      calendar=BusinessCalendar.objects.get(name="7×24"))
+                                      calendar=calendar)
     SLATarget.objects.create(policy=policy, priority=3, response_minutes=60,
                              resolution_minutes=8 * 60)
+    return policy
+
+
+def test_queues(world, policy_24x7):
     make(world, "mine", assignee=world.agent)
     make(world, "team", assignee_team=world.teams["desk"], assignee=world.engineer)
     make(world, "unassigned")
@@ -53,3 +62,17 @@ def test_queues(world):
     response = world.client("agent").get("/api/service-requests/", {"queue": "everything"})
     assert response.status_code == 400
     assert "queue" in response.json()
+
+
+def test_queue_tabs_in_the_agent_list(world, policy_24x7):
+    from django.test import Client
+
+    make(world, "late", hours_ago=30, assignee=world.engineer)
+    make(world, "fresh")
+    client = Client()
+    client.force_login(world.agent)
+    page = client.get("/requests/", {"queue": "breached", "ordering": "due_at"}).content.decode()
+    assert 'id="queues"' in page and "sla-countdown" in page
+    assert ">late<" in page and ">fresh<" not in page
+    client.force_login(world.requester_a)
+    assert 'id="queues"' not in client.get("/requests/").content.decode()

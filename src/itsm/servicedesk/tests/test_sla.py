@@ -329,3 +329,15 @@ def test_detail_page_explains_the_deadline_in_words(world):
     assert "国庆节" in page                      # holidays crossed are named
     assert STANDARD in page
     assert "2025-09-30 17:50" in page and "2025-10-09 09:00" in page   # the pause
+
+
+def test_a_portal_reply_resumes_a_ticket_waiting_for_the_customer(world):
+    policy(world, STANDARD, resolution=240)
+    ticket = raise_ticket(world, "2025-09-22 09:00")
+    ticket = step(world, ticket, "2025-09-22 09:30", "start", assignee=world.agent)
+    ticket = step(world, ticket, "2025-09-22 10:00", "ask_customer", comment="请提供截图")
+    with time_machine.travel(at("2025-09-23 10:00"), tick=False):
+        services.add_comment(ticket, actor=world.requester_a, body="截图已上传")
+    ticket.refresh_from_db()
+    assert ticket.status == "in_progress"
+    assert due(ticket) == "2025-09-23 13:00"

@@ -6,7 +6,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from itsm.core.choices import PRIORITY_COLORS, TimelineKind
+from itsm.core.choices import PRIORITY_COLORS, LinkKind, TimelineKind
 from itsm.core.models import display_name
 
 register = template.Library()
@@ -45,19 +45,56 @@ def describe_event(event, record) -> str:
             "old": workflow.label(data.get("old_status", "")),
             "new": workflow.label(data.get("new_status", "")),
         }
+    if event.kind == TimelineKind.UPDATED and "rating" in data:
+        return _("rated the service %(score)s of 5") % {"score": data["rating"]}
+    if event.kind == TimelineKind.SLA:
+        return data.get("text", "")
     if event.kind == TimelineKind.UPDATED:
+        related = _related_event(data)
+        if related:
+            return related
         labels = []
         for name in data.get("fields", []):
             try:
                 labels.append(str(record._meta.get_field(name.removesuffix("_id")).verbose_name))
             except Exception:  # a field removed since: show its name
                 labels.append(name)
-        return _("changed %(fields)s") % {"fields": _(", ").join(labels)}
+        text = _("changed %(fields)s") % {"fields": _(", ").join(labels)} if labels else ""
+        reason = _event_reason(data)
+        return f"{text} ({reason})" if text and reason else (text or reason)
     if event.kind == TimelineKind.ATTACHED:
         return _("attached %(name)s") % {"name": data.get("name", "")}
     if event.kind == TimelineKind.COMMENTED:
         return _("added an internal note") if event.internal else _("replied")
     return str(event.get_kind_display())
+
+
+def _event_reason(data: dict) -> str:
+    """The reason stored with an event (an untranslated message marked with
+    ``gettext_noop`` and its parameters), in the reader's language."""
+    reason = data.get("reason")
+    if not isinstance(reason, str) or not reason:
+        return ""
+    try:
+        return _(reason) % (data.get("reason_params") or {})
+    except (KeyError, TypeError, ValueError):
+        return _(reason)
+
+
+def _related_event(data: dict) -> str:
+    """Merges and links between records (servicedesk.services)."""
+    kind = data.get("link_kind")
+    label = str(LinkKind(kind).label) if kind in LinkKind.values else (kind or "")
+    if data.get("merged_into"):
+        return _("merged into %(number)s") % {"number": data["merged_into"]}
+    if data.get("merged"):
+        return _("merged %(number)s into this record") % {"number": data["merged"]}
+    if data.get("linked"):
+        return _("linked %(number)s (%(kind)s)") % {"number": data["linked"], "kind": label}
+    if data.get("unlinked"):
+        return _("removed the link to %(number)s (%(kind)s)") % {
+            "number": data["unlinked"], "kind": label}
+    return ""
 
 
 @register.simple_tag(takes_context=True)

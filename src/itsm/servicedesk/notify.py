@@ -1,0 +1,107 @@
+"""Who hears about what happens to a ticket (GEN-6).
+
+Receivers of the core record signals turn ticket events into notifications: the
+requester hears of receipt, replies, resolution and the satisfaction survey; the
+assignee (or the team) hears of assignment and of the requester's replies. Each person
+gets the text in their own language; nobody is notified of their own action. Sending
+happens in jobs after commit (``core.notifications``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.dispatch import receiver
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from itsm.core import access, signals
+from itsm.core.choices import NotificationEvent
+from itsm.core.models import display_name
+from itsm.core.notifications import notify
+
+from .choices import Channel
+from .models import Ticket
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def tell(event: str, ticket: Ticket, people: Iterable, actor, subject_and_body,
+         *, dedupe: str | None = None) -> None:
+    """Notify ``people`` (minus the actor), each in their own language."""
+    by_language: dict[str, list] = {}
+    for person in {p.pk: p for p in people if p is not None}.values():
+        if actor is not None and person.pk == actor.pk:
+            continue
+        language = getattr(getattr(person, "profile", None), "language", None)
+        by_language.setdefault(language or settings.LANGUAGE_CODE, []).append(person)
+    for language, recipients in by_language.items():
+        with translation.override(language):
+            subject, body = subject_and_body()
+            notify(event, record=ticket, recipients=recipients,
+                   subject=f"[{ticket.number}] {subject}",
+                   body=f"{body}\n\n{ticket.title}\n{absolute(ticket.get_absolute_url())}",
+                   organization_id=ticket.organization_id,
+                   dedupe_key=f"{dedupe}:{language}" if dedupe else None)
+
+
+def handlers(ticket: Ticket) -> list:
+    """The assignee, else the team's members."""
+    if ticket.assignee_id:
+        return [ticket.assignee]
+    if ticket.assignee_team_id:
+        return list(ticket.assignee_team.members.filter(is_active=True))
+    return []
+
+
+def _is_ticket(sender) -> bool:
+    return isinstance(sender, type) and issubclass(sender, Ticket)
+
+
+@receiver(signals.record_created)
+def on_created(sender, record, actor=None, **kwargs) -> None:
+    # Mail intake acknowledges by replying to the message itself.
+    if not _is_ticket(sender) or record.channel == Channel.EMAIL:
+        return
+    tell(NotificationEvent.RECORD_CREATED, record, [record.requester], actor, lambda: (
+        _("We have received your request"),
+        _("Your request %(number)s has been registered; we will get back to you.")
+        % {"number": record.number}), dedupe=f"created:{record.pk}")
+
+
+@receiver(signals.record_transitioned)
+def on_transitioned(sender, record, actor=None, transition="", **kwargs) -> None:
+    if not _is_ticket(sender):
+        return
+    if transition == "assign":
+        tell(NotificationEvent.RECORD_ASSIGNED, record, handlers(record), actor, lambda: (
+            _("Assigned to you or your team"),
+            _("%(number)s was assigned; please handle it.") % {"number": record.number}))
+    elif transition == "resolve":
+        tell(NotificationEvent.RECORD_RESOLVED, record, [record.requester], actor, lambda: (
+            _("Your request has been resolved"),
+            _("%(number)s was resolved: %(resolution)s\nPlease confirm, or reply to reopen "
+              "it.") % {"number": record.number, "resolution": record.resolution}))
+    elif transition == "close":
+        from .satisfaction import make_rating_url
+
+        tell(NotificationEvent.SATISFACTION_REQUEST, record, [record.requester], actor,
+             lambda: (_("How did we do?"),
+                      _("%(number)s is closed. Please rate our service (1–5): %(url)s")
+                      % {"number": record.number,
+                         "url": absolute(make_rating_url(record))}),
+             dedupe=f"rating:{record.pk}")
+
+
+@receiver(signals.comment_added)
+def on_comment(sender, record, comment, actor=None, **kwargs) -> None:
+    if not _is_ticket(sender) or comment.internal or actor is None:
+        return
+    people = [record.requester] if access.is_provider_staff(actor) else handlers(record)
+    tell(NotificationEvent.COMMENT_ADDED, record, people, actor, lambda: (
+        _("New reply"),
+        _("%(author)s wrote on %(number)s:\n%(body)s")
+        % {"author": display_name(actor), "number": record.number, "body": comment.body}))

@@ -1,0 +1,406 @@
+"""Service desk write paths on top of ``core.services``.
+
+- Automatic assignment (REQ-3): a new ticket without a team or assignee goes to the
+  owner team of its service, and within the team to one active member, chosen by the
+  ``ITSM_ASSIGNMENT_STRATEGY`` setting (``least_loaded``, ``round_robin`` or ``off``).
+  Every choice is derived from the database (open tickets, latest assignments), never
+  from process memory, so any number of web and job processes agree.
+- Merging duplicates (INC-3): the duplicate is cancelled through the workflow, marked
+  ``merged_into`` the target and linked to it (``duplicate_of``).
+- Links between records of any types (related, caused by, …).
+
+Each function is atomic, checks the actor's permission (``None`` is the system),
+writes audit entries and timeline events, and goes through the core write path for
+status changes so that the workflow, SLA clocks and notifications follow.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from itsm.core import access, audit, services
+from itsm.core import rules as perms
+from itsm.core.choices import STAFF_WRITER_ROLES, AuditAction, LinkKind, TimelineKind
+from itsm.core.exceptions import WorkflowError
+from itsm.core.models import Record, RecordLink, Team
+
+from .choices import TicketStatus
+from .models import Incident, ServiceRequest, Ticket
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+logger = logging.getLogger(__name__)
+
+# --- Automatic assignment (REQ-3) -------------------------------------------------------
+
+LEAST_LOADED = "least_loaded"
+ROUND_ROBIN = "round_robin"
+OFF = "off"
+ASSIGNMENT_STRATEGIES = (LEAST_LOADED, ROUND_ROBIN, OFF)
+#: The rule that picked the team (recorded in the timeline; the only one so far).
+RULE_SERVICE_OWNER_TEAM = "service_owner_team"
+#: Ticket types whose open tickets make up a person's load.
+TICKET_TYPES: tuple[type[Ticket], ...] = (ServiceRequest, Incident)
+#: Statuses that no longer count as work in hand.
+CLOSED_FOR_LOAD = frozenset({TicketStatus.RESOLVED, TicketStatus.CLOSED,
+                             TicketStatus.CANCELLED})
+
+#: Timeline reasons, stored untranslated and translated when shown (``describe_event``).
+REASONS = {
+    LEAST_LOADED: gettext_noop("assigned automatically to the member of %(team)s with the "
+                               "fewest open tickets (owner team of %(service)s)"),
+    ROUND_ROBIN: gettext_noop("assigned automatically in turn among the members of "
+                              "%(team)s (owner team of %(service)s)"),
+    "no_member": gettext_noop("not assigned automatically: %(team)s (owner team of "
+                              "%(service)s) has no active member"),
+}
+
+
+def assignment_strategy() -> str:
+    """The configured strategy; an unknown value is a configuration error."""
+    strategy = getattr(settings, "ITSM_ASSIGNMENT_STRATEGY", LEAST_LOADED) or LEAST_LOADED
+    if strategy not in ASSIGNMENT_STRATEGIES:
+        raise ValueError(f"ITSM_ASSIGNMENT_STRATEGY must be one of {ASSIGNMENT_STRATEGIES}, "
+                         f"not {strategy!r}")
+    return strategy
+
+
+@dataclass(frozen=True)
+class AssignmentPlan:
+    """What the rules chose for one ticket; ``assignee`` is None if nobody qualifies."""
+
+    team: Team
+    assignee: User | None
+    strategy: str
+    rule: str = RULE_SERVICE_OWNER_TEAM
+
+
+def team_for(ticket: Ticket) -> Team | None:
+    """The team the rules route ``ticket`` to: its service's owner team, if that team
+    belongs to the ticket's provider; else none (no automatic assignment)."""
+    service = ticket.service
+    team = service.owner_team if service is not None else None
+    if team is None:
+        return None
+    org = ticket.organization
+    provider_id = org.pk if org.provider_id is None else org.provider_id
+    return team if team.organization_id == provider_id else None
+
+
+def eligible_members(team: Team) -> list[User]:
+    """Active members of the team who are writing staff of its provider, by id."""
+    writers = Q(groups__name__in=STAFF_WRITER_ROLES) | Q(is_superuser=True)
+    return list(team.members.filter(writers, is_active=True,
+                                    profile__organization_id=team.organization_id)
+                .distinct().order_by("pk"))
+
+
+def open_ticket_counts(user_ids: list[int]) -> dict[int, int]:
+    """Open (not resolved, closed or cancelled) tickets assigned to each person."""
+    counts = dict.fromkeys(user_ids, 0)
+    for model in TICKET_TYPES:
+        rows = (model.objects.filter(assignee_id__in=user_ids)
+                .exclude(status__in=CLOSED_FOR_LOAD)
+                .order_by().values("assignee_id").annotate(n=Count("id")))
+        for row in rows:
+            counts[row["assignee_id"]] += row["n"]
+    return counts
+
+
+def last_assignments(team: Team, user_ids: list[int]) -> dict[int, Any]:
+    """When each person's most recent ticket of this team was raised (None: never)."""
+    latest: dict[int, Any] = dict.fromkeys(user_ids)
+    for model in TICKET_TYPES:
+        rows = (model.objects.filter(assignee_team=team, assignee_id__in=user_ids)
+                .order_by().values("assignee_id").annotate(last=Max("created_at")))
+        for row in rows:
+            current = latest[row["assignee_id"]]
+            if current is None or row["last"] > current:
+                latest[row["assignee_id"]] = row["last"]
+    return latest
+
+
+def choose_member(team: Team, strategy: str) -> User | None:
+    """One member of ``team`` by ``strategy``; ties go to the one served least
+    recently, then to the lowest id, so repeated calls cycle through the members."""
+    members = eligible_members(team)
+    if not members:
+        return None
+    ids = [m.pk for m in members]
+    latest = last_assignments(team, ids)
+
+    def turn(member: User) -> tuple:
+        when = latest[member.pk]
+        return (when is not None, when, member.pk)
+
+    if strategy == LEAST_LOADED:
+        load = open_ticket_counts(ids)
+        return min(members, key=lambda m: (load[m.pk], *turn(m)))
+    return min(members, key=turn)
+
+
+def plan_assignment(ticket: Ticket, *, strategy: str | None = None) -> AssignmentPlan | None:
+    """What automatic assignment would do with ``ticket`` (None: leave it alone)."""
+    strategy = strategy or assignment_strategy()
+    if strategy == OFF or ticket.assignee_id or ticket.assignee_team_id:
+        return None
+    if ticket.status != ticket.workflow.initial:
+        return None
+    team = team_for(ticket)
+    if team is None:
+        return None
+    return AssignmentPlan(team=team, assignee=choose_member(team, strategy), strategy=strategy)
+
+
+@transaction.atomic
+def assign_automatically(ticket: Ticket) -> AssignmentPlan | None:
+    """Assign a new ticket by the rules, as the system (``actor=None``).
+
+    Goes through the workflow's ``assign`` transition (audit entry, timeline event,
+    SLA clocks) and adds a timeline event with the reason. A team without an
+    eligible member leaves the ticket unassigned, with an internal timeline note.
+    The team row is locked, so concurrent creations take turns one after another.
+    """
+    team = team_for(ticket)
+    if team is None or assignment_strategy() == OFF:
+        return None
+    Team.objects.select_for_update().filter(pk=team.pk).first()
+    plan = plan_assignment(ticket)
+    if plan is None:
+        return None
+    params = {"team": plan.team.name, "service": ticket.service.name}
+    if plan.assignee is None:
+        services.add_timeline_event(ticket, TimelineKind.UPDATED, actor=None, internal=True,
+                                    fields=[], reason=REASONS["no_member"],
+                                    reason_params=params, rule=plan.rule, team=plan.team.pk)
+        return plan
+    services.transition_record(ticket, "assign", actor=None,
+                               values={"assignee_team": plan.team, "assignee": plan.assignee})
+    services.add_timeline_event(ticket, TimelineKind.UPDATED, actor=None,
+                                fields=["assignee_team", "assignee"],
+                                reason=REASONS[plan.strategy], reason_params=params,
+                                rule=plan.rule, strategy=plan.strategy, team=plan.team.pk,
+                                assignee=plan.assignee.pk)
+    ticket.refresh_from_db()
+    return plan
+
+
+# --- Finding records by type or number -------------------------------------------------------
+
+
+def record_models() -> dict[str, type[Record]]:
+    """Every concrete record type by model name (``servicerequest``, ``incident`` …)."""
+    return {m._meta.model_name: m for m in apps.get_models() if issubclass(m, Record)}
+
+
+def model_for_number(number: str) -> type[Record] | None:
+    prefix = (number or "").split("-", 1)[0].upper()
+    return next((m for m in record_models().values() if m.number_prefix == prefix), None)
+
+
+def find_visible_record(user, *, number: str | None = None, type_name: str | None = None,
+                        pk: int | None = None) -> Record | None:
+    """A record the user may see, named by its number or by type and id."""
+    if number:
+        model = model_for_number(number)
+        lookup = {"number": number.strip().upper()}
+    else:
+        model = record_models().get((type_name or "").lower())
+        lookup = {"pk": pk}
+    if model is None or not any(v not in (None, "") for v in lookup.values()):
+        return None
+    return model.objects.visible_to(user).filter(**lookup).first()
+
+
+# --- Links between records ------------------------------------------------------------------
+
+
+def _ct(record: Record) -> ContentType:
+    return ContentType.objects.get_for_model(type(record))
+
+
+def _require_staff(actor, message: str) -> None:
+    if actor is not None and not access.is_staff_writer(actor):
+        raise PermissionDenied(message)
+
+
+def links_of(record: Record):
+    """Links with ``record`` on either side (a queryset of RecordLink)."""
+    ct = _ct(record)
+    return RecordLink.objects.filter(Q(source_type=ct, source_id=record.pk)
+                                     | Q(target_type=ct, target_id=record.pk))
+
+
+@dataclass(frozen=True)
+class LinkedRecord:
+    """One link seen from ``record``: the record at the other end and the direction."""
+
+    link: RecordLink
+    other: Record
+    outgoing: bool
+
+    @property
+    def kind_label(self) -> str:
+        return str(LinkKind(self.link.kind).label) if self.link.kind in LinkKind.values \
+            else self.link.kind
+
+
+def linked_records(record: Record, user) -> list[LinkedRecord]:
+    """The links of ``record`` whose other record ``user`` may see (one query per type)."""
+    ct = _ct(record)
+    links = list(links_of(record).order_by("created_at", "id"))
+    wanted: dict[int, set[int]] = {}
+    ends = []
+    for link in links:
+        outgoing = link.source_type_id == ct.pk and link.source_id == record.pk
+        other = (link.target_type_id, link.target_id) if outgoing else (
+            link.source_type_id, link.source_id)
+        wanted.setdefault(other[0], set()).add(other[1])
+        ends.append((link, other, outgoing))
+    visible: dict[tuple[int, int], Record] = {}
+    for type_id, ids in wanted.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        if model is None or not issubclass(model, Record):
+            continue
+        for other in model.objects.visible_to(user).filter(pk__in=ids):
+            visible[(type_id, other.pk)] = other
+    return [LinkedRecord(link, visible[other], outgoing)
+            for link, other, outgoing in ends if other in visible]
+
+
+def _link_exists(a: Record, b: Record, kind: str) -> bool:
+    ca, cb = _ct(a), _ct(b)
+    return RecordLink.objects.filter(
+        Q(source_type=ca, source_id=a.pk, target_type=cb, target_id=b.pk)
+        | Q(source_type=cb, source_id=b.pk, target_type=ca, target_id=a.pk),
+        kind=kind).exists()
+
+
+def _link_events(a: Record, b: Record, actor, *, key: str, kind: str) -> None:
+    """Internal timeline events on both records (their numbers may be news to a
+    customer who cannot see the other record)."""
+    services.add_timeline_event(a, TimelineKind.UPDATED, actor=actor, internal=True,
+                                fields=[], **{key: b.number}, link_kind=kind)
+    services.add_timeline_event(b, TimelineKind.UPDATED, actor=actor, internal=True,
+                                fields=[], **{key: a.number}, link_kind=kind)
+
+
+@transaction.atomic
+def link_records(a: Record, b: Record, *, kind: str = LinkKind.RELATED, actor) -> RecordLink:
+    """Link ``a`` to ``b`` (``a`` is *kind* ``b``, e.g. a duplicate of it).
+
+    Service staff only; both records must be visible to the actor, different, and not
+    linked with this kind yet (in either direction).
+    """
+    _require_staff(actor, _("Only service staff may link records."))
+    if kind not in LinkKind.values:
+        raise ValidationError({"kind": _("Choose one of: %(kinds)s.")
+                               % {"kinds": ", ".join(LinkKind.values)}})
+    if actor is not None and not (perms.can_view_record(actor, a)
+                                  and perms.can_view_record(actor, b)):
+        raise ValidationError({"target": _("Choose a record you can see.")})
+    if type(a) is type(b) and a.pk == b.pk:
+        raise ValidationError({"target": _("A record cannot be linked to itself.")})
+    if _link_exists(a, b, kind):
+        raise ValidationError({"target": _("%(a)s and %(b)s are already linked as “%(kind)s”.")
+                               % {"a": a.number, "b": b.number,
+                                  "kind": LinkKind(kind).label}})
+    link = RecordLink.objects.create(source_type=_ct(a), source_id=a.pk, target_type=_ct(b),
+                                     target_id=b.pk, kind=kind, created_by=actor)
+    audit.log(action=AuditAction.CREATE, instance=link, actor=actor,
+              changes={"source": a.number, "target": b.number, "kind": kind},
+              organization_id=a.organization_id)
+    _link_events(a, b, actor, key="linked", kind=kind)
+    return link
+
+
+@transaction.atomic
+def unlink_records(link: RecordLink, *, actor) -> None:
+    """Remove a link (service staff who can see both records)."""
+    _require_staff(actor, _("Only service staff may remove links."))
+    link = RecordLink.objects.select_for_update().get(pk=link.pk)
+    a, b = link.source, link.target
+    if a is None or b is None or (actor is not None and not (
+            perms.can_view_record(actor, a) and perms.can_view_record(actor, b))):
+        raise ValidationError(_("This link cannot be removed."))
+    audit.log(action=AuditAction.DELETE, instance=link, actor=actor,
+              changes={"source": [a.number, None], "target": [b.number, None],
+                       "kind": [link.kind, None]},
+              organization_id=a.organization_id)
+    link.delete()
+    _link_events(a, b, actor, key="unlinked", kind=link.kind)
+
+
+# --- Merging duplicates (INC-3) -------------------------------------------------------------
+
+
+@transaction.atomic
+def merge_tickets(duplicate: Ticket, *, into: Ticket, actor, comment: str = "") -> Ticket:
+    """Merge ``duplicate`` into ``into`` and return the target.
+
+    Service staff only; both tickets of the same type and organization, neither closed
+    nor cancelled. The duplicate is cancelled through the workflow with the comment
+    "Merged into …" (409 when its status allows no cancelling), gets ``merged_into``,
+    and a ``duplicate_of`` link to the target; both timelines tell what happened.
+    Comments stay on the duplicate; the link leads there.
+    """
+    _require_staff(actor, _("Only service staff may merge tickets."))
+    if type(duplicate) is not type(into):
+        raise ValidationError({"into": _("Only tickets of the same type can be merged "
+                                         "(%(a)s, %(b)s).")
+                               % {"a": duplicate._meta.verbose_name,
+                                  "b": into._meta.verbose_name}})
+    if duplicate.pk == into.pk:
+        raise ValidationError({"into": _("A ticket cannot be merged into itself.")})
+    model = type(duplicate)
+    locked = {t.pk: t for t in model.objects.select_for_update().filter(
+        pk__in=[duplicate.pk, into.pk]).order_by("pk")}
+    duplicate, into = locked[duplicate.pk], locked[into.pk]
+    if actor is not None and not (perms.can_view_record(actor, duplicate)
+                                  and perms.can_view_record(actor, into)):
+        raise ValidationError({"into": _("Choose a ticket you can see.")})
+    if duplicate.organization_id != into.organization_id:
+        raise ValidationError({"into": _("%(a)s and %(b)s belong to different organizations; "
+                                         "only tickets of one organization can be merged.")
+                               % {"a": duplicate.number, "b": into.number}})
+    for ticket in (duplicate, into):
+        if ticket.is_final:
+            raise WorkflowError(_("%(number)s is “%(status)s”; closed or cancelled tickets "
+                                  "cannot be merged.")
+                                % {"number": ticket.number, "status": ticket.status_label})
+    cancel = duplicate.workflow.get("cancel")
+    if cancel is None or duplicate.status not in cancel.sources:
+        raise WorkflowError(_("%(number)s is “%(status)s”; only new or assigned tickets can "
+                              "be merged into another.")
+                            % {"number": duplicate.number, "status": duplicate.status_label})
+    note = _("Merged into %(number)s.") % {"number": into.number}
+    comment = (comment or "").strip()
+    duplicate = services.transition_record(duplicate, "cancel", actor=actor,
+                                           comment=f"{note}\n{comment}" if comment else note)
+    model.objects.filter(pk=duplicate.pk).update(merged_into=into)
+    audit.log(action=AuditAction.UPDATE, instance=duplicate, actor=actor,
+              changes={"merged_into_id": [None, into.pk]})
+    audit.log(action=AuditAction.UPDATE, instance=into, actor=actor,
+              changes={"merged": [None, duplicate.number]})
+    if not _link_exists(duplicate, into, LinkKind.DUPLICATE_OF):
+        link_records(duplicate, into, kind=LinkKind.DUPLICATE_OF, actor=actor)
+    services.add_timeline_event(duplicate, TimelineKind.UPDATED, actor=actor,
+                                fields=["merged_into"], merged_into=into.number)
+    # Another requester's ticket number is not news for this requester: staff only then.
+    services.add_timeline_event(into, TimelineKind.UPDATED, actor=actor,
+                                internal=duplicate.requester_id != into.requester_id,
+                                fields=[], merged=duplicate.number)
+    into.refresh_from_db()
+    return into
