@@ -12,6 +12,9 @@ from .settings import HUEY
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HUEY = {**HUEY, "immediate": True}
 MEDIA_ROOT = tempfile.mkdtemp(prefix="itsm-test-media-")
+# Tests serve assets through the finders; an existing, empty STATIC_ROOT keeps
+# WhiteNoise from warning on every request of a fresh checkout.
+STATIC_ROOT = tempfile.mkdtemp(prefix="itsm-test-static-")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 AXES_ENABLED = True
 STORAGES = {
