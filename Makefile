@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ITSM   := $(BIN)/itsm
 
-.PHONY: run test install install-test assets lint bench messages clean
+.PHONY: run test install install-test assets lint bench bench-cmdb messages clean
 
 run: install assets
 	$(ITSM) migrate --noinput -v0
@@ -24,6 +24,10 @@ lint: install-test
 BENCH_ARGS ?=
 bench: install
 	$(BIN)/python bench/servicedesk.py $(BENCH_ARGS)
+
+# CMDB impact analysis on 10,000 items and 30,000 relations (PostgreSQL itsm_bench_cmdb)
+bench-cmdb: install
+	$(BIN)/python bench/cmdb.py $(BENCH_ARGS)
 
 messages: install-test
 	scripts/translations.sh

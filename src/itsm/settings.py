@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "itsm.core",
     "itsm.ui",
     "itsm.catalog",
+    "itsm.cmdb",
     "itsm.servicedesk",
 ]
 
@@ -236,6 +237,7 @@ STATIC_ROOT = PROJECT_DIR / "staticfiles"
 STATICFILES_DIRS = [
     ("vendor/bootstrap", PROJECT_DIR / "node_modules" / "bootstrap" / "dist"),
     ("vendor/htmx", PROJECT_DIR / "node_modules" / "htmx.org" / "dist"),
+    ("vendor/echarts", PROJECT_DIR / "node_modules" / "echarts" / "dist"),
 ]
 STATICFILES_DIRS = [(prefix, path) for prefix, path in STATICFILES_DIRS if path.exists()]
 STORAGES = {

@@ -11,6 +11,7 @@ api_patterns = [
     path("", include("itsm.core.api.urls")),
     path("", include("itsm.servicedesk.api.urls")),
     path("", include("itsm.catalog.api.urls")),
+    path("", include("itsm.cmdb.api.urls")),
     path("token/", ObtainTokenView.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
@@ -24,4 +25,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("itsm.core.urls")),
     path("", include("itsm.servicedesk.urls")),
+    path("", include("itsm.cmdb.urls")),
 ]

@@ -7,3 +7,6 @@ class CoreConfig(AppConfig):
     label = "core"
     verbose_name = _("Platform")
 
+    def ready(self) -> None:
+        from . import retention  # noqa: F401 - refuses deleting records inside retention
+

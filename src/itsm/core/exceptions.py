@@ -23,6 +23,13 @@ class ConflictError(WorkflowError):
         super().__init__(message, code="version_conflict")
 
 
+class RetentionError(WorkflowError):
+    """Deleting a record inside its retention period (GEN-7), from any interface (409)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="retention")
+
+
 class UploadTooLarge(Exception):
     """An attachment larger than the configured limit (413)."""
 
@@ -33,4 +40,5 @@ class UploadTooLarge(Exception):
         self.message = message
 
 
-__all__ = ["ConflictError", "UploadTooLarge", "ValidationError", "WorkflowError"]
+__all__ = ["ConflictError", "RetentionError", "UploadTooLarge", "ValidationError",
+           "WorkflowError"]

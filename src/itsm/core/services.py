@@ -27,6 +27,7 @@ from . import rules as perms
 from .choices import AuditAction, OrganizationKind, TimelineKind
 from .exceptions import ConflictError, UploadTooLarge, WorkflowError
 from .models import Attachment, Comment, Record, RecordLink, TimelineEvent
+from .retention import check_deletable
 
 R = TypeVar("R", bound=Record)
 
@@ -312,6 +313,7 @@ def delete_record(record: Record, *, actor) -> None:
     if actor is not None:
         _require(perms.can_delete_record(actor, record), _("You may not delete this record."))
     record = _lock(record)
+    check_deletable(record)
     files = [a.file.name for a in record.attachments.all()]
     audit.log(action=AuditAction.DELETE, instance=record, actor=actor,
               changes={k: [v, None] for k, v in audit.snapshot(record).items()})

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from itsm.core import access
 from itsm.core import rules as perms
-from itsm.core.choices import Language
+from itsm.core.choices import Language, Role
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -25,6 +25,8 @@ def navigation(request: HttpRequest) -> dict:
     if staff:
         items.append((_("Major incidents"), reverse("servicedesk:major-list"),
                       "servicedesk:major"))
+    if staff or access.has_role(user, Role.CUSTOMER_ADMIN):
+        items.append((_("Configuration items"), reverse("cmdb:item-list"), "cmdb"))
     if staff:
         items.append((_("API documentation"), reverse("api:docs"), "api"))
     if perms.can_manage_master_data(user) and user.is_staff:

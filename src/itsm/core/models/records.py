@@ -377,6 +377,9 @@ class Record(models.Model):
     workflow: ClassVar[Workflow]
     #: Fields that only provider staff may set (ignored / read-only for customers).
     staff_fields: ClassVar[tuple[str, ...]] = ("owner", "assignee", "assignee_team", "priority")
+    #: Years a record must be kept after creation; inside it no interface may delete it
+    #: (GEN-7: changes ≥5, complaints ≥2). 0: no retention period.
+    retention_years: ClassVar[int] = 0
     #: Whether customers may raise records of this type (else provider staff only).
     customers_may_create: ClassVar[bool] = True
     #: Fields a requester may edit while the record is in its initial status.
@@ -438,6 +441,17 @@ class Record(models.Model):
     @property
     def status_label(self) -> str:
         return self.workflow.label(self.status)
+
+    @property
+    def retained_until(self):
+        """The first day the record may be deleted, or None without a retention period."""
+        if not self.retention_years:
+            return None
+        created = timezone.localtime(self.created_at).date()
+        try:
+            return created.replace(year=created.year + self.retention_years)
+        except ValueError:  # 29 February
+            return created.replace(year=created.year + self.retention_years, day=28)
 
     @property
     def is_final(self) -> bool:

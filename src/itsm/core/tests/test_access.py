@@ -200,6 +200,34 @@ OBJECT_PROBES: list[Probe] = [
           True),
     # Web UI: attachments
     Probe("attachment-download", "GET", "attachment"),
+    # API: CMDB (cmdb.api; provider staff writers write, CI types administrators)
+    Probe("api:configurationitem-detail", "GET", "ci"),
+    Probe("api:configurationitem-detail", "PATCH", "ci", {"name": "hacked"}, "json", True),
+    Probe("api:configurationitem-detail", "DELETE", "ci", None, "json", True),
+    Probe("api:configurationitem-impact", "GET", "ci"),
+    Probe("api:configurationitem-graph", "GET", "ci"),
+    Probe("api:cirelation-detail", "GET", "cirelation"),
+    Probe("api:cirelation-detail", "DELETE", "cirelation", None, "json", True),
+    Probe("api:citype-detail", "GET", "citype"),
+    Probe("api:citype-detail", "PATCH", "citype", {"name": "hacked"}, "json", True),
+    Probe("api:citype-detail", "DELETE", "citype", None, "json", True),
+    # API: configuration items a ticket touches (servicedesk ConfigurationItemsMixin)
+    *(probe for ticket in ("servicerequest", "incident") for probe in [
+        Probe(api_route(ticket, "cis"), "GET", "record", ticket=ticket),
+        Probe(api_route(ticket, "cis"), "POST", "record", {"ci": 1}, "json", True,
+              ticket=ticket),
+        Probe(api_route(ticket, "cis"), "DELETE", "record", {"ci": 1}, "json", True,
+              ticket=ticket)]),
+    # Web UI: configuration items (cmdb.views; provider staff writers write)
+    Probe("cmdb:item-detail", "GET", "ci"),
+    Probe("cmdb:item-graph", "GET", "ci"),
+    Probe("cmdb:item-edit", "GET", "ci", write=True),
+    Probe("cmdb:item-edit", "POST", "ci", {"name": "hacked"}, write=True),
+    Probe("cmdb:item-delete", "POST", "ci", {}, write=True),
+    Probe("cmdb:relation-add", "POST", "ci", {"kind": "depends_on", "target": "1"},
+          write=True),
+    Probe("cmdb:relation-remove", "POST", "ci", {}, write=True,
+          extra=(("relation_id", "1"),)),
 ]
 
 
@@ -246,6 +274,11 @@ COLLECTION_PROBES: list[Collection] = [
     Collection("api:slapolicy-list", "", "slapolicy"),
     Collection("api:priorityrule-list", "", "priorityrule"),
     Collection("api:businesscalendar-list", "?page_size=200", "calendar"),
+    Collection("api:configurationitem-list", "", "ci"),
+    Collection("api:cirelation-list", "", "cirelation"),
+    Collection("api:citype-list", "?page_size=200", "citype"),
+    Collection("cmdb:item-list", "", "ci-page"),
+    Collection("cmdb:item-list", f"?q={SENTINEL_B}", "ci-page"),
 ]
 
 #: Routes without an object of a customer in the URL; their own tests live in test_api.
@@ -256,6 +289,7 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
     "home": ("GET", "login"),
     "set-language": ("POST", "open"),
     **{ui_route(ticket, "create"): ("GET", "login") for ticket in TICKETS},
+    "cmdb:item-create": ("GET", "login"),
     "api:me": ("GET", "denied"),
     "api:roles": ("GET", "denied"),
     "api:me-notification-preferences": ("GET", "denied"),  # one's own; see test_notifications
@@ -269,6 +303,9 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
     "api:satisfaction-summary": ("GET", "denied"),
     # The priority the desk would use for impact × urgency (staff; see catalog test_api)
     "api:priorityrule-resolve": ("GET", "denied"),
+    # CMDB imports (staff writers; see cmdb test_api)
+    "api:configurationitem-import": ("POST", "denied"),
+    "api:cirelation-import": ("POST", "denied"),
     # The emailed rating link: public, the signed token is the credential (a bad one: 400)
     "servicedesk:rate": ("GET", "open"),
 }
@@ -360,6 +397,23 @@ def add_catalog(sc):
     return sc
 
 
+def add_cmdb(sc):
+    """One configuration item per organization (B's carries the sentinel), each related
+    to the one of its provider (cmdb.services)."""
+    from itsm.cmdb import services as cmdb_services
+    from itsm.cmdb.models import CIType
+
+    ci_type, _created = CIType.objects.get_or_create(code="server",
+                                                     defaults={"name": "Server"})
+    sc.cis = {code: cmdb_services.create_item(actor=None, data={
+        "organization": sc.world.orgs[code], "name": f"CI {code}" + (
+            f" {SENTINEL_B}" if code == "B" else ""), "ci_type": ci_type})
+        for code in ("P", "Q", "A", "B", "C")}
+    for code, provider in (("A", "P"), ("B", "P"), ("C", "Q")):
+        cmdb_services.add_relation(sc.cis[code], sc.cis[provider], kind="runs_on", actor=None)
+    return sc
+
+
 @pytest.fixture(scope="module")
 def _module_scenario(django_db_setup, django_db_blocker):
     """The world and scenario are built once for this module inside a transaction that
@@ -367,7 +421,7 @@ def _module_scenario(django_db_setup, django_db_blocker):
     fixture), so a test cannot see another's writes. Building them per test made this
     module take minutes."""
     with django_db_blocker.unblock(), transaction.atomic():
-        yield add_catalog(add_notifications(build_scenario(build_world())))
+        yield add_cmdb(add_catalog(add_notifications(build_scenario(build_world()))))
         transaction.set_rollback(True)
 
 
@@ -432,6 +486,21 @@ def objects_of(sc, target: str, identity: str | None,
     elif target == "calendar":
         items = {code: c.pk for code, c in sc.calendars.items()}
         visible = {PROVIDER_OF[identity]} if identity in PROVIDER_OF else set()
+    elif target == "ci":  # customers read their own organization's items
+        items = {code: ci.pk for code, ci in sc.cis.items()}
+        visible = scope
+    elif target == "cirelation":  # both ends in scope
+        from itsm.cmdb.models import CIRelation
+
+        org_of = {ci.pk: code for code, ci in sc.cis.items()}
+        relations = CIRelation.objects.filter(source__in=sc.cis.values())
+        items = {(org_of[r.source_id], org_of[r.target_id]): r.pk for r in relations}
+        visible = {k for k in items if set(k) <= scope}
+    elif target == "citype":  # shared by everyone
+        from itsm.cmdb.models import CIType
+
+        items = {t.code: t.pk for t in CIType.objects.all()}
+        visible = set(items) if identity in SCOPE else set()
     else:  # pragma: no cover - a typo in the matrix
         raise AssertionError(target)
     return ([pk for k, pk in items.items() if k in visible],
@@ -465,11 +534,12 @@ def test_every_record_type_is_in_the_matrix():
 def test_every_router_registration_is_in_the_matrix():
     """Every DRF viewset registered on a router has its list or detail route covered."""
     from itsm.catalog.api.urls import router as catalog_router
+    from itsm.cmdb.api.urls import router as cmdb_router
     from itsm.core.api.urls import router as core_router
     from itsm.servicedesk.api.urls import router as sd_router
 
     in_matrix = matrix_route_names()
-    for router in (core_router, sd_router, catalog_router):
+    for router in (core_router, sd_router, catalog_router, cmdb_router):
         for _prefix, _viewset, basename in router.registry:
             assert {f"api:{basename}-list", f"api:{basename}-detail"} & in_matrix, basename
 
@@ -582,6 +652,14 @@ def test_lists_searches_and_exports_are_scoped(sc, identity):
             got = {row[0] for row in rows[1:]}
             if got != expected_numbers:
                 failures.append(f"{label}: {sorted(got)} != {sorted(expected_numbers)}")
+        elif collection.kind == "ci-page":  # configuration items by name
+            wanted = {"P", "A", "B", "Q", "C"} & SCOPE[identity]
+            if SENTINEL_B in collection.query:
+                wanted &= {"B"}
+            shown = {code for code, ci in sc.cis.items()
+                     if f'>{ci.name}</a>' in body}
+            if shown != wanted:
+                failures.append(f"{label}: {sorted(shown)} != {sorted(wanted)}")
         elif collection.kind == "page":  # numbers of other types must not show either
             shown = {n for n in all_numbers if n in body}
             if shown != expected_numbers:

@@ -16,6 +16,10 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from itsm.cmdb import services as cmdb_services
+from itsm.cmdb.api.serializers import ConfigurationItemSerializer as CMDBItemSerializer
+from itsm.cmdb.api.serializers import RecordCISerializer
+from itsm.cmdb.models import ConfigurationItem
 from itsm.core import access
 from itsm.core.api.views import RecordViewSet
 
@@ -131,7 +135,47 @@ class LinksMixin:
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ServiceRequestViewSet(MergeMixin, LinksMixin, RatingMixin, RecordViewSet):
+class ConfigurationItemsMixin:
+    """``GET/POST/DELETE …/{id}/cis/``: configuration items the ticket touches (CMDB).
+
+    GET lists the linked items you may see; POST ``{"ci": id}`` links one and DELETE
+    ``{"ci": id}`` (or ``?ci=id``) unlinks it (service staff; 400 for an item you
+    cannot see or a link that does (not) exist).
+    """
+
+    @extend_schema(methods=["get"], responses=CMDBItemSerializer(many=True))
+    @extend_schema(methods=["post"], request=RecordCISerializer,
+                   responses={201: CMDBItemSerializer(many=True)})
+    @extend_schema(methods=["delete"], request=RecordCISerializer,
+                   parameters=[OpenApiParameter("ci", int)],
+                   responses={200: CMDBItemSerializer(many=True)})
+    @action(detail=True, methods=["get", "post", "delete"], pagination_class=None,
+            filter_backends=[])
+    def cis(self, request, pk=None):
+        record = self.get_object()
+        if request.method in ("POST", "DELETE"):
+            if not access.is_staff_writer(request.user):
+                raise PermissionDenied(_("Only service staff may link configuration items."))
+            raw = request.data.get("ci") if hasattr(request.data, "get") else None
+            raw = raw if raw not in (None, "") else request.query_params.get("ci")
+            body = RecordCISerializer(data={"ci": raw})
+            body.is_valid(raise_exception=True)
+            ci = ConfigurationItem.objects.visible_to(request.user).filter(
+                pk=body.validated_data["ci"]).first()
+            if ci is None:
+                raise ValidationError({"ci": [_("No configuration item that you can see.")]})
+            if request.method == "POST":
+                cmdb_services.link_record_ci(record, ci, actor=request.user)
+            else:
+                cmdb_services.unlink_record_ci(record, ci, actor=request.user)
+        items = cmdb_services.linked_items(record, request.user)
+        data = CMDBItemSerializer(items, many=True).data
+        return Response(data, status=status.HTTP_201_CREATED if request.method == "POST"
+                        else status.HTTP_200_OK)
+
+
+class ServiceRequestViewSet(MergeMixin, LinksMixin, ConfigurationItemsMixin, RatingMixin,
+                            RecordViewSet):
     """Service requests: CRUD, transitions, comments, attachments, timeline, export."""
 
     queryset = models.ServiceRequest.objects.all()
@@ -158,7 +202,8 @@ class DeclareMajorMixin:
         return Response(data, status=status.HTTP_201_CREATED)
 
 
-class IncidentViewSet(MergeMixin, LinksMixin, DeclareMajorMixin, RatingMixin, RecordViewSet):
+class IncidentViewSet(MergeMixin, LinksMixin, ConfigurationItemsMixin, DeclareMajorMixin,
+                      RatingMixin, RecordViewSet):
     """Incidents: CRUD, transitions, comments, attachments, timeline, export."""
 
     queryset = models.Incident.objects.all()

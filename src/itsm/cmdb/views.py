@@ -1,0 +1,327 @@
+"""Web UI of the CMDB: item list, detail with impact analysis, graph, and forms.
+
+Everything starts from ``ConfigurationItem.objects.visible_to(user)``: an item outside
+the reader's scope is a 404, and related items, records, services and organizations
+outside it are left out of every page. Provider staff see their provider's and their
+customers' items; customers (requesters and customer admins) see their own
+organization's items, read-only. Writes go through ``cmdb.services`` and are open to
+provider staff writers only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.request import Request
+
+from itsm.catalog.models import Service
+from itsm.core import access
+from itsm.core.api.filters import StrictOrderingFilter
+from itsm.core.pagination import RecordCursorPagination
+from itsm.core.views import add_errors
+
+from . import impact as impact_analysis
+from .forms import ItemFilterForm, ItemForm, RelationForm
+from .models import CIRelation, ConfigurationItem, RecordCI
+
+#: Depth of the neighbourhood the graph view shows, in both directions.
+GRAPH_DEPTH = 2
+
+
+def cmdb_services():
+    """The write path (imported late: the module is written alongside this one)."""
+    from . import services
+
+    return services
+
+
+class ItemViewMixin(LoginRequiredMixin):
+    def get_queryset(self) -> QuerySet[ConfigurationItem]:
+        return ConfigurationItem.objects.visible_to(self.request.user).select_related(
+            "organization", "ci_type", "owner", "owner_team", "service")
+
+    def get_item(self) -> ConfigurationItem:
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+
+    def may_write(self) -> bool:
+        return access.is_staff_writer(self.request.user)
+
+    def require_writer(self) -> None:
+        if not self.may_write():
+            raise PermissionDenied(_("You may not change configuration items."))
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(can_write=self.may_write(),
+                       is_staff=access.is_provider_staff(self.request.user))
+        return context
+
+
+class ItemListView(ItemViewMixin, TemplateView):
+    """Filter, sort (allow-listed fields) and page (cursor) through the items in scope."""
+
+    template_name = "cmdb/item_list.html"
+    ordering = ("name", "id")
+    ordering_fields = ("name", "status", "environment", "created_at", "updated_at")
+    #: The cursor paginator takes its ordering from here.
+    filter_backends = (StrictOrderingFilter,)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        drf_request = Request(request)
+        form = ItemFilterForm(request.GET or None, user=request.user)
+        page, paginator, error = [], RecordCursorPagination(), None
+        try:
+            queryset = self.get_queryset()
+            if form.is_bound:
+                if not form.is_valid():
+                    raise DRFValidationError({k: list(v) for k, v in form.errors.items()})
+                queryset = form.filter(queryset)
+            queryset = StrictOrderingFilter().filter_queryset(drf_request, queryset, self)
+            page = paginator.paginate_queryset(queryset, drf_request, view=self)
+        except DRFValidationError as exc:
+            error = exc.detail
+        context = self.get_context_data(
+            form=form, items=page, error=error,
+            next_link=paginator.get_next_link() if page else None,
+            previous_link=paginator.get_previous_link() if page else None,
+        )
+        return self.render_to_response(context, status=400 if error else 200)
+
+
+def visible_records(user, links: QuerySet[RecordCI]) -> list:
+    """The records behind ``links`` that ``user`` may see (one query per record type)."""
+    by_type: dict[int, set[int]] = {}
+    for type_id, record_id in links.values_list("record_type_id", "record_id"):
+        by_type.setdefault(type_id, set()).add(record_id)
+    records = []
+    for type_id, ids in by_type.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        manager = getattr(model, "objects", None)
+        if model is None or not hasattr(manager, "visible_to"):
+            continue
+        records += list(manager.visible_to(user).filter(pk__in=ids))
+    return sorted(records, key=lambda r: str(getattr(r, "number", r.pk)))
+
+
+def visible_services(user, service_ids) -> QuerySet[Service]:
+    """Services in the reader's catalogue; customers only those they subscribe to."""
+    services = Service.objects.visible_to(user).filter(pk__in=service_ids)
+    if not access.is_provider_staff(user):
+        org = access.organization_of(user)
+        services = services.filter(customers=org)
+    return services.order_by("name")
+
+
+def scoped_impact(user, item: ConfigurationItem) -> dict[str, Any]:
+    """``impact.analyse`` cut down to what the reader may see."""
+    result = impact_analysis.analyse(item)
+    items = list(ConfigurationItem.objects.visible_to(user)
+                 .filter(pk__in=result.item_ids).exclude(pk=item.pk)
+                 .select_related("ci_type", "organization").order_by("name", "id"))
+    visible_ids = {i.pk for i in items} | {item.pk}
+    open_records = []
+    by_model: dict[type, set[int]] = {}
+    for record in result.open_records:
+        by_model.setdefault(type(record), set()).add(record.pk)
+    allowed = {(model, pk) for model, ids in by_model.items()
+               for pk in model.objects.visible_to(user).filter(pk__in=ids)
+               .values_list("pk", flat=True)}
+    open_records = [r for r in result.open_records if (type(r), r.pk) in allowed]
+    staff = access.is_provider_staff(user)
+    scope = access.scope_organization_ids(user)
+    return {
+        "items": items,
+        "services": list(visible_services(user, {s.pk for s in result.services})),
+        "organizations": [o for o in result.organizations if o.pk in scope] if staff else [],
+        "open_records": sorted(open_records, key=lambda r: str(r.number)),
+        "hidden_items": len(result.item_ids - visible_ids) if staff else 0,
+    }
+
+
+class ItemDetailView(ItemViewMixin, TemplateView):
+    template_name = "cmdb/item_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        item = kwargs.get("item") or self.get_item()
+        visible = ConfigurationItem.objects.visible_to(user)
+        outgoing = (CIRelation.objects.filter(source=item, target__in=visible)
+                    .select_related("target__ci_type").order_by("kind", "target__name"))
+        incoming = (CIRelation.objects.filter(target=item, source__in=visible)
+                    .select_related("source__ci_type").order_by("kind", "source__name"))
+        context.update(
+            item=item,
+            attributes=sorted(item.attributes.items()) if isinstance(item.attributes, dict)
+            else [],
+            outgoing=outgoing,
+            incoming=incoming,
+            records=visible_records(user, RecordCI.objects.filter(ci=item)),
+            impact=scoped_impact(user, item),
+            relation_form=kwargs.get("relation_form")
+            or (RelationForm(user=user, source=item) if self.may_write() else None),
+        )
+        return context
+
+
+def neighbourhood(user, item: ConfigurationItem, depth: int = GRAPH_DEPTH) -> dict[str, Any]:
+    """Nodes and edges within ``depth`` relations of ``item``, both directions, for the
+    ECharts graph. Items the reader may not see are left out and not walked through."""
+    visible = ConfigurationItem.objects.visible_to(user)
+    seen, frontier = {item.pk}, {item.pk}
+    edges: dict[int, CIRelation] = {}
+    for _level in range(depth):
+        if not frontier:
+            break
+        relations = CIRelation.objects.filter(
+            Q(source_id__in=frontier) | Q(target_id__in=frontier),
+            source__in=visible, target__in=visible)
+        next_frontier = set()
+        for relation in relations:
+            edges[relation.pk] = relation
+            for pk in (relation.source_id, relation.target_id):
+                if pk not in seen:
+                    seen.add(pk)
+                    next_frontier.add(pk)
+        frontier = next_frontier
+    nodes = list(visible.filter(pk__in=seen).select_related("ci_type").order_by("name", "id"))
+    types = sorted({n.ci_type for n in nodes}, key=lambda t: t.name)
+    category = {t.pk: index for index, t in enumerate(types)}
+    kinds = dict(CIRelation._meta.get_field("kind").choices)
+    return {
+        "categories": [{"name": t.name} for t in types],
+        "nodes": [{
+            "id": str(n.pk), "name": n.name, "category": category[n.ci_type_id],
+            "value": n.ci_type.name, "url": reverse("cmdb:item-detail", args=[n.pk]),
+            "symbolSize": 46 if n.pk == item.pk else 28, "center": n.pk == item.pk,
+        } for n in nodes],
+        "links": [{"source": str(r.source_id), "target": str(r.target_id),
+                   "label": str(kinds.get(r.kind, r.kind))}
+                  for r in sorted(edges.values(), key=lambda r: r.pk)],
+    }
+
+
+class ItemGraphView(ItemViewMixin, TemplateView):
+    template_name = "cmdb/item_graph.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        item = self.get_item()
+        graph = neighbourhood(self.request.user, item)
+        context.update(item=item, graph=graph, depth=GRAPH_DEPTH)
+        return context
+
+
+class ItemFormView(ItemViewMixin, TemplateView):
+    """Create (no pk) or edit (pk) an item through ``cmdb.services``."""
+
+    template_name = "cmdb/item_form.html"
+
+    def get_item_or_none(self) -> ConfigurationItem | None:
+        item = self.get_item() if "pk" in self.kwargs else None
+        self.require_writer()
+        return item
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        item = self.get_item_or_none()
+        form = ItemForm(user=request.user, item=item)
+        return self.render_to_response(self.get_context_data(form=form, item=item))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        item = self.get_item_or_none()
+        form = ItemForm(request.POST, user=request.user, item=item)
+        if form.is_valid():
+            services = cmdb_services()
+            try:
+                if item is None:
+                    item = services.create_item(actor=request.user, data=form.cleaned_data)
+                else:
+                    item = services.update_item(item, actor=request.user,
+                                                changes=form.cleaned_data)
+            except ValidationError as exc:
+                add_errors(form, exc)
+            else:
+                messages.success(request, _("“%(name)s” saved.") % {"name": item.name})
+                return redirect("cmdb:item-detail", pk=item.pk)
+        return self.render_to_response(self.get_context_data(form=form, item=item),
+                                       status=400)
+
+
+class ItemActionView(ItemDetailView):
+    """POST-only actions on an item; errors re-render the detail page."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        item = self.get_item()
+        try:
+            self.require_writer()
+            extra = self.act(item)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc) or _("You may not change configuration items."))
+            status, extra = 403, {}
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            status, extra = 400, {}
+        else:
+            if extra is None:
+                return redirect(self.success_url(item))
+            status = 400
+        item = self.get_item()
+        return self.render_to_response(self.get_context_data(item=item, **extra),
+                                       status=status)
+
+    def success_url(self, item: ConfigurationItem) -> str:
+        return reverse("cmdb:item-detail", args=[item.pk])
+
+    def act(self, item: ConfigurationItem) -> dict | None:
+        raise NotImplementedError
+
+
+class RelationAddView(ItemActionView):
+    def act(self, item: ConfigurationItem) -> dict | None:
+        form = RelationForm(self.request.POST, user=self.request.user, source=item)
+        if form.is_valid():
+            try:
+                cmdb_services().add_relation(item, form.cleaned_data["target"],
+                                             kind=form.cleaned_data["kind"],
+                                             actor=self.request.user)
+            except ValidationError as exc:
+                add_errors(form, exc)
+            else:
+                messages.success(self.request, _("Relation added."))
+                return None
+        return {"relation_form": form}
+
+
+class RelationRemoveView(ItemActionView):
+    def act(self, item: ConfigurationItem) -> dict | None:
+        visible = ConfigurationItem.objects.visible_to(self.request.user)
+        relation = get_object_or_404(
+            CIRelation.objects.filter(Q(source=item) | Q(target=item),
+                                      source__in=visible, target__in=visible),
+            pk=self.kwargs["relation_id"])
+        cmdb_services().remove_relation(relation, actor=self.request.user)
+        messages.success(self.request, _("Relation removed."))
+        return None
+
+
+class ItemDeleteView(ItemActionView):
+    def act(self, item: ConfigurationItem) -> dict | None:
+        cmdb_services().delete_item(item, actor=self.request.user)
+        messages.success(self.request, _("“%(name)s” deleted.") % {"name": item.name})
+        return None
+
+    def success_url(self, item: ConfigurationItem) -> str:
+        return reverse("cmdb:item-list")
