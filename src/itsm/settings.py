@@ -100,6 +100,8 @@ INSTALLED_APPS = [
     "itsm.ui",
     "itsm.catalog",
     "itsm.cmdb",
+    "itsm.security",
+    "itsm.problems",
     "itsm.servicedesk",
 ]
 

@@ -12,6 +12,8 @@ api_patterns = [
     path("", include("itsm.servicedesk.api.urls")),
     path("", include("itsm.catalog.api.urls")),
     path("", include("itsm.cmdb.api.urls")),
+    path("", include("itsm.security.api.urls")),
+    path("", include("itsm.problems.api.urls")),
     path("token/", ObtainTokenView.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
@@ -26,4 +28,6 @@ urlpatterns = [
     path("", include("itsm.core.urls")),
     path("", include("itsm.servicedesk.urls")),
     path("", include("itsm.cmdb.urls")),
+    path("", include("itsm.security.urls")),
+    path("", include("itsm.problems.urls")),
 ]

@@ -32,6 +32,7 @@ from itsm.core.models import (
     Team,
     TimelineEvent,
 )
+from itsm.problems.models import Problem
 from itsm.servicedesk.models import Incident, MajorIncident, ServiceRequest
 
 User = get_user_model()
@@ -62,7 +63,7 @@ AUDIT_READERS = {"auditor", "admin"}
 INTERNAL_NOTE = "INTERNAL-NOTE-only-for-staff"
 #: The ticket types of the service desk, by model name (the basename of their API routes).
 TICKET_MODELS: dict[str, type[Record]] = {"servicerequest": ServiceRequest, "incident": Incident,
-                                           "majorincident": MajorIncident}
+                                           "majorincident": MajorIncident, "problem": Problem}
 #: Ticket columns a refused write must leave as they were.
 TICKET_COLUMNS = ("pk", "number", "version", "status", "title", "description", "priority",
                   "impact", "urgency", "service_id", "category", "resolution",
@@ -127,8 +128,10 @@ def build_scenario(world) -> Scenario:
         record = create_ticket(world, model, requester, title=f"报修 {extra}",
                                description=f"描述 {extra}", category=f"cat-{extra}",
                                staff=staff_of[key])
-        user = world.users[requester]
         staff = world.users[staff_of[key]]
+        # Types customers may not see (problems) get the "customer" reply from staff.
+        user = (world.users[requester] if getattr(model, "customers_may_view", True)
+                else staff)
         services.add_comment(record, actor=user, body=f"回复 {extra}")
         services.add_comment(record, actor=staff, body=f"{INTERNAL_NOTE} {extra}",
                              internal=True)

@@ -1,0 +1,81 @@
+"""Problems (问题) and known errors (已知错误), on the record base (PRB-1)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from itsm.core import access
+from itsm.core.models import Record
+from itsm.core.models.records import RecordQuerySet
+
+from .choices import KNOWN_ERROR_STATUSES, PROBLEM_WORKFLOW, STATUS_COLORS, ProblemStatus
+
+
+class ProblemQuerySet(RecordQuerySet):
+    def visible_to(self, user) -> ProblemQuerySet:
+        """Problems are internal to the service provider: customers see none."""
+        if not access.is_provider_staff(user):
+            return self.none()
+        return super().visible_to(user)
+
+
+class Problem(Record):
+    """The underlying cause of one or more incidents."""
+
+    number_prefix = "PRB"
+    workflow = PROBLEM_WORKFLOW
+    customers_may_create = False
+    customers_may_view = False
+    url_prefix = "problems:problem"
+
+    service = models.ForeignKey("catalog.Service", verbose_name=_("service"),
+                                on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+")
+    category = models.CharField(_("category"), max_length=100, blank=True)
+    affected_system = models.CharField(_("affected system / CI"), max_length=200, blank=True)
+    root_cause = models.TextField(_("root cause"), blank=True)
+    workaround = models.TextField(_("workaround"), blank=True)
+    known_error = models.BooleanField(_("known error"), default=False, editable=False)
+    fix_description = models.TextField(_("fix"), blank=True)
+    accepted_risk = models.TextField(_("accepted risk"), blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+
+    objects = ProblemQuerySet.as_manager()
+
+    class Meta(Record.Meta):
+        verbose_name = _("problem")
+        verbose_name_plural = _("problems")
+        indexes = [
+            models.Index(fields=["organization", "status", "-created_at"],
+                         name="prb_org_status"),
+            models.Index(fields=["known_error", "-created_at"], name="prb_known_error"),
+            models.Index(fields=["assignee_team", "status"], name="prb_team_status"),
+        ]
+
+    def get_absolute_url(self) -> str:
+        return reverse("problems:problem-detail", args=[self.pk])
+
+    def clean(self) -> None:
+        super().clean()
+        if self.status in KNOWN_ERROR_STATUSES and self.workaround.strip():
+            self.known_error = True  # set by the "known error" transition
+        if self.status == ProblemStatus.KNOWN_ERROR and not self.workaround.strip():
+            raise ValidationError({"workaround": _("A known error needs a workaround.")})
+        if self.status == ProblemStatus.CLOSED:
+            errors = {}
+            if not self.root_cause.strip():
+                errors["root_cause"] = _("Closing a problem requires a root cause.")
+            if not (self.fix_description.strip() or self.accepted_risk.strip()):
+                message = _("Closing a problem requires a fix or an accepted risk.")
+                errors["fix_description"] = message
+                errors["accepted_risk"] = message
+            if errors:
+                raise ValidationError(errors)
+
+    @property
+    def status_color(self) -> str:
+        return STATUS_COLORS.get(self.status, "secondary")
