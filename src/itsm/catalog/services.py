@@ -31,8 +31,9 @@ def default_calendar() -> BusinessCalendar:
     """The calendar used when neither the policy nor the service names one."""
     calendar = BusinessCalendar.objects.filter(name=settings.ITSM_DEFAULT_CALENDAR).first()
     if calendar is None:
-        calendar = (BusinessCalendar.objects.filter(always_on=False).order_by("pk").first()
-                    or BusinessCalendar.objects.order_by("pk").first())
+        calendar = (BusinessCalendar.objects.filter(always_on=False, windows__isnull=False)
+                    .order_by("pk").first()
+                    or BusinessCalendar.objects.filter(always_on=True).order_by("pk").first())
     if calendar is None:
         calendar = BusinessCalendar.objects.create(name="7×24", always_on=True)
     return calendar

@@ -17,6 +17,7 @@ once even with several workers.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -31,7 +32,7 @@ from django.utils.translation import gettext as _
 from itsm.catalog import services as catalog
 from itsm.catalog.models import SLAPolicy
 from itsm.core import access
-from itsm.core.businesstime import BusinessHours
+from itsm.core.businesstime import BusinessHours, NoWorkingTime
 from itsm.core.choices import CalendarExceptionKind, TimelineKind
 from itsm.core.models import AuditEntry, BusinessCalendar, Comment
 from itsm.core.services import add_timeline_event
@@ -40,6 +41,7 @@ from .choices import ClockKind, TicketStatus
 from .models import SLAClock, Ticket
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 
 #: Statuses that count as the provider having responded when staff move a ticket there.
 RESPONSE_STATUSES = frozenset({TicketStatus.IN_PROGRESS, TicketStatus.WAITING_CUSTOMER,
@@ -114,7 +116,17 @@ def counted_intervals(statuses: list[tuple[dt.datetime, str]], counting: Iterabl
 def moment_when(intervals: list[Interval], hours: BusinessHours,
                 amount: dt.timedelta) -> dt.datetime | None:
     """When the running time over ``intervals`` reaches ``amount`` (None: not reached and
-    the clock is not running)."""
+    the clock is not running, or the calendar has no working time at all — a
+    misconfigured calendar must never stop tickets from being raised)."""
+    try:
+        return _moment_when(intervals, hours, amount)
+    except NoWorkingTime:
+        logger.warning("SLA calendar without working time: deadline left open")
+        return None
+
+
+def _moment_when(intervals: list[Interval], hours: BusinessHours,
+                 amount: dt.timedelta) -> dt.datetime | None:
     used = dt.timedelta(0)
     for start, end in intervals:
         if end is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core import access
@@ -25,6 +26,14 @@ def navigation(request: HttpRequest) -> dict:
     if staff:
         items.append((_("Major incidents"), reverse("servicedesk:major-list"),
                       "servicedesk:major"))
+    if staff:
+        from itsm.problems.models import Problem
+        from itsm.security.models import EmergencyPlan
+
+        items.append((capfirst(Problem._meta.verbose_name_plural),
+                      reverse("problems:problem-list"), "problems"))
+        items.append((capfirst(EmergencyPlan._meta.verbose_name_plural),
+                      reverse("security:plan-list"), "security"))
     if staff or access.has_role(user, Role.CUSTOMER_ADMIN):
         items.append((_("Configuration items"), reverse("cmdb:item-list"), "cmdb"))
     if staff:

@@ -20,8 +20,12 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def ci_type(code: str) -> CIType:
-    # get_or_create: live-server tests flush the rows the data migration seeded
-    return CIType.objects.get_or_create(code=code, defaults={"name": code.title()})[0]
+
+    # The seeded types, also after a transactional test flushed the migration data.
+    attributes = {"server": ["ip_address", "os", "cpu", "memory_gb", "location"],
+                  "database": ["engine", "version", "host"]}
+    return CIType.objects.update_or_create(
+        code=code, defaults={"name": code.title(), "attributes": attributes.get(code, [])})[0]
 
 
 def build_cmdb(world) -> SimpleNamespace:

@@ -781,3 +781,19 @@ def test_requester_edits_only_while_the_request_is_new(world):
     assert response.status_code == 403
     record.refresh_from_db()
     assert record.title == "打印机卡纸（补充）"
+
+
+def test_staff_navigation_reaches_every_process(world):
+    """The workspace menu leads to each process; the portal shows customers only theirs."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(world.agent)
+    page = client.get("/requests/").content.decode()
+    for url in ("/requests/", "/incidents/", "/major-incidents/", "/problems/",
+                "/security/plans/", "/cmdb/items/"):
+        assert f'href="{url}"' in page, url
+        assert client.get(url).status_code == 200, url
+    client.force_login(world.requester_a)
+    page = client.get("/requests/").content.decode()
+    assert 'href="/problems/"' not in page and 'href="/security/plans/"' not in page

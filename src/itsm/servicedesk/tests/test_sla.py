@@ -341,3 +341,12 @@ def test_a_portal_reply_resumes_a_ticket_waiting_for_the_customer(world):
     ticket.refresh_from_db()
     assert ticket.status == "in_progress"
     assert due(ticket) == "2025-09-23 13:00"
+
+
+def test_a_calendar_without_working_time_never_blocks_a_ticket(world):
+    empty = BusinessCalendar.objects.create(name="未配置的日历")
+    p = SLAPolicy.objects.create(provider=world.orgs["P"], name="broken", calendar=empty)
+    SLATarget.objects.create(policy=p, priority=3, response_minutes=60,
+                             resolution_minutes=240)
+    ticket = raise_ticket(world, "2025-09-22 09:00")
+    assert ticket.pk and clock(ticket, "resolution").due_at is None
