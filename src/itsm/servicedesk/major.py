@@ -8,18 +8,18 @@ templates, links the incident to it, and notifies management immediately.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from itsm.catalog.services import provider_id_for
 from itsm.core import access, audit, services
 from itsm.core.choices import AuditAction, Priority, TimelineKind
+from itsm.core.notifications import notify
 
 from .models import Incident, MajorIncident
+from .notify import management_of
 
 User = get_user_model()
 
@@ -54,12 +54,6 @@ def qualifies_as_major(incident: Incident) -> bool:
     """The rule: priority 紧急 on a service that is supported 7×24."""
     return (incident.priority == Priority.URGENT and incident.service_id is not None
             and incident.service.calendar.always_on)
-
-
-def management_of(incident: Incident) -> list:
-    return list(User.objects.filter(
-        is_active=True, profile__organization_id=provider_id_for(incident.organization),
-        groups__name__in=settings.ITSM_MANAGEMENT_ROLES).distinct())
 
 
 @transaction.atomic
@@ -101,10 +95,6 @@ def _notify_management(major: MajorIncident, incident: Incident) -> None:
                                          "org": incident.organization.name,
                                          "url": major.get_absolute_url()}
     MajorIncident.objects.filter(pk=major.pk).update(notified_at=timezone.now())
-    try:
-        from itsm.core.notifications import notify
-    except ImportError:  # notifications not available: the record and timeline remain
-        return
     notify("major_incident", record=major, recipients=management_of(incident),
            subject=subject, body=body, organization_id=major.organization_id,
            dedupe_key=f"major:{major.pk}")

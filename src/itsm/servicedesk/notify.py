@@ -48,6 +48,18 @@ def tell(event: str, ticket: Ticket, people: Iterable, actor, subject_and_body,
                    dedupe_key=f"{dedupe}:{language}" if dedupe else None)
 
 
+def management_of(record) -> list:
+    """Management of the provider serving the record (``ITSM_MANAGEMENT_ROLES``): told of
+    major incidents and of SLA breaches past the second threshold."""
+    from django.contrib.auth import get_user_model
+
+    from itsm.catalog.services import provider_id_for
+
+    return list(get_user_model().objects.filter(
+        is_active=True, profile__organization_id=provider_id_for(record.organization),
+        groups__name__in=settings.ITSM_MANAGEMENT_ROLES).distinct())
+
+
 def handlers(ticket: Ticket) -> list:
     """The assignee, else the team's members."""
     if ticket.assignee_id:

@@ -22,7 +22,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -33,12 +32,13 @@ from itsm.catalog import services as catalog
 from itsm.catalog.models import SLAPolicy
 from itsm.core import access
 from itsm.core.businesstime import BusinessHours, NoWorkingTime
-from itsm.core.choices import CalendarExceptionKind, TimelineKind
+from itsm.core.choices import TimelineKind
 from itsm.core.models import AuditEntry, BusinessCalendar, Comment
 from itsm.core.services import add_timeline_event
 
 from .choices import ClockKind, TicketStatus
 from .models import SLAClock, Ticket
+from .notify import management_of, tell
 
 User = get_user_model()
 logger = logging.getLogger(__name__)
@@ -264,18 +264,14 @@ STAGES = (
 
 def _recipients(ticket: Ticket, stage: str) -> list:
     """Who hears of a stage: assignee and team lead; management at the second threshold."""
-    people = []
     if stage == "escalation":
-        provider = catalog.provider_id_for(ticket.organization)
-        people = list(User.objects.filter(
-            is_active=True, profile__organization_id=provider,
-            groups__name__in=settings.ITSM_MANAGEMENT_ROLES).distinct())
-    else:
-        if stage == "warning" and ticket.assignee_id:
-            people.append(ticket.assignee)
-        if ticket.assignee_team_id and ticket.assignee_team.lead_id:
-            people.append(ticket.assignee_team.lead)
-    return list({p.pk: p for p in people}.values())
+        return management_of(ticket)
+    people = []
+    if stage == "warning" and ticket.assignee_id:
+        people.append(ticket.assignee)
+    if ticket.assignee_team_id and ticket.assignee_team.lead_id:
+        people.append(ticket.assignee_team.lead)
+    return people
 
 
 STAGE_EVENTS = {"warning": "sla_warning", "breach": "sla_breach", "escalation": "sla_escalation"}
@@ -297,16 +293,11 @@ def _handle_stage(clock: SLAClock, stage: str) -> None:
     ticket = clock.record
     if ticket is None:
         return
-    text = _stage_text(stage, clock, ticket)
-    add_timeline_event(ticket, TimelineKind.SLA, stage=stage, clock=clock.kind, text=text)
-    try:
-        from itsm.core.notifications import notify
-    except ImportError:  # notifications not installed: the timeline still shows it
-        return
-    notify(STAGE_EVENTS[stage], record=ticket, recipients=_recipients(ticket, stage),
-           subject=f"[{ticket.number}] {text}", body=f"{text}\n\n{ticket.title}",
-           organization_id=ticket.organization_id,
-           dedupe_key=f"sla:{clock.pk}:{stage}")
+    add_timeline_event(ticket, TimelineKind.SLA, stage=stage, clock=clock.kind,
+                       text=_stage_text(stage, clock, ticket))
+    # Each recipient reads it in their own language; ``tell`` dedupes per language.
+    tell(STAGE_EVENTS[stage], ticket, _recipients(ticket, stage), None,
+         lambda: (_stage_text(stage, clock, ticket),) * 2, dedupe=f"sla:{clock.pk}:{stage}")
 
 
 def sweep(now: dt.datetime | None = None) -> dict[str, int]:
@@ -332,7 +323,4 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
         done[stage] = count
     return done
 
-
-def describe_exception(kind: str) -> str:
-    return str(dict(CalendarExceptionKind.choices).get(kind, kind))
 

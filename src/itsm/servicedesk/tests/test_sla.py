@@ -270,6 +270,14 @@ def test_warning_breach_and_escalation_happen_once_each(world):
     stages = [e.data["stage"] for e in ticket.timeline.filter(kind="sla")
               if e.data["clock"] == "resolution"]
     assert stages == ["warning", "breach", "escalation"]
+    from itsm.core.models import Notification
+
+    told = {(n.event, n.recipient) for n in Notification.objects.filter(
+        event__startswith="sla_", channel__isnull=True)}
+    assert ("sla_warning", world.engineer.email) in told        # the assignee
+    assert ("sla_breach", world.lead.email) in told             # the team lead
+    assert ("sla_escalation", world.admin.email) in told        # management
+    assert ("sla_escalation", world.engineer.email) not in told
 
 
 def test_paused_and_stopped_clocks_are_not_escalated(world):
