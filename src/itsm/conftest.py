@@ -35,6 +35,36 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+def race(work, calls: list[tuple] | int, *, timeout: float = 120) -> list:
+    """Run ``work(*args)`` for each args tuple (or ``calls`` times without arguments) in
+    threads released at the same moment, each with its own database connection; return
+    the results in order and re-raise the first error. For concurrency tests."""
+    import threading
+
+    calls = [()] * calls if isinstance(calls, int) else calls
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+    errors: list[BaseException] = []
+
+    def run(i: int, args: tuple) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[i] = work(*args)
+        except BaseException as exc:  # re-raised below, in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, args)) for i, args in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    if errors:
+        raise errors[0]
+    return results
+
+
 @dataclass
 class World:
     orgs: dict[str, Organization] = field(default_factory=dict)

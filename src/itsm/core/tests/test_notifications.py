@@ -29,13 +29,13 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core import mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
-from itsm.conftest import SENTINEL_B, is_postgres
+from itsm.conftest import SENTINEL_B, is_postgres, race
 from itsm.core import notifications
 from itsm.core.choices import ChannelKind, NotificationEvent, NotificationStatus
 from itsm.core.models import (
@@ -577,24 +577,7 @@ def test_racing_workers_send_once_and_respect_the_limit(world, robot):
     rows = [Notification.objects.create(event=EV.RECORD_CREATED, channel=wecom,
                                         recipient="x", subject=f"s{i}", body="b")
             for i in range(8)]
-    barrier = threading.Barrier(16)
-    errors: list[BaseException] = []
-
-    def work(pk: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            notifications.deliver(pk)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(row.pk,)) for row in rows * 2]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    race(notifications.deliver, [(row.pk,) for row in rows * 2])
     subjects = [p["json"]["markdown"]["content"] for p in robot.posts("/wecom/race")]
     assert len(subjects) == 5 == len(set(subjects))  # five slots, no message twice
     assert NotificationAttempt.objects.count() == 5
@@ -605,27 +588,14 @@ def test_racing_workers_send_once_and_respect_the_limit(world, robot):
 def test_racing_notify_with_one_dedupe_key_makes_one_row(world):
     if not is_postgres():
         pytest.skip("the unique-constraint race is proven on PostgreSQL")
-    barrier = threading.Barrier(6)
-    errors: list[BaseException] = []
     agent = world.agent
 
     def work() -> None:
-        try:
-            with transaction.atomic():
-                barrier.wait(timeout=30)
-                notifications.notify(EV.SLA_WARNING, recipients=[agent], subject="SLA 预警",
-                                     body="b", dedupe_key="sla:race")
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        with transaction.atomic():
+            notifications.notify(EV.SLA_WARNING, recipients=[agent], subject="SLA 预警",
+                                 body="b", dedupe_key="sla:race")
 
-    threads = [threading.Thread(target=work) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    race(work, 6)
     assert Notification.objects.filter(event=EV.SLA_WARNING).count() == 1
     assert len(mail.outbox) == 1
 

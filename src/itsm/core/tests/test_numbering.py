@@ -2,13 +2,12 @@
 
 # covers: GEN-4
 
-import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from itsm.conftest import is_postgres
+from itsm.conftest import is_postgres, race
 from itsm.servicedesk.models import ServiceRequest
 
 
@@ -35,28 +34,8 @@ def test_rolled_back_creation_leaves_no_gap(world):
 def test_fifty_concurrent_creations_get_consecutive_numbers(world):
     if not is_postgres():
         pytest.skip("concurrency is proven on PostgreSQL (SQLite serializes all writers)")
-    barrier = threading.Barrier(50)
-    numbers: list[str] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def create(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            record = world.request("requester_a", title=f"并发创建 {i}")
-            with lock:
-                numbers.append(record.number)
-        except BaseException as exc:  # reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=create, args=(i,)) for i in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
+    numbers = race(lambda i: world.request("requester_a", title=f"并发创建 {i}").number,
+                   [(i,) for i in range(50)])
     year = timezone.localdate().year
     assert sorted(numbers) == [f"REQ-{year}-{n:06d}" for n in range(1, 51)]
     assert ServiceRequest.objects.count() == 50

@@ -412,32 +412,13 @@ def test_a_failing_alert_rolls_back_the_whole_request(world, api, monkeypatch):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_deliveries_open_one_incident(world, monitor):
     """Alertmanager retries and HA pairs deliver the same alert at once: one incident."""
-    import threading
 
-    from django.db import connection
 
-    from itsm.conftest import is_postgres
+    from itsm.conftest import is_postgres, race
 
     if not is_postgres():
         pytest.skip("concurrency is proven on PostgreSQL (SQLite serializes all writers)")
-    barrier = threading.Barrier(8)
-    errors: list[BaseException] = []
-
-    def deliver() -> None:
-        try:
-            barrier.wait(timeout=30)
-            token_client(monitor).post(PROMETHEUS, prom(prom_alert()), format="json")
-        except BaseException as exc:  # reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
     Token.objects.get_or_create(user=monitor)
-    threads = [threading.Thread(target=deliver) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
+    race(lambda: token_client(monitor).post(PROMETHEUS, prom(prom_alert()), format="json"), 8)
     assert incidents("prometheus:a1b2c3d4e5f60718").count() == 1
     assert AlertEvent.objects.count() == 8

@@ -14,7 +14,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,11 +24,10 @@ from pathlib import Path
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.utils import timezone, translation
 from huey.exceptions import TaskLockedException
 
-from itsm.conftest import is_postgres
+from itsm.conftest import is_postgres, race
 from itsm.core import services
 from itsm.core.choices import AuditSource
 from itsm.core.models import AuditEntry, Comment, Notification
@@ -464,25 +462,7 @@ def test_concurrent_workers_process_the_same_message_once(world):
     if not is_postgres():
         pytest.skip("concurrency is proven on PostgreSQL (SQLite serializes all writers)")
     raw = message("并发处理", "两个工作进程同时处理同一封邮件")
-    barrier = threading.Barrier(2)
-    results: list[str] = []
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            barrier.wait(timeout=30)
-            results.append(mailintake.process_message(raw).status)
-        except BaseException as exc:  # reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    results = race(lambda: mailintake.process_message(raw).status, 2)
     assert sorted(results) == sorted([InboundMailStatus.CREATED,
                                       mailintake.IntakeResult.DUPLICATE])
     assert ServiceRequest.objects.count() == 1

@@ -290,31 +290,15 @@ def test_paused_and_stopped_clocks_are_not_escalated(world):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_racing_escalate_once(world):
-    import threading
 
-    from django.db import connection
 
-    from itsm.conftest import is_postgres
+    from itsm.conftest import is_postgres, race
 
     if not is_postgres():
         pytest.skip("worker races are proven on PostgreSQL")
     policy(world, "7×24", response=6000, resolution=60)
     raise_ticket(world, "2025-09-22 09:00")
-    results = []
-    barrier = threading.Barrier(2)
-
-    def worker():
-        try:
-            barrier.wait(timeout=10)
-            results.append(sla.sweep(at("2025-09-22 12:00")))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    results = race(lambda: sla.sweep(at("2025-09-22 12:00")), 2)
     assert sum(r["breach"] for r in results) == 1
     assert sum(r["escalation"] for r in results) == 1
 
