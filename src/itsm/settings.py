@@ -29,10 +29,16 @@ Environment variables:
     ITSM_ASSIGNMENT_STRATEGY  how a new ticket's service owner team picks a member:
                          least_loaded (default), round_robin, or off (no automatic
                          assignment).
+    ITSM_CHANGE_RETENTION_YEARS  years a change record is kept before it may be
+                         deleted (default 5).
+    ITSM_CHANGE_APPROVAL_TIERS   JSON: change scale → approval stages, e.g.
+                         {"ordinary": ["department_head"], "major": ["cab"],
+                          "particularly_major": ["cab", "senior_management"]} (default).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -102,6 +108,7 @@ INSTALLED_APPS = [
     "itsm.cmdb",
     "itsm.security",
     "itsm.problems",
+    "itsm.changes",
     "itsm.servicedesk",
 ]
 
@@ -320,6 +327,14 @@ SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 ITSM_DEFAULT_CALENDAR = env("DEFAULT_CALENDAR", "中国标准工作日 09:00–18:00")
 #: Roles notified when an SLA breach is escalated to management (second threshold).
 ITSM_MANAGEMENT_ROLES = [r for r in env("MANAGEMENT_ROLES", "administrator").split(",") if r]
+#: Years a change record is kept; inside them no interface may delete it (CHG-5).
+ITSM_CHANGE_RETENTION_YEARS = int(env("CHANGE_RETENTION_YEARS", "5"))
+#: Change scale → approval stages in order (CHG-3); checked by ``itsm check``.
+ITSM_CHANGE_APPROVAL_TIERS = json.loads(env("CHANGE_APPROVAL_TIERS", "null")) or {
+    "ordinary": ["department_head"],
+    "major": ["cab"],
+    "particularly_major": ["cab", "senior_management"],
+}
 #: Days after which a resolved ticket closes by itself; a reply within them reopens it.
 ITSM_AUTO_CLOSE_DAYS = int(env("AUTO_CLOSE_DAYS", "7"))
 #: Automatic assignment of new tickets within their service's owner team (REQ-3).

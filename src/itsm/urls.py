@@ -14,6 +14,7 @@ api_patterns = [
     path("", include("itsm.cmdb.api.urls")),
     path("", include("itsm.security.api.urls")),
     path("", include("itsm.problems.api.urls")),
+    path("", include("itsm.changes.api.urls")),
     path("token/", ObtainTokenView.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
@@ -30,4 +31,5 @@ urlpatterns = [
     path("", include("itsm.cmdb.urls")),
     path("", include("itsm.security.urls")),
     path("", include("itsm.problems.urls")),
+    path("", include("itsm.changes.urls")),
 ]

@@ -132,3 +132,5 @@ class NotificationEvent(models.TextChoices):
     SLA_ESCALATION = "sla_escalation", _("SLA escalation to management")
     MAJOR_INCIDENT = "major_incident", _("Major incident")
     SATISFACTION_REQUEST = "satisfaction_request", _("Satisfaction survey")
+    APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
+    APPROVAL_DECIDED = "approval_decided", _("Approval decided")

@@ -175,8 +175,14 @@ def transition_record(
     values: dict[str, Any] | None = None,
     comment: str = "",
     expected_version: int | None = None,
+    on_decision: bool = False,
 ) -> R:
-    """Move a record along its workflow, enforcing the declaration for every caller."""
+    """Move a record along its workflow, enforcing the declaration for every caller.
+
+    ``on_decision``: the application performs an automatic transition because of
+    ``actor``'s decision (a vote); ``actor`` is recorded but not checked against the
+    transition's actors.
+    """
     record = _lock(record)
     workflow = record.workflow
     transition = workflow.get(name)
@@ -188,7 +194,7 @@ def transition_record(
             % {"action": transition.label, "number": record.number,
                "status": record.status_label}
         )
-    if actor is not None:
+    if actor is not None and not (on_decision and transition.automatic):
         _require(
             perms.can_view_record(actor, record) and transition.allowed_for(actor, record),
             _("You may not perform “%(action)s” on this record.") % {"action": transition.label},
@@ -229,6 +235,7 @@ def transition_record(
                                      transition=name, old_status=old_status)
     if comment:
         add_comment(record, actor=actor, body=comment)
+    record.refresh_from_db()  # receivers may have moved it on (e.g. automatic approval)
     return record
 
 

@@ -49,12 +49,15 @@ class Transition:
     comment_required: bool = False
     stamp: str = ""
     style: str = "primary"
+    #: Performed by the application on a person's decision (e.g. the vote that decides
+    #: an approval), never offered to anyone as an action.
+    automatic: bool = False
 
     def allowed_for(self, user: User | AnonymousUser | None, record: Record) -> bool:
         """Whether ``user`` may perform this transition on ``record`` (None = system)."""
         if user is None:
             return True
-        if access.is_read_only(user):
+        if self.automatic or access.is_read_only(user):
             return False
         if STAFF in self.actors and access.is_staff_writer(user):
             return True

@@ -41,6 +41,10 @@ class Problem(Record):
     known_error = models.BooleanField(_("known error"), default=False, editable=False)
     fix_description = models.TextField(_("fix"), blank=True)
     accepted_risk = models.TextField(_("accepted risk"), blank=True)
+    fix_change = models.ForeignKey("changes.Change", verbose_name=_("fixing change"),
+                                   on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="fixed_problems",
+                                   help_text=_("The change that removes the root cause."))
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
 

@@ -23,7 +23,8 @@ from .models import Drill, EmergencyPlan, PlanUse
 #: Roles of provider staff that write plans and drills.
 WRITER_ROLES = (Role.SECURITY_OFFICER, Role.TEAM_LEAD, Role.ADMINISTRATOR)
 #: Record types a plan use may name: API name → "app_label.Model".
-PLAN_USE_TYPES: dict[str, str] = {"majorincident": "servicedesk.MajorIncident"}
+PLAN_USE_TYPES: dict[str, str] = {"majorincident": "servicedesk.MajorIncident",
+                                   "change": "changes.Change"}
 
 
 def can_write(user) -> bool:

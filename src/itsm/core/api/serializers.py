@@ -267,7 +267,7 @@ class ScopedDirectorySerializer(DirectorySerializer):
 class DepartmentSerializer(ScopedDirectorySerializer):
     class Meta:
         model = Department
-        fields = ["id", "organization", "name", "parent"]
+        fields = ["id", "organization", "name", "parent", "head"]
 
 
 class TeamSerializer(ScopedDirectorySerializer):

@@ -102,6 +102,11 @@ class Department(models.Model):
         "self", verbose_name=_("parent department"), on_delete=models.PROTECT,
         null=True, blank=True, related_name="children",
     )
+    head = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("department head"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="headed_departments",
+        help_text=_("Approves the department's ordinary changes."),
+    )
 
     objects = ScopedQuerySet.as_manager()
 

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ChangesConfig(AppConfig):
+    name = "itsm.changes"
+    label = "changes"
+    verbose_name = _("Change management")
+
+    def ready(self) -> None:
+        from . import checks, receivers  # noqa: F401 - registers checks and signal receivers

@@ -1,0 +1,216 @@
+"""Change types, scales, risk levels, approval stages and the change lifecycle
+(CHG-1..5), declared as data."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from itsm.core.choices import Role
+from itsm.core.workflow import STAFF, Transition, Workflow
+
+
+class ChangeType(models.TextChoices):
+    STANDARD = "standard", _("Standard change")
+    NORMAL = "normal", _("Normal change")
+    EMERGENCY = "emergency", _("Emergency change")
+
+
+class ChangeScale(models.TextChoices):
+    """How big a change is; decides who approves it (CHG-3)."""
+
+    ORDINARY = "ordinary", _("Ordinary")
+    MAJOR = "major", _("Major")
+    PARTICULARLY_MAJOR = "particularly_major", _("Particularly major")
+
+
+class Likelihood(models.IntegerChoices):
+    RARE = 1, _("Rare")
+    UNLIKELY = 2, _("Unlikely")
+    LIKELY = 3, _("Likely")
+    ALMOST_CERTAIN = 4, _("Almost certain")
+
+
+class ImpactLevel(models.IntegerChoices):
+    MINOR = 1, _("Minor")
+    MODERATE = 2, _("Moderate")
+    MAJOR = 3, _("Major")
+    SEVERE = 4, _("Severe")
+
+
+class RiskLevel(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    VERY_HIGH = "very_high", _("Very high")
+
+
+R = RiskLevel
+#: Likelihood (rows, 1–4) × impact (columns, 1–4) → risk level; the default of
+#: ``ITSM_CHANGE_RISK_MATRIX``.
+DEFAULT_RISK_MATRIX = (
+    (R.LOW, R.LOW, R.MEDIUM, R.HIGH),
+    (R.LOW, R.MEDIUM, R.HIGH, R.HIGH),
+    (R.MEDIUM, R.HIGH, R.HIGH, R.VERY_HIGH),
+    (R.HIGH, R.HIGH, R.VERY_HIGH, R.VERY_HIGH),
+)
+#: Risk level → scale when the change manager does not set one; the default of
+#: ``ITSM_CHANGE_SCALE_BY_RISK``.
+DEFAULT_SCALE_BY_RISK = {
+    R.LOW: ChangeScale.ORDINARY,
+    R.MEDIUM: ChangeScale.ORDINARY,
+    R.HIGH: ChangeScale.MAJOR,
+    R.VERY_HIGH: ChangeScale.PARTICULARLY_MAJOR,
+}
+
+
+class Outcome(models.TextChoices):
+    SUCCESS = "success", _("Successful")
+    FAILED = "failed", _("Failed")
+    BACKED_OUT = "backed_out", _("Backed out")
+
+
+class Stage(models.TextChoices):
+    """One step of the approval of a change."""
+
+    DEPARTMENT_HEAD = "department_head", _("Department head")
+    CAB = "cab", _("IT service management committee (CAB)")
+    SENIOR_MANAGEMENT = "senior_management", _("Senior management")
+    EMERGENCY = "emergency", _("Emergency approver")
+    RETROSPECTIVE = "retrospective", _("Retrospective CAB review")
+
+
+#: Stages decided by the votes of a board (quorum and majority); the others are
+#: decided by the first approver who votes.
+BOARD_STAGES = frozenset({Stage.CAB, Stage.RETROSPECTIVE})
+
+#: Scale → approval stages in order; the default of ``ITSM_CHANGE_APPROVAL_TIERS``
+#: (GB/T 28827 manuals: ordinary → department head, major → the IT service management
+#: committee, particularly major → senior management after the committee).
+DEFAULT_APPROVAL_TIERS = {
+    ChangeScale.ORDINARY: [Stage.DEPARTMENT_HEAD],
+    ChangeScale.MAJOR: [Stage.CAB],
+    ChangeScale.PARTICULARLY_MAJOR: [Stage.CAB, Stage.SENIOR_MANAGEMENT],
+}
+
+
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    #: The change was withdrawn or returned before this step was decided.
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class VoteDecision(models.TextChoices):
+    APPROVE = "approve", _("Approve")
+    REJECT = "reject", _("Reject")
+    ABSTAIN = "abstain", _("Abstain")
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class MeetingStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    HELD = "held", _("Held")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class MeetingDecision(models.TextChoices):
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    DEFERRED = "deferred", _("Deferred")
+    NOTED = "noted", _("Noted")
+
+
+class ChangeStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ASSESSMENT = "assessment", _("Assessment")
+    APPROVAL = "approval", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    SCHEDULED = "scheduled", _("Scheduled")
+    IMPLEMENTING = "implementing", _("Implementing")
+    VERIFICATION = "verification", _("Verification")
+    REVIEW = "review", _("Post-implementation review")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+S = ChangeStatus
+
+#: Statuses whose planned window occupies the change calendar (conflicts, freezes).
+CALENDAR_STATUSES = frozenset({S.APPROVED, S.SCHEDULED, S.IMPLEMENTING})
+#: Statuses in which a change waits for or passes approval (may be scheduled as a draft
+#: window but is not yet committed).
+OPEN_STATUSES = frozenset(set(S.values) - {S.CLOSED, S.CANCELLED})
+
+STATUS_COLORS = {
+    S.DRAFT: "secondary",
+    S.ASSESSMENT: "info",
+    S.APPROVAL: "warning",
+    S.APPROVED: "primary",
+    S.SCHEDULED: "primary",
+    S.IMPLEMENTING: "danger",
+    S.VERIFICATION: "info",
+    S.REVIEW: "info",
+    S.CLOSED: "success",
+    S.CANCELLED: "secondary",
+}
+
+#: Who assesses, schedules and closes changes.
+MANAGERS = frozenset({Role.CHANGE_MANAGER, Role.ADMINISTRATOR})
+
+REQUEST_FIELDS = ("description", "reason", "scope", "expected_impact", "implementation_plan",
+                  "backout_plan", "test_plan", "planned_start", "planned_end")
+ASSESSMENT_FIELDS = ("likelihood", "impact", "scale", "impact_business",
+                     "impact_technology", "impact_security", "impact_cost")
+VERIFICATION_FIELDS = ("verification_function", "verification_performance",
+                       "verification_security", "outcome")
+
+CHANGE_WORKFLOW = Workflow(
+    statuses=S,
+    initial=S.DRAFT,
+    final=frozenset({S.CLOSED, S.CANCELLED}),
+    transitions=(
+        # The requester (or any staff member) submits; ``Change.clean`` checks that the
+        # request is complete. Standard and emergency changes skip ahead in services.
+        Transition("submit", _("Submit"), (S.DRAFT,), S.ASSESSMENT, frozenset({STAFF}),
+                   required=("reason", "implementation_plan", "backout_plan",
+                             "planned_start", "planned_end")),
+        Transition("assess", _("Record risk assessment"), (S.ASSESSMENT,), S.APPROVAL,
+                   MANAGERS, fields=ASSESSMENT_FIELDS,
+                   required=("likelihood", "impact", "impact_business", "impact_technology",
+                             "impact_security", "impact_cost"),
+                   stamp="assessed_at", style="warning"),
+        # Decided by votes (services.approvals), never offered as a button.
+        Transition("approve", _("Approved"), (S.APPROVAL, S.ASSESSMENT), S.APPROVED,
+                   frozenset(), stamp="approved_at", style="success", automatic=True),
+        Transition("reject", _("Rejected: returned to the requester"), (S.APPROVAL,),
+                   S.DRAFT, frozenset(), style="danger", automatic=True),
+        Transition("schedule", _("Schedule"), (S.APPROVED, S.SCHEDULED), S.SCHEDULED,
+                   MANAGERS, fields=("planned_start", "planned_end"),
+                   required=("planned_start", "planned_end")),
+        Transition("start", _("Start implementation"), (S.SCHEDULED,),
+                   S.IMPLEMENTING, frozenset({STAFF}), stamp="actual_start",
+                   style="danger"),
+        Transition("complete", _("Implementation finished"), (S.IMPLEMENTING,),
+                   S.VERIFICATION, frozenset({STAFF}), stamp="actual_end"),
+        Transition("back_out", _("Back out"), (S.IMPLEMENTING,), S.VERIFICATION,
+                   frozenset({STAFF}), comment_required=True, stamp="actual_end",
+                   style="danger"),
+        Transition("verify", _("Record verification"), (S.VERIFICATION,), S.REVIEW,
+                   frozenset({STAFF}), fields=VERIFICATION_FIELDS,
+                   required=("verification_function", "verification_performance",
+                             "verification_security", "outcome"), style="success"),
+        Transition("close", _("Close after review"), (S.REVIEW,), S.CLOSED, MANAGERS,
+                   fields=("review_findings",), required=("review_findings",),
+                   stamp="closed_at", style="success"),
+        Transition("cancel", _("Cancel"),
+                   (S.DRAFT, S.ASSESSMENT, S.APPROVAL, S.APPROVED, S.SCHEDULED),
+                   S.CANCELLED, frozenset({STAFF}), comment_required=True,
+                   stamp="closed_at", style="danger"),
+    ),
+)

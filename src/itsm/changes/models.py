@@ -1,0 +1,453 @@
+"""Changes (变更) with risk assessment, tiered approval by boards, schedule, tasks,
+verification and post-implementation review (CHG-1..5)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from itsm.core import access
+from itsm.core.models import Organization, Record
+from itsm.core.models.records import RecordQuerySet
+
+from .choices import (
+    CHANGE_WORKFLOW,
+    DEFAULT_RISK_MATRIX,
+    DEFAULT_SCALE_BY_RISK,
+    STATUS_COLORS,
+    ApprovalStatus,
+    ChangeScale,
+    ChangeStatus,
+    ChangeType,
+    ImpactLevel,
+    Likelihood,
+    MeetingDecision,
+    MeetingStatus,
+    Outcome,
+    RiskLevel,
+    Stage,
+    TaskStatus,
+    VoteDecision,
+)
+
+
+class ProviderQuerySet(models.QuerySet):
+    """Objects of a provider, seen by that provider's staff only."""
+
+    provider_path = "provider"
+
+    def visible_to(self, user) -> ProviderQuerySet:
+        if not access.is_provider_staff(user):
+            return self.none()
+        return self.filter(**{f"{self.provider_path}_id": access.provider_id_of(user)})
+
+
+class ChangeBoard(models.Model):
+    """A change advisory board: the IT service management committee (CAB) of a
+    provider, or a project's change control board (CHG-6)."""
+
+    provider = models.ForeignKey(Organization, verbose_name=_("provider"),
+                                 on_delete=models.PROTECT, related_name="change_boards",
+                                 limit_choices_to={"kind": "provider"})
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    chair = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("chair"),
+                              on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+")
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("members"),
+                                     related_name="change_boards", blank=True)
+    emergency_approvers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("emergency approvers"), blank=True,
+        related_name="+", help_text=_("Approve emergency changes before the board reviews "
+                                      "them."))
+    quorum = models.PositiveSmallIntegerField(
+        _("quorum"), default=0,
+        help_text=_("Members who must vote before the board decides; 0 means more than "
+                    "half of the members."))
+    is_default = models.BooleanField(_("default board"), default=False,
+                                     help_text=_("Reviews the provider's changes unless "
+                                                 "another board is chosen."))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = ProviderQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("change board")
+        verbose_name_plural = _("change boards")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "name"], name="unique_board_name"),
+            models.UniqueConstraint(fields=["provider"], condition=models.Q(is_default=True),
+                                    name="one_default_board"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("changes:board-detail", args=[self.pk])
+
+    def effective_quorum(self, member_count: int) -> int:
+        return self.quorum or member_count // 2 + 1
+
+
+class ChangeTemplate(models.Model):
+    """A standard change model (标准变更): pre-approved, low risk, repeatable."""
+
+    provider = models.ForeignKey(Organization, verbose_name=_("provider"),
+                                 on_delete=models.PROTECT, related_name="change_templates",
+                                 limit_choices_to={"kind": "provider"})
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    implementation_plan = models.TextField(_("implementation plan"))
+    backout_plan = models.TextField(_("back-out plan"))
+    test_plan = models.TextField(_("test / verification plan"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("approved by"),
+                                    on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+
+    objects = ProviderQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("standard change template")
+        verbose_name_plural = _("standard change templates")
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["provider", "name"],
+                                               name="unique_change_template_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FreezeWindow(models.Model):
+    """A period in which no change may be scheduled (变更冻结期), for all services or
+    the listed ones; emergency changes pass with a warning."""
+
+    provider = models.ForeignKey(Organization, verbose_name=_("provider"),
+                                 on_delete=models.PROTECT, related_name="freeze_windows",
+                                 limit_choices_to={"kind": "provider"})
+    name = models.CharField(_("name"), max_length=200)
+    reason = models.TextField(_("reason"), blank=True)
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    services = models.ManyToManyField("catalog.Service", verbose_name=_("services"),
+                                      blank=True, related_name="+",
+                                      help_text=_("Empty: the freeze applies to every "
+                                                  "service."))
+
+    objects = ProviderQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("change freeze window")
+        verbose_name_plural = _("change freeze windows")
+        ordering = ["start", "id"]
+        constraints = [models.CheckConstraint(condition=models.Q(end__gt=models.F("start")),
+                                              name="freeze_ends_after_start")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError({"end": _("The end must be after the start.")})
+
+
+class ChangeQuerySet(RecordQuerySet):
+    def visible_to(self, user) -> ChangeQuerySet:
+        """Changes are internal to the service provider: customers see none."""
+        if not access.is_provider_staff(user):
+            return self.none()
+        return super().visible_to(user)
+
+
+class Change(Record):
+    """A request for change and everything that happens to it until it is closed."""
+
+    number_prefix = "CHG"
+    workflow = CHANGE_WORKFLOW
+    customers_may_create = False
+    customers_may_view = False
+    url_prefix = "changes:change"
+    staff_fields = (*Record.staff_fields, "board")
+
+    change_type = models.CharField(_("change type"), max_length=16, choices=ChangeType.choices,
+                                   default=ChangeType.NORMAL)
+    template = models.ForeignKey(ChangeTemplate, verbose_name=_("standard change template"),
+                                 on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="changes")
+    board = models.ForeignKey(ChangeBoard, verbose_name=_("change board"),
+                              on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="changes",
+                              help_text=_("Empty: the provider's default board."))
+    services = models.ManyToManyField("catalog.Service", verbose_name=_("affected services"),
+                                      blank=True, related_name="changes")
+    # The request (CHG-1); ``description`` holds its content.
+    reason = models.TextField(_("reason"), blank=True)
+    scope = models.TextField(_("scope"), blank=True)
+    expected_impact = models.TextField(_("expected impact"), blank=True)
+    implementation_plan = models.TextField(_("implementation plan"), blank=True)
+    backout_plan = models.TextField(_("back-out plan"), blank=True)
+    test_plan = models.TextField(_("test / verification plan"), blank=True)
+    planned_start = models.DateTimeField(_("planned start"), null=True, blank=True)
+    planned_end = models.DateTimeField(_("planned end"), null=True, blank=True)
+    # Assessment (CHG-2).
+    impact_business = models.TextField(_("impact on business"), blank=True)
+    impact_technology = models.TextField(_("impact on technology"), blank=True)
+    impact_security = models.TextField(_("impact on security"), blank=True)
+    impact_cost = models.TextField(_("impact on cost"), blank=True)
+    likelihood = models.PositiveSmallIntegerField(_("likelihood"), choices=Likelihood.choices,
+                                                  null=True, blank=True)
+    impact = models.PositiveSmallIntegerField(_("impact"), choices=ImpactLevel.choices,
+                                              null=True, blank=True)
+    risk_level = models.CharField(_("risk level"), max_length=16, choices=RiskLevel.choices,
+                                  blank=True, editable=False)
+    scale = models.CharField(_("scale"), max_length=20, choices=ChangeScale.choices,
+                             blank=True,
+                             help_text=_("Empty: derived from the risk level."))
+    assessed_at = models.DateTimeField(_("assessed"), null=True, blank=True, editable=False)
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True, editable=False)
+    # Implementation, verification and review (CHG-4).
+    actual_start = models.DateTimeField(_("actual start"), null=True, blank=True,
+                                        editable=False)
+    actual_end = models.DateTimeField(_("actual end"), null=True, blank=True, editable=False)
+    verification_function = models.TextField(_("function verified"), blank=True)
+    verification_performance = models.TextField(_("performance verified"), blank=True)
+    verification_security = models.TextField(_("security verified"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices,
+                               blank=True)
+    review_findings = models.TextField(_("post-implementation review findings"),
+                                       blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+
+    objects = ChangeQuerySet.as_manager()
+
+    class Meta(Record.Meta):
+        verbose_name = _("change")
+        verbose_name_plural = _("changes")
+        indexes = [
+            models.Index(fields=["organization", "status", "-created_at"],
+                         name="chg_org_status"),
+            models.Index(fields=["planned_start", "planned_end"], name="chg_window"),
+            models.Index(fields=["assignee_team", "status"], name="chg_team_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(planned_start__isnull=True) | models.Q(planned_end__isnull=True)
+                | models.Q(planned_end__gt=models.F("planned_start")),
+                name="chg_window_ends_after_start"),
+        ]
+
+    @property
+    def retention_years(self) -> int:  # type: ignore[override]
+        """Change records are kept ``ITSM_CHANGE_RETENTION_YEARS`` (default 5, CHG-5)."""
+        return settings.ITSM_CHANGE_RETENTION_YEARS
+
+    def get_absolute_url(self) -> str:
+        return reverse("changes:change-detail", args=[self.pk])
+
+    @property
+    def status_color(self) -> str:
+        return STATUS_COLORS.get(self.status, "secondary")
+
+    @property
+    def is_emergency(self) -> bool:
+        return self.change_type == ChangeType.EMERGENCY
+
+    def clean(self) -> None:
+        super().clean()
+        self._derive_risk()
+        errors: dict[str, str] = {}
+        if self.planned_start and self.planned_end and self.planned_end <= self.planned_start:
+            errors["planned_end"] = _("The planned end must be after the planned start.")
+        if self.change_type == ChangeType.STANDARD and not self.template_id:
+            errors["template"] = _("A standard change follows a standard change template.")
+        if self.change_type != ChangeType.STANDARD and self.template_id:
+            errors["template"] = _("Only standard changes follow a template.")
+        provider_id = self.organization.provider_id or self.organization_id \
+            if self.organization_id else None
+        if self.template_id and self.template.provider_id != provider_id:
+            errors["template"] = _("Choose a template of this provider.")
+        if self.board_id and self.board.provider_id != provider_id:
+            errors["board"] = _("Choose a board of this provider.")
+        if self.status == ChangeStatus.SCHEDULED and not self.is_emergency:
+            from .schedule import freezes_for
+
+            frozen = freezes_for(self)
+            if frozen:
+                errors["planned_start"] = _(
+                    "The planned window falls in the change freeze “%(name)s” "
+                    "(%(start)s – %(end)s).") % {
+                        "name": frozen[0].name,
+                        "start": timezone.localtime(frozen[0].start).strftime("%Y-%m-%d %H:%M"),
+                        "end": timezone.localtime(frozen[0].end).strftime("%Y-%m-%d %H:%M")}
+        if (self.status == ChangeStatus.CLOSED and self.is_emergency and not
+                self.approvals.filter(stage=Stage.RETROSPECTIVE,
+                                      status__in=[ApprovalStatus.APPROVED,
+                                                  ApprovalStatus.REJECTED]).exists()):
+            errors["review_findings"] = _("An emergency change is closed after the board's "
+                                          "retrospective review.")
+        if errors:
+            raise ValidationError(errors)
+
+    def _derive_risk(self) -> None:
+        """Likelihood × impact → risk level; the scale follows unless set."""
+        if self.change_type == ChangeType.STANDARD:
+            self.risk_level, self.scale = RiskLevel.LOW, self.scale or ChangeScale.ORDINARY
+        elif self.likelihood and self.impact:
+            self.risk_level = DEFAULT_RISK_MATRIX[self.likelihood - 1][self.impact - 1]
+            self.scale = self.scale or DEFAULT_SCALE_BY_RISK[self.risk_level]
+
+
+class Approval(models.Model):
+    """One stage of one approval round of a change (department head, CAB, …)."""
+
+    change = models.ForeignKey(Change, verbose_name=_("change"), on_delete=models.CASCADE,
+                               related_name="approvals")
+    round = models.PositiveSmallIntegerField(_("round"), default=1)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices)
+    board = models.ForeignKey(ChangeBoard, verbose_name=_("change board"),
+                              on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="approvals")
+    approvers = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("approvers"),
+                                       related_name="+")
+    quorum = models.PositiveSmallIntegerField(_("quorum"), default=1)
+    status = models.CharField(_("status"), max_length=16, choices=ApprovalStatus.choices,
+                              default=ApprovalStatus.PENDING)
+    opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("approval")
+        verbose_name_plural = _("approvals")
+        ordering = ["change", "round", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["change", "round", "position"],
+                                               name="unique_approval_step")]
+        indexes = [models.Index(fields=["status", "stage"], name="approval_status_stage")]
+
+    def __str__(self) -> str:
+        return f"{self.change_id} #{self.round} {self.stage}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == ApprovalStatus.PENDING and self.opened_at is not None
+
+
+class Vote(models.Model):
+    """An approver's vote on one approval step."""
+
+    approval = models.ForeignKey(Approval, verbose_name=_("approval"),
+                                 on_delete=models.CASCADE, related_name="votes")
+    voter = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("voter"),
+                              on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(_("decision"), max_length=8, choices=VoteDecision.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    cast_at = models.DateTimeField(_("cast"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("vote")
+        verbose_name_plural = _("votes")
+        ordering = ["cast_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["approval", "voter"],
+                                               name="one_vote_per_approver")]
+
+    def __str__(self) -> str:
+        return f"{self.voter_id} {self.decision}"
+
+
+class ChangeTask(models.Model):
+    """A piece of the implementation with its own assignee and times."""
+
+    change = models.ForeignKey(Change, verbose_name=_("change"), on_delete=models.CASCADE,
+                               related_name="tasks")
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assignee"),
+                                 on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+")
+    status = models.CharField(_("status"), max_length=16, choices=TaskStatus.choices,
+                              default=TaskStatus.OPEN)
+    planned_start = models.DateTimeField(_("planned start"), null=True, blank=True)
+    planned_end = models.DateTimeField(_("planned end"), null=True, blank=True)
+    started_at = models.DateTimeField(_("actual start"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("actual end"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("change task")
+        verbose_name_plural = _("change tasks")
+        ordering = ["change", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def organization_id(self) -> int:
+        return self.change.organization_id
+
+
+class CabMeeting(models.Model):
+    """A meeting of a change board: agenda (changes awaiting it), minutes, decisions."""
+
+    board = models.ForeignKey(ChangeBoard, verbose_name=_("change board"),
+                              on_delete=models.PROTECT, related_name="meetings")
+    title = models.CharField(_("title"), max_length=200)
+    scheduled_at = models.DateTimeField(_("date and time"))
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=MeetingStatus.choices,
+                              default=MeetingStatus.PLANNED)
+    attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("attendees"),
+                                       blank=True, related_name="+")
+    minutes = models.TextField(_("minutes"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"),
+                                   on_delete=models.PROTECT, null=True, related_name="+")
+
+    class QS(ProviderQuerySet):
+        provider_path = "board__provider"
+
+    objects = QS.as_manager()
+
+    class Meta:
+        verbose_name = _("CAB meeting")
+        verbose_name_plural = _("CAB meetings")
+        ordering = ["-scheduled_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("changes:meeting-detail", args=[self.pk])
+
+    @property
+    def organization_id(self) -> int:
+        return self.board.provider_id
+
+
+class MeetingItem(models.Model):
+    """A change on a meeting's agenda and the decision recorded for it."""
+
+    meeting = models.ForeignKey(CabMeeting, verbose_name=_("CAB meeting"),
+                                on_delete=models.CASCADE, related_name="items")
+    change = models.ForeignKey(Change, verbose_name=_("change"), on_delete=models.PROTECT,
+                               related_name="meeting_items")
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    decision = models.CharField(_("decision"), max_length=16,
+                                choices=MeetingDecision.choices, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda items")
+        ordering = ["meeting", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "change"],
+                                               name="unique_meeting_change")]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id}: {self.change_id}"
