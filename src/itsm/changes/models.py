@@ -294,6 +294,11 @@ class Change(Record):
         if errors:
             raise ValidationError(errors)
 
+    def validate_many(self, values: dict[str, list]) -> None:
+        provider_id = self.organization.provider_id or self.organization_id
+        if any(s.provider_id != provider_id for s in values.get("services", [])):
+            raise ValidationError({"services": _("Choose services of this provider.")})
+
     def _derive_risk(self) -> None:
         """Likelihood × impact → risk level; the scale follows unless set."""
         if self.change_type == ChangeType.STANDARD:

@@ -117,22 +117,45 @@ def create_record(model: type[R], *, actor, data: dict[str, Any]) -> R:
     unknown = set(data) & PROTECTED_FIELDS - {"organization"}
     if unknown:
         raise ValidationError({name: _("This field cannot be set.") for name in unknown})
+    many = _pop_many(model, data)
     record = model(**data)
     record.status = model.workflow.initial
     record.created_by = actor
     record.prepare_create(actor=actor, provided=frozenset(data))
     _clean(record)
+    record.validate_many(many)
     record.number = next_number(model)
     record.save()
+    many_delta = _set_many(record, many)
     audit.log(action=AuditAction.CREATE, instance=record, actor=actor,
-              changes=audit.diff({}, audit.snapshot(record)))
+              changes=audit.diff({}, audit.snapshot(record)) | many_delta)
     add_timeline_event(record, TimelineKind.CREATED, actor=actor)
     signals.record_created.send(sender=model, record=record, actor=actor)
     return record
 
 
+def _pop_many(model: type[Record], data: dict[str, Any]) -> dict[str, list]:
+    """Take the many-to-many values (e.g. a change's services) out of ``data``."""
+    names = {f.name for f in model._meta.many_to_many}
+    return {name: list(data.pop(name)) for name in list(data) if name in names}
+
+
+def _set_many(record: Record, many: dict[str, list]) -> dict[str, list]:
+    """Set many-to-many values; the audit delta ``{name: [old ids, new ids]}``."""
+    delta = {}
+    for name, values in many.items():
+        manager = getattr(record, name)
+        old = sorted(manager.values_list("pk", flat=True)) if record.pk else []
+        new = sorted(v.pk for v in values)
+        if old != new:
+            manager.set(values)
+            delta[name] = [old, new]
+    return delta
+
+
 def _editable_fields(record: Record, actor) -> set[str]:
-    fields = {f.name for f in record._meta.concrete_fields if f.editable} - PROTECTED_FIELDS
+    fields = ({f.name for f in record._meta.concrete_fields if f.editable}
+              | {f.name for f in record._meta.many_to_many}) - PROTECTED_FIELDS
     if actor is None or access.is_staff_writer(actor):
         return fields
     return fields & set(record.requester_editable_fields)
@@ -151,10 +174,13 @@ def update_record(
     if not_allowed:
         raise ValidationError({name: _("You may not change this field.") for name in not_allowed})
     before = audit.snapshot(record)
+    changes = dict(changes)
+    many = _pop_many(type(record), changes)
     for name, value in changes.items():
         setattr(record, name, value)
     _clean(record)
-    delta = audit.diff(before, audit.snapshot(record))
+    record.validate_many(many)
+    delta = audit.diff(before, audit.snapshot(record)) | _set_many(record, many)
     if not delta:
         return record
     record.version += 1

@@ -67,6 +67,10 @@ class Problem(Record):
         super().clean()
         if self.status in KNOWN_ERROR_STATUSES and self.workaround.strip():
             self.known_error = True  # set by the "known error" transition
+        if self.fix_change_id and (
+                (self.fix_change.organization.provider_id or self.fix_change.organization_id)
+                != (self.organization.provider_id or self.organization_id)):
+            raise ValidationError({"fix_change": _("Choose a change of the same provider.")})
         if self.status == ProblemStatus.KNOWN_ERROR and not self.workaround.strip():
             raise ValidationError({"workaround": _("A known error needs a workaround.")})
         if self.status == ProblemStatus.CLOSED:

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 import pytest
 from django.utils import timezone
 
+from itsm.catalog.models import Service
 from itsm.changes.models import ChangeBoard
 from itsm.cmdb.models import CIType, ConfigurationItem
 from itsm.conftest import PASSWORD
 from itsm.core import directory
 from itsm.core.choices import Role
-from itsm.core.models import Department
+from itsm.core.models import BusinessCalendar, Department
 
 
 @dataclass
@@ -28,6 +29,7 @@ class ChangeWorld:
     board: ChangeBoard | None = None
     board_q: ChangeBoard | None = None
     items: dict = field(default_factory=dict)
+    services: dict = field(default_factory=dict)
     department: Department | None = None
 
     def window(self, days: int = 3, hours: int = 2) -> tuple[dt.datetime, dt.datetime]:
@@ -70,6 +72,13 @@ def build_change_world(world) -> ChangeWorld:
     for name in ("核心数据库", "应用服务器"):
         cw.items[name] = ConfigurationItem.objects.create(
             name=name, ci_type=db_type, organization=world.orgs["P"])
+    calendar, _ = BusinessCalendar.objects.get_or_create(name="7x24 changes",
+                                                         defaults={"always_on": True})
+    for key, org, team in [("pay", "P", "desk"), ("q", "Q", "q_desk")]:
+        cw.services[key] = Service.objects.create(
+            provider=world.orgs[org], code=key, name=f"{key} 服务", calendar=calendar,
+            owner_team=world.teams[team])
+    cw.services["pay"].customers.set([world.orgs["A"], world.orgs["B"]])
     return cw
 
 

@@ -182,3 +182,16 @@ def test_start_needs_a_schedule(cw):
     change = submit_and_assess(cw, new_change(cw))
     with pytest.raises(WorkflowError):
         services.transition_record(change, "start", actor=cw.world.users["engineer"])
+
+
+def test_services_are_set_audited_and_scoped(cw):
+    service, other = cw.services["pay"], cw.services["q"]
+    change = new_change(cw, services=[service])
+    assert list(change.services.all()) == [service]
+    entry = AuditEntry.objects.filter(object_type="changes.change").latest("id")
+    assert entry.changes["services"] == [[], [service.pk]]
+    with pytest.raises(ValidationError) as error:
+        services.update_record(change, actor=cw.world.users["engineer"],
+                               changes={"services": [other]})
+    assert "services" in error.value.message_dict
+    assert list(change.services.all()) == [service]

@@ -443,6 +443,10 @@ class Record(models.Model):
         """Hook: fill derived fields of a new record before validation (``provided`` are
         the field names the caller set). The base does nothing."""
 
+    def validate_many(self, values: dict[str, list]) -> None:
+        """Hook: check many-to-many values (field name → objects) before they are set;
+        raise ValidationError. The base accepts them."""
+
     @property
     def status_label(self) -> str:
         return self.workflow.label(self.status)
