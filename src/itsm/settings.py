@@ -317,6 +317,8 @@ SPECTACULAR_SETTINGS = {
         "AlertStatusEnum": ["firing", "resolved"],
         "NotificationStatusEnum": "itsm.core.choices.NotificationStatus",
         "NotificationEventEnum": "itsm.core.choices.NotificationEvent",
+        # Tickets and priority rules; changes have their own impact levels (1–4).
+        "ImpactEnum": "itsm.catalog.choices.Impact",
     },
 }
 

@@ -3,6 +3,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from itsm.core.choices import Role
 from itsm.core.workflow import STAFF, Transition, Workflow
@@ -44,16 +45,14 @@ class RiskLevel(models.TextChoices):
 
 
 R = RiskLevel
-#: Likelihood (rows, 1–4) × impact (columns, 1–4) → risk level; the default of
-#: ``ITSM_CHANGE_RISK_MATRIX``.
+#: Likelihood (rows, 1–4) × impact (columns, 1–4) → risk level.
 DEFAULT_RISK_MATRIX = (
     (R.LOW, R.LOW, R.MEDIUM, R.HIGH),
     (R.LOW, R.MEDIUM, R.HIGH, R.HIGH),
     (R.MEDIUM, R.HIGH, R.HIGH, R.VERY_HIGH),
     (R.HIGH, R.HIGH, R.VERY_HIGH, R.VERY_HIGH),
 )
-#: Risk level → scale when the change manager does not set one; the default of
-#: ``ITSM_CHANGE_SCALE_BY_RISK``.
+#: Risk level → scale when the change manager does not set one.
 DEFAULT_SCALE_BY_RISK = {
     R.LOW: ChangeScale.ORDINARY,
     R.MEDIUM: ChangeScale.ORDINARY,
@@ -64,7 +63,7 @@ DEFAULT_SCALE_BY_RISK = {
 
 class Outcome(models.TextChoices):
     SUCCESS = "success", _("Successful")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", pgettext_lazy("change outcome", "Failed")
     BACKED_OUT = "backed_out", _("Backed out")
 
 
@@ -93,7 +92,7 @@ DEFAULT_APPROVAL_TIERS = {
 
 
 class ApprovalStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("approval", "Pending")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
     #: The change was withdrawn or returned before this step was decided.
@@ -114,7 +113,7 @@ class TaskStatus(models.TextChoices):
 
 
 class MeetingStatus(models.TextChoices):
-    PLANNED = "planned", _("Planned")
+    PLANNED = "planned", pgettext_lazy("meeting", "Planned")
     HELD = "held", _("Held")
     CANCELLED = "cancelled", _("Cancelled")
 

@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from itsm.catalog.models import Service
 from itsm.core.filtersets import RecordFilterSet
 
-from .choices import ChangeScale, ChangeType, Outcome, RiskLevel
-from .models import Change, ChangeBoard
+from .choices import ChangeScale, ChangeType, Outcome, RiskLevel, TaskStatus
+from .models import Change, ChangeBoard, ChangeTask
 
 
 def _services(request):
@@ -48,3 +48,17 @@ class ChangeFilterSet(RecordFilterSet):
         model = Change
         fields = [*RecordFilterSet.Meta.fields, "change_type", "risk_level", "scale",
                   "outcome", "services", "board"]
+
+
+class ChangeTaskFilterSet(django_filters.FilterSet):
+    """Tasks by change and assignee id (plain ids: a change you cannot see lists
+    nothing, it is not an error that would confirm it exists)."""
+
+    change = django_filters.NumberFilter(field_name="change_id", label=_("change"))
+    assignee = django_filters.NumberFilter(field_name="assignee_id", label=_("assignee"))
+    status = django_filters.MultipleChoiceFilter(choices=TaskStatus.choices,
+                                                 label=_("status"))
+
+    class Meta:
+        model = ChangeTask
+        fields = ["change", "assignee", "status"]

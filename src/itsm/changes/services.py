@@ -271,7 +271,7 @@ def save_meeting(meeting: CabMeeting | None, *, actor, data: dict[str, Any]) -> 
         for name, value in data.items():
             setattr(meeting, name, value)
         action = AuditAction.UPDATE
-    meeting.full_clean()
+    meeting.full_clean(exclude=["created_by"])  # None: created by the system
     meeting.save()
     delta = audit.diff(before, audit.snapshot(meeting))
     if "attendees" in many:

@@ -1,10 +1,26 @@
-"""Django admin for the directory; saves go through the audited directory services."""
+"""Django admin for the directory; saves go through the audited directory services.
+
+``RecordAdmin`` is the base of record types shown in the admin: read-only (records
+move through their workflow in the web UI and the API), deletable by administrators
+through ``services.delete_record``; a deletion the retention period forbids (GEN-7) is
+an error message, never a 500, and deletes nothing.
+"""
+
+from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from . import directory, notifications
+from . import access, directory, notifications, services
+from . import rules as perms
+from .exceptions import RetentionError, WorkflowError
 from .models import (
     AuditEntry,
     Department,
@@ -15,6 +31,7 @@ from .models import (
     Organization,
     Team,
 )
+from .retention import check_deletable
 
 
 class DirectoryAdmin(admin.ModelAdmin):
@@ -153,3 +170,123 @@ class NotificationAdmin(ReadOnlyAdmin):
 class NotificationPreferenceAdmin(ReadOnlyAdmin):
     list_display = ("user", "event", "email", "im")
     list_filter = ("event",)
+
+
+# --- Records ---------------------------------------------------------------------------
+
+
+def refusal_text(error: ValidationError | WorkflowError) -> str:
+    """The message of a service-layer refusal, for the admin's message list."""
+    if isinstance(error, WorkflowError):
+        return error.message
+    return " ".join(str(m) for m in error.messages)
+
+
+class ServiceRefusalsMixin:
+    """The service layer's refusals (ValidationError, WorkflowError such as RetentionError)
+    become an error message and a redirect instead of a 500. The admin's views run in a
+    transaction, so whatever they wrote before the refusal (log entries) is rolled back."""
+
+    def _refused(self, request, error, url: str) -> HttpResponseRedirect:
+        self.message_user(request, refusal_text(error), messages.ERROR)
+        return HttpResponseRedirect(url)
+
+    def _change_url(self, object_id) -> str:
+        """The object's admin page, or the list when it is gone (or never existed)."""
+        opts = self.opts
+        pk = unquote(str(object_id)) if object_id else None
+        try:
+            exists = bool(pk) and self.model._default_manager.filter(pk=pk).exists()
+        except (ValueError, ValidationError):
+            exists = False
+        if exists:
+            return reverse(f"admin:{opts.app_label}_{opts.model_name}_change",
+                           args=[quote(pk)], current_app=self.admin_site.name)
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist",
+                       current_app=self.admin_site.name)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (ValidationError, WorkflowError) as error:
+            return self._refused(request, error, request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except (ValidationError, WorkflowError) as error:
+            return self._refused(request, error, self._change_url(object_id))
+
+
+class ProviderRecordQuerySetMixin:
+    """Records the administrator's provider serves (a superuser outside any
+    organization sees all of them)."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser and access.organization_of(request.user) is None:
+            return queryset
+        return queryset.visible_to(request.user)
+
+
+class RecordAdmin(ServiceRefusalsMixin, ProviderRecordQuerySetMixin, admin.ModelAdmin):
+    """Read-only records; administrators delete them outside their retention period."""
+
+    list_display = ("number", "title", "status_label", "organization", "requester",
+                    "created_at")
+    search_fields = ("number", "title")
+    list_select_related = ("organization", "requester")
+    actions = ["delete_selected"]
+
+    @admin.display(description=_("status"))
+    def status_label(self, obj) -> str:
+        return obj.status_label
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return (super().has_delete_permission(request, obj)
+                and perms.is_administrator(request.user)
+                and (obj is None or perms.can_delete_record(request.user, obj)))
+
+    def render_delete_form(self, request, context):
+        """Say at once when the retention period forbids the deletion."""
+        record = context["object"]
+        try:
+            check_deletable(record)
+        except RetentionError as error:
+            return self._refused(request, error, self._change_url(record.pk))
+        return super().render_delete_form(request, context)
+
+    def delete_model(self, request, obj) -> None:
+        services.delete_record(obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for record in queryset:
+            services.delete_record(record, actor=request.user)
+
+    @admin.action(permissions=["delete"],
+                  description=django_delete_selected.short_description)
+    def delete_selected(self, request, queryset):
+        """Django's action, refused as a whole when one record must still be kept."""
+        refused = []
+        for record in queryset:
+            try:
+                check_deletable(record)
+            except RetentionError as error:
+                refused.append(error)
+        if refused:
+            for error in refused:
+                self.message_user(request, error.message, messages.ERROR)
+            self.message_user(request, _("Nothing was deleted."), messages.ERROR)
+            return None
+        try:
+            with transaction.atomic():
+                return django_delete_selected(self, request, queryset)
+        except (ValidationError, WorkflowError) as error:
+            self.message_user(request, refusal_text(error), messages.ERROR)
+            return None

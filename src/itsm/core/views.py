@@ -25,10 +25,11 @@ from rest_framework.request import Request
 from . import access, directory, exports, services
 from . import rules as perms
 from .api.filters import StrictOrderingFilter
-from .exceptions import UploadTooLarge, WorkflowError
+from .exceptions import RetentionError, UploadTooLarge, WorkflowError
 from .forms import AttachmentForm, CommentForm, LanguageForm, RecordForm, TransitionForm
 from .models import Attachment, Record
 from .pagination import RecordCursorPagination
+from .retention import check_deletable
 from .uploads import attachment_response, check_request_size
 
 
@@ -45,7 +46,7 @@ class RecordViewMixin(LoginRequiredMixin):
     """Set ``model``, ``url_prefix`` and (for lists) ``filterset_class``.
 
     URL names follow one convention: ``<url_prefix>-list``, ``-create``, ``-export``,
-    ``-detail``, ``-edit``, ``-transition``, ``-comment``, ``-attach``.
+    ``-detail``, ``-edit``, ``-delete``, ``-transition``, ``-comment``, ``-attach``.
     """
 
     model: type[Record]
@@ -154,6 +155,7 @@ class RecordDetailView(RecordViewMixin, TemplateView):
             comment_form=kwargs.get("comment_form") or CommentForm(),
             attachment_form=kwargs.get("attachment_form") or AttachmentForm(),
             can_edit=perms.can_change_record(user, record),
+            can_delete=perms.can_delete_record(user, record),
             can_comment=perms.can_comment_record(user, record),
             can_write_internal=perms.can_write_internal(user, record),
         )
@@ -296,6 +298,58 @@ class RecordAttachmentView(RecordActionView):
                                     internal=form.cleaned_data["internal"])
             return None
         return {"attachment_form": form}
+
+
+class RecordDeleteView(RecordViewMixin, TemplateView):
+    """Confirm (GET) and delete (POST) a record: administrators only, and never inside
+    the record type's retention period (GEN-7; the page says until when, 409).
+
+    Customers never delete (404, like any route they have no business with); other
+    provider staff get a 403. Deleting goes through ``services.delete_record`` (audited).
+    """
+
+    template_name = "core/record_confirm_delete.html"
+
+    def get_deletable(self) -> Record:
+        record = self.get_record()
+        user = self.request.user
+        if not access.is_provider_staff(user):
+            raise Http404
+        if not perms.can_delete_record(user, record):
+            raise PermissionDenied(_("Only administrators may delete records."))
+        return record
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        record = context["record"]
+        if "error" not in context:
+            try:
+                check_deletable(record)
+            except RetentionError as exc:
+                context["error"] = exc.message
+        return context
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(record=self.get_deletable()))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        record = self.get_deletable()
+        number = record.number
+        try:
+            services.delete_record(record, actor=request.user)
+        except WorkflowError as exc:  # RetentionError: inside the retention period, 409
+            record = self.get_record()
+            return self.render_to_response(
+                self.get_context_data(record=record, error=exc.message),
+                status=exc.status_code)
+        messages.success(request, _("%(number)s deleted.") % {"number": number})
+        return redirect(f"{self.url_prefix}-list")
+
+
+def delete_view_for(view: type[RecordViewMixin]) -> type[RecordDeleteView]:
+    """The delete view of the record type another of its generic views serves."""
+    name = f"{view.model.__name__}DeleteView"
+    return type(name, (RecordDeleteView,), {"model": view.model, "url_prefix": view.url_prefix})
 
 
 class RecordExportView(RecordListView):

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from itsm.core import access
+from itsm.core import access, rules
 from itsm.core import views as base
 from itsm.servicedesk.views import views_for
 
@@ -15,17 +15,22 @@ from . import filtersets, forms, models, resources, services
 
 
 class ProblemContextMixin:
-    """A problem's detail page lists the incidents it caused (``problem_incidents_panel``
-    guards the include in ``core/record_detail.html``)."""
+    """A problem's detail page lists the incidents it caused and names the change that
+    fixes it (``problem_incidents_panel`` and ``problem_fix_change_panel`` guard the
+    includes in ``core/record_detail.html``)."""
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         record = context.get("record")
         if isinstance(self, base.RecordDetailView) and record is not None:
+            user = self.request.user
+            fix = record.fix_change
             context.update(problem_incidents_panel=True,
-                           problem_incidents=list(services.incidents_of(record,
-                                                                        self.request.user)),
-                           can_link_incidents=access.is_staff_writer(self.request.user))
+                           problem_incidents=list(services.incidents_of(record, user)),
+                           can_link_incidents=access.is_staff_writer(user),
+                           problem_fix_change_panel=True,
+                           fix_change=fix if fix is not None and rules.can_view_record(
+                               user, fix) else None)
         return context
 
 

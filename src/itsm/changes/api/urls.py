@@ -1,7 +1,12 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import ChangeViewSet
+from . import views
 
 router = SimpleRouter()
-router.register("changes", ChangeViewSet)
+router.register("changes", views.ChangeViewSet)
+router.register("change-tasks", views.ChangeTaskViewSet)
+router.register("change-boards", views.ChangeBoardViewSet)
+router.register("change-templates", views.ChangeTemplateViewSet)
+router.register("change-freezes", views.FreezeWindowViewSet)
+router.register("cab-meetings", views.CabMeetingViewSet)
 urlpatterns = router.urls

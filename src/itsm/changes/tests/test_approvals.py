@@ -195,3 +195,27 @@ def test_services_are_set_audited_and_scoped(cw):
                                changes={"services": [other]})
     assert "services" in error.value.message_dict
     assert list(change.services.all()) == [service]
+
+
+def test_nobody_approves_by_transition_only_by_votes(cw):
+    change = submit_and_assess(cw, new_change(cw))
+    for user in (cw.users["chgmgr"], cw.world.users["admin"], cw.users["cab1"]):
+        assert "approve" not in [t.name for t in change.workflow.available(change, user)]
+        with pytest.raises(PermissionDenied):
+            services.transition_record(change, "approve", actor=user)
+    change.refresh_from_db()
+    assert change.status == ChangeStatus.APPROVAL
+
+
+def test_board_closes_voting_on_the_votes_cast_once_quorate(cw):
+    change = submit_and_assess(cw, new_change(cw))
+    step = approvals.current_approval(change)
+    approvals.cast_vote(step, voter=cw.users["cab1"], decision="approve")
+    with pytest.raises(ValidationError):  # 1 of 2 votes needed for a quorum
+        approvals.close_voting(step, actor=cw.users["chgmgr"])
+    approvals.cast_vote(step, voter=cw.users["cab2"], decision="abstain")
+    with pytest.raises(PermissionDenied):
+        approvals.close_voting(step, actor=cw.users["cab3"])
+    assert approvals.close_voting(step, actor=cw.users["chgmgr"]) == ApprovalStatus.APPROVED
+    change.refresh_from_db()
+    assert change.status == ChangeStatus.APPROVED

@@ -19,6 +19,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from itsm.changes.models import Change
 from itsm.conftest import SENTINEL_B
 from itsm.core import directory, services
 from itsm.core.models import (
@@ -63,7 +64,8 @@ AUDIT_READERS = {"auditor", "admin"}
 INTERNAL_NOTE = "INTERNAL-NOTE-only-for-staff"
 #: The ticket types of the service desk, by model name (the basename of their API routes).
 TICKET_MODELS: dict[str, type[Record]] = {"servicerequest": ServiceRequest, "incident": Incident,
-                                           "majorincident": MajorIncident, "problem": Problem}
+                                           "majorincident": MajorIncident, "problem": Problem,
+                                           "change": Change}
 #: Ticket columns a refused write must leave as they were.
 TICKET_COLUMNS = ("pk", "number", "version", "status", "title", "description", "priority",
                   "impact", "urgency", "service_id", "category", "resolution",
@@ -170,6 +172,38 @@ def fingerprint() -> dict[str, Any]:
             "pk", "username", "is_active", "email", "password")),
         "profiles": list(Profile.objects.order_by("pk").values_list(
             "pk", "organization_id", "language", "phone")),
+        **change_fingerprint(),
+    }
+
+
+def change_fingerprint() -> dict[str, Any]:
+    from itsm.changes import models as m
+    from itsm.cmdb.models import RecordCI
+    from itsm.core.models import RecordLink
+    from itsm.security.models import PlanUse
+
+    return {
+        "change_services": list(m.Change.services.through.objects.order_by("pk")
+                                .values_list("pk", "change_id", "service_id")),
+        "boards": list(m.ChangeBoard.objects.order_by("pk").values_list(
+            "pk", "name", "quorum", "is_default", "is_active")),
+        "board_members": list(m.ChangeBoard.members.through.objects.order_by("pk")
+                              .values_list("pk", "changeboard_id", "user_id")),
+        "templates": list(m.ChangeTemplate.objects.order_by("pk").values_list(
+            "pk", "name", "is_active")),
+        "freezes": list(m.FreezeWindow.objects.order_by("pk").values_list(
+            "pk", "name", "start", "end")),
+        "approvals": list(m.Approval.objects.order_by("pk").values_list("pk", "status")),
+        "votes": list(m.Vote.objects.order_by("pk").values_list("pk", "decision")),
+        "tasks": list(m.ChangeTask.objects.order_by("pk").values_list(
+            "pk", "title", "status", "assignee_id")),
+        "meetings": list(m.CabMeeting.objects.order_by("pk").values_list(
+            "pk", "title", "minutes", "status")),
+        "meeting_items": list(m.MeetingItem.objects.order_by("pk").values_list(
+            "pk", "change_id", "decision", "notes")),
+        "record_cis": list(RecordCI.objects.order_by("pk").values_list("pk")),
+        "record_links": list(RecordLink.objects.order_by("pk").values_list("pk")),
+        "plan_uses": list(PlanUse.objects.order_by("pk").values_list("pk")),
     }
 
 

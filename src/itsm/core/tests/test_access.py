@@ -50,9 +50,10 @@ from .scenario import (
 IDENTITIES = sorted(SCOPE)
 #: Ticket types by model name (the basename of their API routes) → name of their UI routes.
 TICKET_ROUTES = {"servicerequest": "request", "incident": "incident",
-                 "majorincident": "major", "problem": "problems:problem"}
+                 "majorincident": "major", "problem": "problems:problem",
+                 "change": "changes:change"}
 #: Ticket types only provider staff see (customers get 404 / empty lists).
-STAFF_ONLY = {"problem"}
+STAFF_ONLY = {"problem", "change"}
 #: Identities of provider staff.
 PROVIDER_STAFF = {"agent", "auditor", "admin", "agent_q"}
 #: Ticket types customers rate after closing (FBK-1).
@@ -161,6 +162,79 @@ def ticket_probes(ticket: str) -> list[Probe]:
               extra=(("name", step),)),
         probe("comment", "POST", {"body": "hacked"}, write=True, ui=True),
         probe("attach", "POST", _file, write=True, ui=True),
+        probe("delete", "GET", write=True, ui=True),  # administrators only: not a read
+        probe("delete", "POST", {}, write=True, ui=True),
+    ]
+
+
+def change_probes() -> list[Probe]:
+    """Routes of a change's own panels (changes.api, changes.views)."""
+
+    def probe(route: str, method: str, data: Any = None, fmt: str | None = None,
+              write: bool = False, **kwargs: Any) -> Probe:
+        return Probe(route, method, "record", data, fmt, write, ticket="change", **kwargs)
+
+    api = partial(api_route, "change")
+    return [
+        probe(api("approvals"), "GET"),
+        probe(api("conflicts"), "GET"),
+        probe(api("tasks"), "GET"),
+        probe(api("tasks"), "POST", {"title": "hacked"}, "json", True),
+        probe(api("vote"), "POST", {"decision": "approve"}, "json", True),
+        probe(api("close-voting"), "POST", {}, "json", True),
+        probe(api("cis"), "GET"),
+        probe(api("cis"), "POST", {"ci": 1}, "json", True),
+        probe(api("cis"), "DELETE", {"ci": 1}, "json", True),
+        probe(api("links"), "GET"),
+        probe(api("links"), "POST", {"target": "REQ-2000-000001"}, "json", True),
+        probe(api("link-detail"), "DELETE", None, "json", True, extra=(("link_id", "1"),)),
+        probe("changes:change-vote", "POST", {"decision": "approve"}, write=True,
+              extra=(("approval_id", "1"),)),
+        probe("changes:change-close-voting", "POST", {}, write=True,
+              extra=(("approval_id", "1"),)),
+        probe("changes:change-item-link", "POST", {"ci": "1"}, write=True),
+        probe("changes:change-item-unlink", "POST", {}, write=True, extra=(("ci_id", "1"),)),
+        probe("changes:change-task-add", "POST", {"title": "hacked"}, write=True),
+        probe("changes:change-task-update", "POST", {"status": "done"}, write=True,
+              extra=(("task_id", "1"),)),
+        probe("changes:change-plan-use", "POST", {"plan": "1"}, write=True),
+    ]
+
+
+def change_master_probes() -> list[Probe]:
+    """Boards, templates, freeze windows, CAB meetings (one per provider) and tasks."""
+    probes = []
+    for basename, target, data in [
+            ("changeboard", "changeboard", {"name": "hacked"}),
+            ("changetemplate", "changetemplate", {"name": "hacked"}),
+            ("freezewindow", "freezewindow", {"name": "hacked"}),
+            ("cabmeeting", "cabmeeting", {"title": "hacked"})]:
+        probes += [Probe(f"api:{basename}-detail", "GET", target),
+                   Probe(f"api:{basename}-detail", "PATCH", target, data, "json", True)]
+        if target != "cabmeeting":  # meetings are kept (no DELETE)
+            probes.append(Probe(f"api:{basename}-detail", "DELETE", target, None, "json",
+                                True))
+    for kind, target, data in [("board", "changeboard", {"name": "hacked"}),
+                               ("template", "changetemplate", {"name": "hacked"}),
+                               ("freeze", "freezewindow", {"name": "hacked"})]:
+        probes += [Probe(f"changes:{kind}-edit", "GET", target, write=True),
+                   Probe(f"changes:{kind}-edit", "POST", target, data, write=True),
+                   Probe(f"changes:{kind}-delete", "POST", target, {}, write=True)]
+    return [
+        *probes,
+        Probe("changes:board-detail", "GET", "changeboard"),
+        Probe("api:cabmeeting-items", "POST", "cabmeeting", {"change": 1}, "json", True),
+        Probe("api:cabmeeting-decisions", "POST", "cabmeeting",
+              {"item": 1, "decision": "approved"}, "json", True),
+        Probe("changes:meeting-detail", "GET", "cabmeeting"),
+        Probe("changes:meeting-edit", "GET", "cabmeeting", write=True),
+        Probe("changes:meeting-edit", "POST", "cabmeeting", {"minutes": "hacked"}, write=True),
+        Probe("changes:meeting-item-add", "POST", "cabmeeting", {"change": "1"}, write=True),
+        Probe("changes:meeting-decision", "POST", "cabmeeting", {"decision": "approved"},
+              write=True, extra=(("item_id", "1"),)),
+        Probe("api:changetask-detail", "GET", "changetask"),
+        Probe("api:changetask-detail", "PATCH", "changetask", {"title": "hacked"}, "json",
+              True),
     ]
 
 
@@ -242,6 +316,9 @@ OBJECT_PROBES: list[Probe] = [
           write=True),
     Probe("cmdb:relation-remove", "POST", "ci", {}, write=True,
           extra=(("relation_id", "1"),)),
+    # Changes: their panels, boards, templates, freeze windows, meetings, tasks
+    *change_probes(),
+    *change_master_probes(),
     # API: incidents a problem caused (problems.api)
     Probe(api_route("problem", "incidents"), "GET", "record", ticket="problem"),
     Probe(api_route("problem", "incidents"), "POST", "record", {"incident": "1"}, "json",
@@ -298,6 +375,11 @@ COLLECTION_PROBES: list[Collection] = [
     Collection("cmdb:item-list", "", "ci-page"),
     Collection("problems:known-errors", "", "empty-page", "problem"),
     Collection("cmdb:item-list", f"?q={SENTINEL_B}", "ci-page"),
+    Collection("api:changeboard-list", "", "changeboard"),
+    Collection("api:changetemplate-list", "", "changetemplate"),
+    Collection("api:freezewindow-list", "", "freezewindow"),
+    Collection("api:cabmeeting-list", "", "cabmeeting"),
+    Collection("api:changetask-list", "", "changetask"),
 ]
 
 #: Routes without an object of a customer in the URL; their own tests live in test_api.
@@ -335,6 +417,11 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
         "plan-list", "plan-create", "plan-detail", "plan-edit", "drill-list",
         "drill-create", "drill-detail", "drill-edit"]},
     "security:plan-use-add": ("POST", "login"),
+    # Change management pages without a customer's object (scoping in changes/tests)
+    "api:change-calendar": ("GET", "denied"),
+    **{f"changes:{name}": ("GET", "login") for name in [
+        "calendar", "meeting-list", "meeting-create", "board-list", "board-create",
+        "template-list", "template-create", "freeze-list", "freeze-create"]},
 }
 #: URL arguments of OTHER_ROUTES that take some.
 OTHER_ROUTE_KWARGS: dict[str, dict[str, str]] = {"servicedesk:rate": {"token": "not-signed"}}
@@ -445,6 +532,38 @@ def add_cmdb(sc):
     return sc
 
 
+def add_changes(sc):
+    """Per provider a board, a standard change template, a freeze window and a CAB
+    meeting; a task on every change (changes.services)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from itsm.changes import services as change_services
+
+    orgs, users = sc.world.orgs, sc.world.users
+    start = timezone.now() + dt.timedelta(days=400)
+    sc.change_master = {"changeboard": {}, "changetemplate": {}, "freezewindow": {},
+                        "cabmeeting": {}}
+    for code, member in (("P", "agent"), ("Q", "agent_q")):
+        board = change_services.save_board(None, actor=None, data={
+            "provider": orgs[code], "name": f"CAB {code}", "members": [users[member]],
+            "is_default": True})
+        sc.change_master["changeboard"][code] = board
+        sc.change_master["changetemplate"][code] = change_services.save_template(
+            None, actor=None, data={"provider": orgs[code], "name": f"标准变更 {code}",
+                                    "implementation_plan": "重启", "backout_plan": "无"})
+        sc.change_master["freezewindow"][code] = change_services.save_freeze(
+            None, actor=None, data={"provider": orgs[code], "name": f"冻结期 {code}",
+                                    "start": start, "end": start + dt.timedelta(days=7)})
+        sc.change_master["cabmeeting"][code] = change_services.save_meeting(
+            None, actor=None, data={"board": board, "title": f"CAB 例会 {code}",
+                                    "scheduled_at": start})
+    sc.change_tasks = {key: change_services.create_task(change, actor=None, data={
+        "title": f"任务 {key}"}) for key, change in sc.records["change"].items()}
+    return sc
+
+
 @pytest.fixture(scope="module")
 def _module_scenario(django_db_setup, django_db_blocker):
     """The world and scenario are built once for this module inside a transaction that
@@ -452,7 +571,8 @@ def _module_scenario(django_db_setup, django_db_blocker):
     fixture), so a test cannot see another's writes. Building them per test made this
     module take minutes."""
     with django_db_blocker.unblock(), transaction.atomic():
-        yield add_cmdb(add_catalog(add_notifications(build_scenario(build_world()))))
+        yield add_changes(add_cmdb(add_catalog(add_notifications(
+            build_scenario(build_world())))))
         transaction.set_rollback(True)
 
 
@@ -527,6 +647,12 @@ def objects_of(sc, target: str, identity: str | None,
         relations = CIRelation.objects.filter(source__in=sc.cis.values())
         items = {(org_of[r.source_id], org_of[r.target_id]): r.pk for r in relations}
         visible = {k for k in items if set(k) <= scope}
+    elif target in ("changeboard", "changetemplate", "freezewindow", "cabmeeting"):
+        items = {code: o.pk for code, o in sc.change_master[target].items()}
+        visible = {PROVIDER_OF[identity]} if identity in PROVIDER_STAFF else set()
+    elif target == "changetask":  # as the change they belong to
+        items = {key: t.pk for key, t in sc.change_tasks.items()}
+        visible = visible_record_keys(identity, "change")
     elif target == "citype":  # shared by everyone
         from itsm.cmdb.models import CIType
 
@@ -565,13 +691,15 @@ def test_every_record_type_is_in_the_matrix():
 def test_every_router_registration_is_in_the_matrix():
     """Every DRF viewset registered on a router has its list or detail route covered."""
     from itsm.catalog.api.urls import router as catalog_router
+    from itsm.changes.api.urls import router as changes_router
     from itsm.cmdb.api.urls import router as cmdb_router
     from itsm.core.api.urls import router as core_router
     from itsm.problems.api.urls import router as problems_router
     from itsm.servicedesk.api.urls import router as sd_router
 
     in_matrix = matrix_route_names()
-    for router in (core_router, sd_router, catalog_router, cmdb_router, problems_router):
+    for router in (core_router, sd_router, catalog_router, cmdb_router, problems_router,
+                   changes_router):
         for _prefix, _viewset, basename in router.registry:
             assert {f"api:{basename}-list", f"api:{basename}-detail"} & in_matrix, basename
 

@@ -31,16 +31,68 @@ def test_demo_loads_once_and_prints_logins(db):
     for role in Role:
         assert Group.objects.get(name=role).user_set.exists(), f"no demo user for {role}"
 
+    changes = check_change_demo()
+
     out = StringIO()
     call_command("demo", "--if-empty", stdout=out)
     assert "already loaded" in out.getvalue()
     assert Organization.objects.count() == 3
+    call_command("demo", stdout=StringIO())  # without --if-empty: no error, no duplicate
+    assert Organization.objects.count() == 3
+    assert check_change_demo() == changes
+    assert verify_chain().ok
+
+
+def check_change_demo() -> int:
+    """The change-management demo: board, people, templates, freeze, changes."""
+    from django.utils import timezone
+
+    from itsm.changes import approvals, schedule
+    from itsm.changes.models import CabMeeting, Change, ChangeBoard, ChangeTemplate, FreezeWindow
+    from itsm.core.models import Department
+
+    board = ChangeBoard.objects.get(name="IT服务管理委员会", is_default=True)
+    members = list(board.members.all())
+    assert len(members) >= 3
+    assert all(m.groups.filter(name=Role.CAB_MEMBER).exists() for m in members)
+    assert board.chair.groups.filter(name=Role.CHANGE_MANAGER).exists()
+    assert Department.objects.get(organization__code="nebula", name="运维部").head is not None
+    assert ChangeTemplate.objects.filter(provider=board.provider).count() == 2
+    freeze = FreezeWindow.objects.get(name="春节保障期")
+    assert timezone.localtime(freeze.start).year == timezone.localdate().year + 1
+    statuses = set(Change.objects.values_list("status", flat=True))
+    assert {"draft", "approval", "scheduled", "verification", "closed"} <= statuses
+    waiting = Change.objects.get(status="approval")
+    step = approvals.current_approval(waiting)
+    assert step.stage == "cab" and step.votes.count() == 1
+    assert any(schedule.conflicts_for(c) for c in Change.objects.filter(status="scheduled"))
+    closed = Change.objects.get(status="closed")
+    assert closed.review_findings and closed.outcome == "success"
+    assert Change.objects.filter(change_type="standard", template__isnull=False).exists()
+    assert CabMeeting.objects.get(board=board).items.filter(change=waiting).exists()
+    return Change.objects.count()
+
+
+def test_change_demo_is_added_to_demo_data_loaded_before_it(db, monkeypatch):
+    from itsm.changes.models import Change
+    from itsm.core.management.commands.demo import Command
+
+    original = Command.load_changes
+    monkeypatch.setattr(Command, "load_changes", lambda self, provider, people: False)
+    call_command("demo", "--if-empty", stdout=StringIO())
+    assert not Change.objects.exists()
+    monkeypatch.setattr(Command, "load_changes", original)
+    out = StringIO()
+    call_command("demo", "--if-empty", stdout=out)
+    assert "Change management demo data added" in out.getvalue()
+    check_change_demo()
     assert verify_chain().ok
 
 
 def test_printed_credentials_log_in(db):
     call_command("demo", stdout=StringIO())
-    for username, landing in [("agent", "/requests/"), ("requester", "/requests/")]:
+    for username, landing in [("agent", "/requests/"), ("requester", "/requests/"),
+                              ("cab2", "/changes/"), ("opshead", "/changes/")]:
         client = Client()
         response = client.post("/accounts/login/", {"username": username,
                                                      "password": DEMO_PASSWORD})

@@ -50,7 +50,7 @@ def describe_event(event, record) -> str:
     if event.kind == TimelineKind.SLA:
         return data.get("text", "")
     if event.kind == TimelineKind.UPDATED:
-        related = _related_event(data)
+        related = _related_event(data) or _change_event(data)
         if related:
             return related
         labels = []
@@ -94,6 +94,49 @@ def _related_event(data: dict) -> str:
     if data.get("unlinked"):
         return _("removed the link to %(number)s (%(kind)s)") % {
             "number": data["unlinked"], "kind": label}
+    return ""
+
+
+def _label(choices, value) -> str:
+    """The label of ``value`` among ``choices`` (the value itself when unknown)."""
+    return str(choices(value).label) if value in choices.values else str(value or "")
+
+
+def _change_event(data: dict) -> str:
+    """Votes, approval steps, tasks and CAB decisions of a change (changes.approvals,
+    changes.services)."""
+    from itsm.changes.choices import (
+        ApprovalStatus,
+        MeetingDecision,
+        Stage,
+        TaskStatus,
+        VoteDecision,
+    )
+
+    reason = data.get("reason") if isinstance(data.get("reason"), str) else ""
+    if "vote" in data:
+        params = {"decision": _label(VoteDecision, data["vote"]),
+                  "stage": _label(Stage, data.get("stage")), "round": data.get("round", ""),
+                  "reason": reason}
+        if reason:
+            return _("voted “%(decision)s” (%(stage)s, round %(round)s): %(reason)s") % params
+        return _("voted “%(decision)s” (%(stage)s, round %(round)s)") % params
+    if "approval_opened" in data:
+        return _("approval opened: %(stage)s, round %(round)s") % {
+            "stage": _label(Stage, data["approval_opened"]), "round": data.get("round", "")}
+    if "approval_decided" in data:
+        return _("%(stage)s (round %(round)s) decided: %(outcome)s") % {
+            "stage": _label(Stage, data["approval_decided"]), "round": data.get("round", ""),
+            "outcome": _label(ApprovalStatus, data.get("outcome"))}
+    if "task" in data:
+        return _("task “%(task)s”: %(status)s") % {
+            "task": data["task"], "status": _label(TaskStatus, data.get("task_status"))}
+    if "meeting" in data:
+        params = {"meeting": data["meeting"], "reason": reason,
+                  "decision": _label(MeetingDecision, data.get("meeting_decision"))}
+        if reason:
+            return _("CAB meeting “%(meeting)s”: %(decision)s (%(reason)s)") % params
+        return _("CAB meeting “%(meeting)s”: %(decision)s") % params
     return ""
 
 

@@ -1,10 +1,20 @@
-"""``itsm demo``: a provider, two customers, teams, one user per role, example records."""
+"""``itsm demo``: a provider, two customers, teams, one user per role, example records
+and change management (board, templates, a freeze window, changes in several statuses).
+
+Idempotent: once the demo provider exists it loads nothing again, except the change
+management part on a database loaded before it existed.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import holidays
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from itsm.core import directory, services
 from itsm.core.audit import audit_context
@@ -22,6 +32,9 @@ PEOPLE = [
     ("lead", "张", "伟", "nebula", "服务台", [Role.TEAM_LEAD, Role.AGENT], "服务台组长"),
     ("change", "刘", "洋", "nebula", "运维部", [Role.CHANGE_MANAGER], "变更经理"),
     ("cab", "陈", "静", "nebula", "运维部", [Role.CAB_MEMBER], "变更委员会委员"),
+    ("cab2", "郑", "涛", "nebula", "服务台", [Role.CAB_MEMBER], "变更委员会委员"),
+    ("cab3", "林", "芳", "nebula", "质量管理部", [Role.CAB_MEMBER], "变更委员会委员"),
+    ("opshead", "钱", "勇", "nebula", "运维部", [Role.TEAM_LEAD, Role.AGENT], "运维部经理"),
     ("quality", "杨", "帆", "nebula", "质量管理部", [Role.QUALITY_MANAGER], "质量经理"),
     ("security", "黄", "磊", "nebula", "运维部", [Role.SECURITY_OFFICER], "安全主管"),
     ("hr", "周", "敏", "nebula", "质量管理部", [Role.HR], "人力资源专员"),
@@ -69,6 +82,52 @@ REQUESTS = [
 ]
 
 
+#: The provider every demo object belongs to; its presence means "already loaded".
+PROVIDER_CODE = "nebula"
+#: The provider's default change board (IT service management committee).
+BOARD_NAME = "IT服务管理委员会"
+BOARD_MEMBERS = ["cab", "cab2", "cab3"]
+
+#: Standard change templates (name, description, implementation, back-out, test plan).
+CHANGE_TEMPLATES = [
+    ("数据库参数调整", "在已批准的参数范围内调整数据库连接池、缓存等参数。",
+     "1. 备份当前参数文件\n2. 按变更单修改参数\n3. 滚动重载数据库配置",
+     "恢复备份的参数文件并重载配置", "检查连接数、慢查询和应用日志"),
+    ("服务器操作系统安全补丁", "按月度补丁基线为服务器安装操作系统安全补丁。",
+     "1. 创建虚拟机快照\n2. 安装补丁并重启\n3. 检查服务自启动",
+     "回滚到补丁前快照", "检查业务系统登录、核心交易和监控告警"),
+]
+
+#: Configuration items the demo changes touch (organization, name, type, service,
+#: attributes).
+DEMO_ITEMS = [
+    ("hdmfg", "MES 生产数据库", "database", "mes",
+     {"engine": "PostgreSQL", "version": "14.11", "host": "10.10.20.11"}),
+    ("hdmfg", "MES 应用服务器", "server", "mes",
+     {"ip_address": "10.10.20.21", "os": "银河麒麟 V10", "location": "华东制造 A 栋机房"}),
+    ("nebula", "核心交换机", "network", "network",
+     {"ip_address": "10.0.0.1", "model": "华为 CE6881", "location": "星云 1 号机房"}),
+]
+
+ASSESSMENT_LOW = {"likelihood": 1, "impact": 2, "impact_business": "夜间窗口实施，业务无感知",
+                  "impact_technology": "单台服务器重启约 5 分钟", "impact_security": "修复已知漏洞",
+                  "impact_cost": "值班工程师 1 人"}
+ASSESSMENT_HIGH = {"likelihood": 3, "impact": 3,
+                   "impact_business": "MES 停机约 30 分钟，需与生产部协调停线",
+                   "impact_technology": "数据库大版本升级，需同步升级驱动",
+                   "impact_security": "新版本修复多个高危漏洞",
+                   "impact_cost": "厂商驻场支持 1 天"}
+
+
+def spring_festival(year: int) -> tuple[dt.date, dt.date]:
+    """The first and last day of China's Spring Festival holiday (eve included)."""
+    days = [day for day, name in holidays.China(years=[year], language="zh_CN").items()
+            if "春节" in name or "除夕" in name]
+    if not days:  # not expected; the lunar new year falls between 21 Jan and 20 Feb
+        return dt.date(year, 1, 28), dt.date(year, 2, 4)
+    return min(days), max(days)
+
+
 class Command(BaseCommand):
     help = "Load demo data (organizations, teams, one user per role, example records)."
 
@@ -77,13 +136,28 @@ class Command(BaseCommand):
                             help="Only load when the database has no organization yet.")
 
     def handle(self, *args, **options):
-        if options["if_empty"] and Organization.objects.exists():
+        provider = Organization.objects.filter(code=PROVIDER_CODE).first()
+        if provider is not None or (options["if_empty"] and Organization.objects.exists()):
+            if provider is not None:  # loaded before change management existed?
+                self.top_up(provider)
             self.stdout.write("Demo data already loaded.")
         else:
             with audit_context(source=AuditSource.CLI), transaction.atomic():
                 self.load()
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.print_logins()
+
+    def top_up(self, provider: Organization) -> None:
+        """Add the change management demo to demo data loaded before it existed; a
+        database changed since then is left alone (with a warning), never half-loaded."""
+        try:
+            with audit_context(source=AuditSource.CLI), transaction.atomic():
+                added = self.load_changes(provider, self.load_people())
+        except Exception as exc:  # demo data must not stop `make run`
+            self.stderr.write(f"Change management demo data not added: {exc!r}")
+            return
+        if added:
+            self.stdout.write("Change management demo data added.")
 
     def load(self) -> None:
         orgs: dict[str, Organization] = {}
@@ -96,19 +170,7 @@ class Command(BaseCommand):
             for dept in departments:
                 directory.create_object(Department, actor=None,
                                         data={"organization": org, "name": dept})
-        people = {}
-        for username, family, given, org_code, dept, roles, title in PEOPLE:
-            org = orgs[org_code]
-            people[username] = directory.create_person(actor=None, data={
-                "username": username, "first_name": given, "last_name": family,
-                "email": f"{username}@{org_code}.example.cn", "password": DEMO_PASSWORD,
-                "is_staff": Role.ADMINISTRATOR in roles,
-                "is_superuser": Role.ADMINISTRATOR in roles,
-                "roles": roles,
-                "profile": {"organization": org,
-                            "department": Department.objects.get(organization=org, name=dept),
-                            "job_title": title, "phone": "138" + f"{len(people):08d}"},
-            })
+        people = self.load_people()
         teams = {}
         for name, description, members, lead in TEAMS:
             teams[name] = directory.create_object(Team, actor=None, data={
@@ -139,6 +201,196 @@ class Command(BaseCommand):
                                                     values=values.get(step),
                                                     comment=comments.get(step, ""))
             services.add_comment(record, actor=agent, body="已收到，正在核实。", internal=False)
+        self.load_changes(orgs["nebula"], people)
+
+    def load_people(self) -> dict:
+        """The demo people; creates those missing (all of them on the first run)."""
+        people = {}
+        for index, (username, family, given, org_code, dept, roles, title) in enumerate(PEOPLE):
+            existing = User.objects.filter(username=username).first()
+            if existing is not None:
+                people[username] = existing
+                continue
+            org = Organization.objects.get(code=org_code)
+            people[username] = directory.create_person(actor=None, data={
+                "username": username, "first_name": given, "last_name": family,
+                "email": f"{username}@{org_code}.example.cn", "password": DEMO_PASSWORD,
+                "is_staff": Role.ADMINISTRATOR in roles,
+                "is_superuser": Role.ADMINISTRATOR in roles,
+                "roles": roles,
+                "profile": {"organization": org,
+                            "department": Department.objects.get(organization=org, name=dept),
+                            "job_title": title, "phone": "138" + f"{index:08d}"},
+            })
+        return people
+
+    def load_changes(self, provider: Organization, people: dict) -> bool:
+        """Change management: the board, templates, a freeze window, configuration items,
+        a CAB meeting and changes in several statuses, all through the real services.
+        Does nothing (False) when the board exists already."""
+        from itsm.changes import services as change_services
+        from itsm.changes.models import ChangeBoard, ChangeTemplate
+
+        if ChangeBoard.objects.filter(provider=provider, name=BOARD_NAME).exists():
+            return False
+        manager, head = people["change"], people["opshead"]
+        ops = Department.objects.get(organization=provider, name="运维部")
+        directory.update_object(ops, actor=None, changes={"head": head})
+        board = change_services.save_board(None, actor=None, data={
+            "provider": provider, "name": BOARD_NAME, "is_default": True, "quorum": 2,
+            "description": "审议重大变更，对紧急变更进行事后评审。", "chair": manager,
+            "members": [people[name] for name in BOARD_MEMBERS],
+            "emergency_approvers": [manager]})
+        templates = {}
+        for name, description, plan, backout, test in CHANGE_TEMPLATES:
+            templates[name] = (
+                ChangeTemplate.objects.filter(provider=provider, name=name).first()
+                or change_services.save_template(None, actor=None, data={
+                    "provider": provider, "name": name, "description": description,
+                    "implementation_plan": plan, "backout_plan": backout, "test_plan": test,
+                    "approved_by": manager}))
+        tz = ZoneInfo(provider.time_zone)
+        first, last = spring_festival(timezone.localdate().year + 1)
+        change_services.save_freeze(None, actor=None, data={
+            "provider": provider, "name": "春节保障期",
+            "reason": "春节期间保障生产系统稳定运行，除紧急变更外不安排变更。",
+            "start": dt.datetime.combine(first - dt.timedelta(days=3), dt.time(0), tzinfo=tz),
+            "end": dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=tz)})
+        items = self.load_items(provider)
+        self.load_change_records(provider, people, templates, items, tz)
+        change_services.save_meeting(None, actor=manager, data={
+            "board": board, "title": "变更委员会周例会",
+            "scheduled_at": dt.datetime.combine(timezone.localdate() + dt.timedelta(days=2),
+                                                dt.time(14), tzinfo=tz),
+            "location": "三楼第一会议室",
+            "attendees": [manager, *(people[name] for name in BOARD_MEMBERS)]})
+        return True
+
+    def load_items(self, provider: Organization) -> dict:
+        from itsm.catalog.models import Service
+        from itsm.cmdb import services as cmdb_services
+        from itsm.cmdb.models import CIType, ConfigurationItem
+
+        items = {}
+        for org_code, name, type_code, service_code, attributes in DEMO_ITEMS:
+            org = Organization.objects.get(code=org_code)
+            items[name] = ConfigurationItem.objects.filter(organization=org, name=name).first() \
+                or cmdb_services.create_item(actor=None, data={
+                    "organization": org, "name": name,
+                    "ci_type": CIType.objects.get_or_create(code=type_code,
+                                                            defaults={"name": type_code})[0],
+                    "service": Service.objects.filter(provider=provider,
+                                                      code=service_code).first(),
+                    "attributes": attributes})
+        cmdb_services.add_relation(items["MES 应用服务器"], items["MES 生产数据库"],
+                                   kind="depends_on", actor=None)
+        return items
+
+    def load_change_records(self, provider, people, templates, items, tz) -> None:
+        """Six changes: draft, awaiting the CAB (one vote cast), two scheduled in the same
+        window on the same database (a conflict), an emergency change awaiting its
+        retrospective review, and one closed after its post-implementation review."""
+        from itsm.catalog.models import Service
+        from itsm.changes import approvals
+        from itsm.changes.models import Change
+        from itsm.cmdb import services as cmdb_services
+
+        engineer, manager, head = people["engineer"], people["change"], people["opshead"]
+        catalogue = {s.code: s for s in Service.objects.filter(provider=provider)}
+        today = timezone.localdate()
+
+        def window(days: int, hour: int, hours: int = 2) -> dict:
+            start = dt.datetime.combine(today + dt.timedelta(days=days), dt.time(hour),
+                                        tzinfo=tz)
+            return {"planned_start": start, "planned_end": start + dt.timedelta(hours=hours)}
+
+        def new(title: str, description: str, *, service: str, item: str | None, plan: dict,
+                change_type: str = "normal", template=None) -> Change:
+            data = {"organization": provider, "requester": engineer, "title": title,
+                    "description": description, "change_type": change_type,
+                    "services": [catalogue[service]] if service in catalogue else [],
+                    **plan}
+            if template is not None:
+                data.update(template=template, reason=description,
+                            implementation_plan=template.implementation_plan,
+                            backout_plan=template.backout_plan, test_plan=template.test_plan)
+            change = services.create_record(Change, actor=engineer, data=data)
+            if item is not None:
+                cmdb_services.link_record_ci(change, items[item], actor=engineer)
+            return change
+
+        def step(change: Change, name: str, actor, **values) -> Change:
+            comment = values.pop("comment", "")
+            return services.transition_record(change, name, actor=actor, values=values,
+                                              comment=comment)
+
+        def vote(change: Change, voter, decision: str = "approve", comment: str = "") -> None:
+            approvals.cast_vote(approvals.current_approval(change), voter=voter,
+                                decision=decision, comment=comment)
+            change.refresh_from_db()
+
+        request_plan = {
+            "reason": "设备厂商发布安全公告，现网版本存在高危漏洞。",
+            "scope": "数据中心核心网络", "expected_impact": "切换期间网络闪断约 1 分钟",
+            "implementation_plan": "1. 备份配置\n2. 主备切换后升级备机\n3. 回切并升级主机",
+            "backout_plan": "回退到原固件版本并恢复配置",
+            "test_plan": "检查路由表、链路状态和业务访问"}
+        new("核心交换机固件升级", "将核心交换机固件升级到厂商推荐的安全版本。",
+            service="network", item="核心交换机", plan={**request_plan, **window(14, 23)})
+
+        upgrade = new(
+            "MES 数据库版本升级（PostgreSQL 14 → 16）", "MES 生产数据库升级到 PostgreSQL 16。",
+            service="mes", item="MES 生产数据库", plan={
+                "reason": "PostgreSQL 14 将停止维护，且新版本提升批量写入性能。",
+                "scope": "MES 生产数据库及其应用连接", "expected_impact": "停机约 30 分钟",
+                "implementation_plan": "1. 全量备份\n2. pg_upgrade 升级\n3. 应用回归测试",
+                "backout_plan": "切回旧版本数据目录并恢复备份",
+                "test_plan": "扫码报工、工单下达、报表查询", **window(10, 22, 3)})
+        upgrade = step(step(upgrade, "submit", engineer), "assess", manager, **ASSESSMENT_HIGH)
+        vote(upgrade, people["cab"], comment="回退方案充分，同意实施。")
+
+        patch = new("MES 数据库服务器操作系统补丁", "安装 11 月操作系统安全补丁。",
+                    service="mes", item="MES 生产数据库", plan={
+                        "reason": "月度安全补丁基线。", "scope": "MES 数据库服务器",
+                        "implementation_plan": "1. 快照\n2. 安装补丁并重启",
+                        "backout_plan": "回滚到快照", "test_plan": "数据库启动与连接检查",
+                        **window(7, 22)})
+        patch = step(step(patch, "submit", engineer), "assess", manager, **ASSESSMENT_LOW)
+        vote(patch, head, comment="同意，安排在夜间窗口实施。")
+        step(patch, "schedule", manager)
+
+        tuning = new("MES 数据库连接池参数调整", "将连接池上限从 200 调整为 300。",
+                     service="mes", item="MES 生产数据库", plan=window(7, 23),
+                     change_type="standard", template=templates["数据库参数调整"])
+        tuning = step(tuning, "submit", engineer)  # a standard change: approved at once
+        step(tuning, "schedule", manager)  # same database, overlapping window: a conflict
+
+        disk = new("MES 数据库磁盘紧急扩容", "数据盘使用率已达 95%，需紧急扩容。",
+                   service="mes", item="MES 生产数据库", change_type="emergency", plan={
+                       "reason": "磁盘即将写满，生产数据写入将失败。",
+                       "implementation_plan": "在线扩容数据盘并扩展文件系统",
+                       "backout_plan": "扩容失败时清理归档日志释放空间",
+                       **window(0, max(timezone.localtime().hour - 1, 0), 1)})
+        disk = step(step(disk, "submit", engineer), "assess", manager,
+                    **{**ASSESSMENT_HIGH, "impact_business": "不扩容将导致生产中断"})
+        vote(disk, manager, comment="情况紧急，同意先实施后评审。")
+        for name in ("schedule", "start", "complete"):
+            disk = step(disk, name, manager if name == "schedule" else engineer)
+
+        ivr = new("服务台 IVR 语音菜单调整", "新增“MES 系统故障”语音导航选项。",
+                  service="desktop", item=None, plan={
+                      "reason": "MES 故障来电占比上升，需要直接转接二线。",
+                      "implementation_plan": "在呼叫中心平台调整 IVR 流程并发布",
+                      "backout_plan": "恢复上一版本 IVR 流程", **window(-3, 20, 1)})
+        ivr = step(step(ivr, "submit", engineer), "assess", manager, **ASSESSMENT_LOW)
+        vote(ivr, head, comment="同意。")
+        for name in ("schedule", "start", "complete"):
+            ivr = step(ivr, name, manager if name == "schedule" else engineer)
+        ivr = step(ivr, "verify", engineer, verification_function="语音导航选项可正常转接二线",
+                   verification_performance="呼叫接通时长无变化",
+                   verification_security="未开放新的外部接口", outcome="success")
+        step(ivr, "close", manager, review_findings="变更按计划完成，MES 故障来电平均处理时长"
+             "缩短 2 分钟；后续同类调整可纳入标准变更。")
 
     def load_catalogue(self, orgs, teams) -> dict:
         """Services with support hours and SLA policies (the manuals' default targets)."""
