@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ITSM   := $(BIN)/itsm
 
-.PHONY: run test install install-test assets lint bench bench-cmdb messages clean
+.PHONY: run test install install-test assets lint security-gates bench bench-cmdb messages clean
 
 run: install assets
 	$(ITSM) migrate --noinput -v0
@@ -18,6 +18,10 @@ test: install-test assets
 
 lint: install-test
 	$(BIN)/ruff check src $(wildcard bench)
+
+# bandit over src/itsm and pip-audit of the locks (also run by `make test`)
+security-gates: install-test
+	scripts/security-gates.sh
 
 # Benchmark (prints figures, writes bench/results/): PostgreSQL on 127.0.0.1 by default,
 # a temporary SQLite file when it is unreachable. E.g. make bench BENCH_ARGS="--tickets 10000"

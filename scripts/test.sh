@@ -26,4 +26,5 @@ else
 fi
 
 "$BIN/ruff" check src $(ls -d bench 2>/dev/null) || status=$?
+scripts/security-gates.sh || status=$?
 exit $status

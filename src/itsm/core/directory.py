@@ -144,6 +144,11 @@ def update_person(user, *, actor, data: dict[str, Any]):
     delta.update(audit.diff(profile_before, audit.snapshot(profile)))
     if password:
         delta["password"] = ["***", "***"]
+        # sessions end by themselves (their password hash no longer matches); API
+        # tokens obtained with the old password must not outlive it either
+        from rest_framework.authtoken.models import Token
+
+        Token.objects.filter(user=user).delete()
     if roles is not None:
         old_roles = sorted(user.groups.values_list("name", flat=True))
         _set_roles(user, roles)
