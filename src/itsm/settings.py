@@ -31,6 +31,8 @@ Environment variables:
                          assignment).
     ITSM_CHANGE_RETENTION_YEARS  years a change record is kept before it may be
                          deleted (default 5).
+    ITSM_PURGE_EXPIRED   "1" turns on the nightly purge of closed records whose
+                         retention period is over (audited; default 0: off).
     ITSM_CHANGE_APPROVAL_TIERS   JSON: change scale → approval stages, e.g.
                          {"ordinary": ["department_head"], "major": ["cab"],
                           "particularly_major": ["cab", "senior_management"]} (default).
@@ -337,6 +339,8 @@ ITSM_DEFAULT_CALENDAR = env("DEFAULT_CALENDAR", "中国标准工作日 09:00–1
 ITSM_MANAGEMENT_ROLES = [r for r in env("MANAGEMENT_ROLES", "administrator").split(",") if r]
 #: Years a change record is kept; inside them no interface may delete it (CHG-5).
 ITSM_CHANGE_RETENTION_YEARS = int(env("CHANGE_RETENTION_YEARS", "5"))
+#: Whether the nightly job deletes closed records past their retention period (GEN-7).
+ITSM_PURGE_EXPIRED = env_bool("PURGE_EXPIRED")
 #: Change scale → approval stages in order (CHG-3); checked by ``itsm check``.
 ITSM_CHANGE_APPROVAL_TIERS = json.loads(env("CHANGE_APPROVAL_TIERS", "null")) or {
     "ordinary": ["department_head"],

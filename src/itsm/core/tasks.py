@@ -44,3 +44,16 @@ def retry_pending_notifications() -> int:
 
     with audit_context(source=AuditSource.JOB):
         return notifications.retry_pending()
+
+
+@db_periodic_task(crontab(minute="43", hour="2"))
+def purge_expired_records() -> dict[str, int] | None:
+    """Every night: delete closed records past their retention period, audited
+    (does nothing unless ITSM_PURGE_EXPIRED is on: the purge deletes data)."""
+    from django.conf import settings
+
+    from . import retention
+
+    if not getattr(settings, "ITSM_PURGE_EXPIRED", False):
+        return None
+    return retention.purge_expired()
