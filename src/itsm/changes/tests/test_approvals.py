@@ -219,3 +219,18 @@ def test_board_closes_voting_on_the_votes_cast_once_quorate(cw):
     assert approvals.close_voting(step, actor=cw.users["chgmgr"]) == ApprovalStatus.APPROVED
     change.refresh_from_db()
     assert change.status == ChangeStatus.APPROVED
+
+
+def test_approvers_and_requester_are_emailed(cw, django_capture_on_commit_callbacks, mailoutbox):
+    with django_capture_on_commit_callbacks(execute=True):
+        change = submit_and_assess(cw, new_change(cw))
+    asked = {m.to[0] for m in mailoutbox}
+    assert asked == {"cab1@example.cn", "cab2@example.cn", "cab3@example.cn"}
+    assert all(change.number in m.subject for m in mailoutbox)
+    mailoutbox.clear()
+    step = approvals.current_approval(change)
+    with django_capture_on_commit_callbacks(execute=True):
+        approvals.cast_vote(step, voter=cw.users["cab1"], decision="approve")
+        approvals.cast_vote(step, voter=cw.users["cab2"], decision="approve")
+    told = [m for m in mailoutbox if m.to == ["engineer@example.cn"]]
+    assert len(told) == 1 and change.number in told[0].subject
