@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from itsm.core.choices import OrganizationKind, Priority
+from itsm.core.choices import Priority
 from itsm.core.models import BusinessCalendar, Organization
 
 from .choices import DEFAULT_PRIORITY_MATRIX, DEFAULT_TARGETS
@@ -13,9 +13,7 @@ from .models import PriorityRule, Service, SLAPolicy
 
 def provider_id_for(organization: Organization) -> int:
     """The provider serving an organization (itself when it is a provider)."""
-    if organization.kind == OrganizationKind.PROVIDER or organization.provider_id is None:
-        return organization.pk
-    return organization.provider_id
+    return organization.serving_provider_id
 
 
 def priority_for(organization: Organization, impact: int, urgency: int) -> int:

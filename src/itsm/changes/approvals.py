@@ -31,6 +31,7 @@ from itsm.servicedesk import notify
 
 from .choices import BOARD_STAGES, ApprovalStatus, ChangeStatus, ChangeType, Stage, VoteDecision
 from .models import Approval, Change, ChangeBoard, Vote
+from .services import chairs_or_manages
 
 User = get_user_model()
 
@@ -177,18 +178,19 @@ class Tally:
 
 
 def tally(approval: Approval) -> Tally:
+    """The votes of a step (uses prefetched ``votes`` and ``approvers`` when there)."""
     counts = {d: 0 for d in VoteDecision.values}
-    for decision in approval.votes.values_list("decision", flat=True):
-        counts[decision] += 1
+    for vote in approval.votes.all():
+        counts[vote.decision] += 1
     return Tally(approve=counts[VoteDecision.APPROVE], reject=counts[VoteDecision.REJECT],
-                 abstain=counts[VoteDecision.ABSTAIN], eligible=approval.approvers.count(),
+                 abstain=counts[VoteDecision.ABSTAIN], eligible=len(approval.approvers.all()),
                  quorum=approval.quorum)
 
 
 def may_vote(user, approval: Approval) -> bool:
     return (approval.is_open and user is not None and access.is_staff_writer(user)
-            and approval.approvers.filter(pk=user.pk).exists()
-            and not approval.votes.filter(voter=user).exists())
+            and any(p.pk == user.pk for p in approval.approvers.all())
+            and not any(v.voter_id == user.pk for v in approval.votes.all()))
 
 
 NO_VOTE = gettext_lazy("You are not an approver of this step, or you have voted already.")
@@ -227,10 +229,7 @@ def close_voting(approval: Approval, *, actor) -> str:
     the votes cast decide."""
     change = Change.objects.select_for_update().get(pk=approval.change_id)
     approval = Approval.objects.select_for_update().get(pk=approval.pk)
-    board = approval.board
-    if not (access.is_staff_writer(actor) and (
-            access.has_role(actor, Role.CHANGE_MANAGER, Role.ADMINISTRATOR)
-            or (board is not None and board.chair_id == actor.pk))):
+    if not chairs_or_manages(actor, approval.board):
         raise PermissionDenied(_("Only the chair or a change manager may close the voting."))
     if not approval.is_open or approval.stage not in BOARD_STAGES:
         raise core_services.WorkflowError(_("This approval step is not open for votes."))

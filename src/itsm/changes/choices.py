@@ -140,12 +140,6 @@ class ChangeStatus(models.TextChoices):
 
 S = ChangeStatus
 
-#: Statuses whose planned window occupies the change calendar (conflicts, freezes).
-CALENDAR_STATUSES = frozenset({S.APPROVED, S.SCHEDULED, S.IMPLEMENTING})
-#: Statuses in which a change waits for or passes approval (may be scheduled as a draft
-#: window but is not yet committed).
-OPEN_STATUSES = frozenset(set(S.values) - {S.CLOSED, S.CANCELLED})
-
 STATUS_COLORS = {
     S.DRAFT: "secondary",
     S.ASSESSMENT: "info",
@@ -162,8 +156,6 @@ STATUS_COLORS = {
 #: Who assesses, schedules and closes changes.
 MANAGERS = frozenset({Role.CHANGE_MANAGER, Role.ADMINISTRATOR})
 
-REQUEST_FIELDS = ("description", "reason", "scope", "expected_impact", "implementation_plan",
-                  "backout_plan", "test_plan", "planned_start", "planned_end")
 ASSESSMENT_FIELDS = ("likelihood", "impact", "scale", "impact_business",
                      "impact_technology", "impact_security", "impact_cost")
 VERIFICATION_FIELDS = ("verification_function", "verification_performance",

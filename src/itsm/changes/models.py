@@ -10,9 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from itsm.core import access
-from itsm.core.models import Organization, Record
-from itsm.core.models.records import RecordQuerySet
+from itsm.core.models import Organization, ProviderStaffQuerySet, Record
 
 from .choices import (
     CHANGE_WORKFLOW,
@@ -33,17 +31,6 @@ from .choices import (
     TaskStatus,
     VoteDecision,
 )
-
-
-class ProviderQuerySet(models.QuerySet):
-    """Objects of a provider, seen by that provider's staff only."""
-
-    provider_path = "provider"
-
-    def visible_to(self, user) -> ProviderQuerySet:
-        if not access.is_provider_staff(user):
-            return self.none()
-        return self.filter(**{f"{self.provider_path}_id": access.provider_id_of(user)})
 
 
 class ChangeBoard(models.Model):
@@ -73,7 +60,7 @@ class ChangeBoard(models.Model):
                                                  "another board is chosen."))
     is_active = models.BooleanField(_("active"), default=True)
 
-    objects = ProviderQuerySet.as_manager()
+    objects = ProviderStaffQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("change board")
@@ -111,7 +98,7 @@ class ChangeTemplate(models.Model):
                                     on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+")
 
-    objects = ProviderQuerySet.as_manager()
+    objects = ProviderStaffQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("standard change template")
@@ -140,7 +127,7 @@ class FreezeWindow(models.Model):
                                       help_text=_("Empty: the freeze applies to every "
                                                   "service."))
 
-    objects = ProviderQuerySet.as_manager()
+    objects = ProviderStaffQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("change freeze window")
@@ -155,14 +142,6 @@ class FreezeWindow(models.Model):
     def clean(self) -> None:
         if self.start and self.end and self.end <= self.start:
             raise ValidationError({"end": _("The end must be after the start.")})
-
-
-class ChangeQuerySet(RecordQuerySet):
-    def visible_to(self, user) -> ChangeQuerySet:
-        """Changes are internal to the service provider: customers see none."""
-        if not access.is_provider_staff(user):
-            return self.none()
-        return super().visible_to(user)
 
 
 class Change(Record):
@@ -224,8 +203,6 @@ class Change(Record):
                                        blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
 
-    objects = ChangeQuerySet.as_manager()
-
     class Meta(Record.Meta):
         verbose_name = _("change")
         verbose_name_plural = _("changes")
@@ -268,8 +245,7 @@ class Change(Record):
             errors["template"] = _("A standard change follows a standard change template.")
         if self.change_type != ChangeType.STANDARD and self.template_id:
             errors["template"] = _("Only standard changes follow a template.")
-        provider_id = self.organization.provider_id or self.organization_id \
-            if self.organization_id else None
+        provider_id = self.provider_id if self.organization_id else None
         if self.template_id and self.template.provider_id != provider_id:
             errors["template"] = _("Choose a template of this provider.")
         if self.board_id and self.board.provider_id != provider_id:
@@ -295,8 +271,7 @@ class Change(Record):
             raise ValidationError(errors)
 
     def validate_many(self, values: dict[str, list]) -> None:
-        provider_id = self.organization.provider_id or self.organization_id
-        if any(s.provider_id != provider_id for s in values.get("services", [])):
+        if any(s.provider_id != self.provider_id for s in values.get("services", [])):
             raise ValidationError({"services": _("Choose services of this provider.")})
 
     def _derive_risk(self) -> None:
@@ -413,7 +388,7 @@ class CabMeeting(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"),
                                    on_delete=models.PROTECT, null=True, related_name="+")
 
-    class QS(ProviderQuerySet):
+    class QS(ProviderStaffQuerySet):
         provider_path = "board__provider"
 
     objects = QS.as_manager()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 
-from itsm.catalog.services import provider_id_for
+from itsm.catalog.models import Service
 from itsm.cmdb.models import ConfigurationItem, RecordCI
 from itsm.core.models import Organization
 
@@ -39,45 +39,56 @@ def provider_changes(provider_id: int) -> QuerySet[Change]:
     return Change.objects.filter(organization__in=orgs)
 
 
-def _ci_ids(change: Change) -> set[int]:
-    return set(RecordCI.objects.filter(record_type=ContentType.objects.get_for_model(Change),
-                                       record_id=change.pk).values_list("ci_id", flat=True))
+def _links(change_ids: set[int]) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+    """CI ids and service ids of each change, in two queries."""
+    cis: dict[int, set[int]] = {pk: set() for pk in change_ids}
+    services: dict[int, set[int]] = {pk: set() for pk in change_ids}
+    for record_id, ci_id in RecordCI.objects.filter(
+            record_type=ContentType.objects.get_for_model(Change),
+            record_id__in=change_ids).values_list("record_id", "ci_id"):
+        cis[record_id].add(ci_id)
+    for change_id, service_id in Change.services.through.objects.filter(
+            change_id__in=change_ids).values_list("change_id", "service_id"):
+        services[change_id].add(service_id)
+    return cis, services
+
+
+def conflicts_among(changes: list[Change]) -> dict[int, list[Conflict]]:
+    """For each change, the other planned changes whose windows overlap its own on a
+    shared CI or service; a fixed number of queries per provider, however many changes."""
+    result: dict[int, list[Conflict]] = {c.pk: [] for c in changes}
+    by_provider: dict[int, list[Change]] = {}
+    for change in changes:
+        if change.pk and change.planned_start and change.planned_end:
+            by_provider.setdefault(change.provider_id, []).append(change)
+    for provider_id, group in by_provider.items():
+        others = list(provider_changes(provider_id).filter(
+            status__in=PLANNED_STATUSES,
+            planned_start__lt=max(c.planned_end for c in group),
+            planned_end__gt=min(c.planned_start for c in group)))
+        cis, services = _links({c.pk for c in group} | {o.pk for o in others})
+        ci_names = dict(ConfigurationItem.objects.filter(
+            pk__in=set().union(*cis.values())).values_list("pk", "name"))
+        service_names = dict(Service.objects.filter(
+            pk__in=set().union(*services.values())).values_list("pk", "name"))
+        for change in group:
+            for other in others:
+                if other.pk == change.pk or not (other.planned_start < change.planned_end
+                                                 and other.planned_end > change.planned_start):
+                    continue
+                shared_cis = cis[change.pk] & cis[other.pk]
+                shared_services = services[change.pk] & services[other.pk]
+                if shared_cis or shared_services:
+                    result[change.pk].append(Conflict(
+                        change=other, items=sorted(ci_names[i] for i in shared_cis),
+                        services=sorted(service_names[i] for i in shared_services)))
+            result[change.pk].sort(key=lambda c: (c.change.planned_start, c.change.pk))
+    return result
 
 
 def conflicts_for(change: Change) -> list[Conflict]:
     """Other planned changes whose windows overlap ``change``'s on a shared CI or service."""
-    if not (change.pk and change.planned_start and change.planned_end):
-        return []
-    others = (provider_changes(provider_id_for(change.organization))
-              .exclude(pk=change.pk).filter(status__in=PLANNED_STATUSES,
-                                            planned_start__lt=change.planned_end,
-                                            planned_end__gt=change.planned_start))
-    ci_ids = _ci_ids(change)
-    service_ids = set(change.services.values_list("pk", flat=True))
-    found: dict[int, Conflict] = {}
-    if ci_ids:
-        ct = ContentType.objects.get_for_model(Change)
-        shared = (RecordCI.objects.filter(record_type=ct, ci_id__in=ci_ids,
-                                          record_id__in=others.values("pk"))
-                  .values_list("record_id", "ci_id"))
-        names = dict(ConfigurationItem.objects.filter(pk__in=ci_ids)
-                     .values_list("pk", "name"))
-        for record_id, ci_id in shared:
-            found.setdefault(record_id, Conflict(change=None)).items.append(names[ci_id])
-    if service_ids:
-        through = Change.services.through
-        for change_id, name in (through.objects.filter(service_id__in=service_ids,
-                                                       change_id__in=others.values("pk"))
-                                .values_list("change_id", "service__name")):
-            found.setdefault(change_id, Conflict(change=None)).services.append(name)
-    changes = others.in_bulk(list(found))
-    result = []
-    for change_id, conflict in found.items():
-        conflict.change = changes[change_id]
-        conflict.items.sort()
-        conflict.services.sort()
-        result.append(conflict)
-    return sorted(result, key=lambda c: (c.change.planned_start, c.change.pk))
+    return conflicts_among([change])[change.pk] if change.pk else []
 
 
 def freezes_for(change: Change, start: dt.datetime | None = None,
@@ -87,7 +98,7 @@ def freezes_for(change: Change, start: dt.datetime | None = None,
     start, end = start or change.planned_start, end or change.planned_end
     if not (start and end):
         return []
-    windows = FreezeWindow.objects.filter(provider_id=provider_id_for(change.organization),
+    windows = FreezeWindow.objects.filter(provider_id=change.provider_id,
                                           start__lt=end, end__gt=start)
     service_ids = set(change.services.values_list("pk", flat=True)) if change.pk else set()
     return [w for w in windows.prefetch_related("services")
@@ -105,9 +116,10 @@ def calendar(changes: QuerySet[Change], freezes: QuerySet[FreezeWindow],
                                                            list[FreezeWindow]]:
     """Changes (those given, e.g. visible to the reader) planned in [start, end) with their
     conflicts, and the freeze windows in that range."""
-    entries = [CalendarEntry(change=c, conflicts=conflicts_for(c))
-               for c in changes.filter(planned_start__lt=end, planned_end__gt=start)
-               .exclude(status=ChangeStatus.CANCELLED)
-               .select_related("organization").order_by("planned_start", "pk")]
+    planned = list(changes.filter(planned_start__lt=end, planned_end__gt=start)
+                   .exclude(status=ChangeStatus.CANCELLED)
+                   .select_related("organization").order_by("planned_start", "pk"))
+    conflicts = conflicts_among(planned)
+    entries = [CalendarEntry(change=c, conflicts=conflicts[c.pk]) for c in planned]
     windows = list(freezes.filter(start__lt=end, end__gt=start).order_by("start"))
     return entries, windows

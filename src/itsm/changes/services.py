@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 
 from itsm.core import access, audit, rules
 from itsm.core import services as core_services
-from itsm.core.choices import AuditAction, Role, TimelineKind
+from itsm.core.choices import AuditAction, TimelineKind
 
-from .choices import ApprovalStatus, MeetingDecision, Stage, TaskStatus
+from .choices import MANAGERS, ApprovalStatus, MeetingDecision, Stage, TaskStatus
 from .models import (
     Approval,
     CabMeeting,
@@ -32,13 +32,11 @@ from .models import (
     MeetingItem,
 )
 
-MANAGER_ROLES = (Role.CHANGE_MANAGER, Role.ADMINISTRATOR)
-
 
 def is_manager(user) -> bool:
     if user is None:
         return True
-    return access.is_staff_writer(user) and access.has_role(user, *MANAGER_ROLES)
+    return access.is_staff_writer(user) and access.has_role(user, *MANAGERS)
 
 
 def require_manager(actor) -> None:
@@ -89,26 +87,17 @@ def _write(model: type[models.Model], instance: models.Model | None, *, actor,
         action = AuditAction.UPDATE
     instance.full_clean()
     instance.save()
-    delta = audit.diff(before, audit.snapshot(instance))
-    for name, values in many.items():
-        manager = getattr(instance, name)
-        old = sorted(manager.values_list("pk", flat=True)) if before else []
-        new = sorted(v.pk for v in values)
-        if old != new:
-            manager.set(values)
-            delta[name] = [old, new]
+    delta = audit.diff(before, audit.snapshot(instance)) | core_services.set_many(instance, many)
     if delta:
         _log(action, instance, actor, delta)
     return instance
 
 
-def _check_people(provider_id: int, people) -> None:
+def _check_people(provider_id: int, people, field: str = "members") -> None:
     for person in people:
-        profile = getattr(person, "profile", None)
-        if profile is None or profile.organization_id != provider_id \
-                or not access.is_provider_staff(person):
-            raise ValidationError({"members": _("%(name)s is not on the staff of this "
-                                                "provider.") % {"name": person}})
+        if person is not None and not access.is_staff_of(person, provider_id):
+            raise ValidationError({field: _("%(name)s is not on the staff of this "
+                                            "provider.") % {"name": person}})
 
 
 @transaction.atomic
@@ -178,17 +167,6 @@ def _task_log(task: ChangeTask, actor, action: str, delta: dict[str, Any]) -> No
                                      task=task.title, task_status=task.status)
 
 
-def _check_assignee(change: Change, person) -> None:
-    if person is None:
-        return
-    provider_id = change.organization.provider_id or change.organization_id
-    profile = getattr(person, "profile", None)
-    if profile is None or profile.organization_id != provider_id \
-            or not access.is_provider_staff(person):
-        raise ValidationError({"assignee": _("Choose a member of the service provider's "
-                                             "staff.")})
-
-
 def _stamp_task(task: ChangeTask) -> None:
     now = timezone.now()
     if task.status in (TaskStatus.IN_PROGRESS, TaskStatus.DONE) and task.started_at is None:
@@ -200,7 +178,7 @@ def _stamp_task(task: ChangeTask) -> None:
 @transaction.atomic
 def create_task(change: Change, *, actor, data: dict[str, Any]) -> ChangeTask:
     _require_change_writer(actor, change)
-    _check_assignee(change, data.get("assignee"))
+    _check_people(change.provider_id, [data.get("assignee")], "assignee")
     position = (change.tasks.aggregate(n=models.Max("position"))["n"] or 0) + 1
     task = ChangeTask(change=change, position=position, **data)
     _stamp_task(task)
@@ -215,7 +193,7 @@ def update_task(task: ChangeTask, *, actor, changes: dict[str, Any]) -> ChangeTa
     task = ChangeTask.objects.select_for_update().select_related("change").get(pk=task.pk)
     _require_change_writer(actor, task.change)
     if "assignee" in changes:
-        _check_assignee(task.change, changes["assignee"])
+        _check_people(task.change.provider_id, [changes["assignee"]], "assignee")
     changes = {k: v for k, v in changes.items() if k not in {"change", "position"}}
     before = audit.snapshot(task)
     for name, value in changes.items():
@@ -232,9 +210,15 @@ def update_task(task: ChangeTask, *, actor, changes: dict[str, Any]) -> ChangeTa
 # --- CAB meetings ------------------------------------------------------------------------
 
 
-def may_write_meeting(user, meeting: CabMeeting) -> bool:
-    return is_manager(user) or (user is not None and meeting.board.chair_id == user.pk
+def chairs_or_manages(user, board: ChangeBoard | None) -> bool:
+    """A change manager, or the chair of ``board``: closes its voting, writes its
+    meetings."""
+    return is_manager(user) or (board is not None and board.chair_id == user.pk
                                 and access.is_staff_writer(user))
+
+
+def may_write_meeting(user, meeting: CabMeeting) -> bool:
+    return chairs_or_manages(user, meeting.board)
 
 
 def agenda_candidates(board: ChangeBoard) -> models.QuerySet[Change]:
@@ -259,7 +243,7 @@ def save_meeting(meeting: CabMeeting | None, *, actor, data: dict[str, Any]) -> 
     elif not may_write_meeting(actor, meeting):
         raise PermissionDenied(_("Only the chair or a change manager may write the minutes."))
     if "attendees" in data:
-        _check_people(board.provider_id, data["attendees"])
+        _check_people(board.provider_id, data["attendees"], "attendees")
     many = {name: data.pop(name) for name in ("attendees",) if name in data}
     if meeting is None:
         meeting = CabMeeting(created_by=actor, **data)
@@ -273,12 +257,7 @@ def save_meeting(meeting: CabMeeting | None, *, actor, data: dict[str, Any]) -> 
         action = AuditAction.UPDATE
     meeting.full_clean(exclude=["created_by"])  # None: created by the system
     meeting.save()
-    delta = audit.diff(before, audit.snapshot(meeting))
-    if "attendees" in many:
-        old = sorted(meeting.attendees.values_list("pk", flat=True)) if before else []
-        if old != sorted(p.pk for p in many["attendees"]):
-            meeting.attendees.set(many["attendees"])
-            delta["attendees"] = [old, sorted(p.pk for p in many["attendees"])]
+    delta = audit.diff(before, audit.snapshot(meeting)) | core_services.set_many(meeting, many)
     if action == AuditAction.CREATE:
         for position, change in enumerate(agenda_candidates(board), start=1):
             MeetingItem.objects.create(meeting=meeting, change=change, position=position)
@@ -292,7 +271,7 @@ def add_agenda_item(meeting: CabMeeting, change: Change, *, actor) -> MeetingIte
     if not may_write_meeting(actor, meeting):
         raise PermissionDenied(_("Only the chair or a change manager may change the agenda."))
     if (actor is not None and not rules.can_view_record(actor, change)) or (
-            (change.organization.provider_id or change.organization_id)
+            change.provider_id
             != meeting.board.provider_id):
         raise ValidationError({"change": _("Choose a change you can see.")})
     if meeting.items.filter(change=change).exists():
@@ -323,17 +302,3 @@ def record_decision(item: MeetingItem, *, actor, decision: str, notes: str = "")
                                      meeting=item.meeting.title, meeting_decision=decision,
                                      reason=item.notes)
     return item
-
-
-# --- Problems fixed by a change --------------------------------------------------------
-
-
-@transaction.atomic
-def set_fixing_change(problem, change: Change | None, *, actor):
-    """Record ``change`` as the change that fixes ``problem`` (None: remove it)."""
-    if change is not None and actor is not None and not rules.can_view_record(actor, change):
-        raise ValidationError({"fix_change": _("Choose a change you can see.")})
-    if change is not None and (change.organization.provider_id or change.organization_id) != (
-            problem.organization.provider_id or problem.organization_id):
-        raise ValidationError({"fix_change": _("Choose a change of the same provider.")})
-    return core_services.update_record(problem, actor=actor, changes={"fix_change": change})

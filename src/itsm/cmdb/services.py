@@ -407,9 +407,7 @@ def _item_data(row: dict[str, str], actor) -> dict[str, Any]:
                                % {"value": row["owner"]}]
         data["owner"] = owner
     if row.get("service"):
-        provider_id = None
-        if organization is not None:
-            provider_id = organization.provider_id or organization.pk
+        provider_id = None if organization is None else organization.serving_provider_id
         service = Service.objects.filter(provider_id=provider_id, code=row["service"]).first()
         if service is None:
             errors["service"] = [_("No service with code “%(value)s” of this provider.")

@@ -58,6 +58,11 @@ def is_provider_staff(user: User | AnonymousUser | None) -> bool:
     )
 
 
+def is_staff_of(user: User | AnonymousUser | None, provider_id: int | None) -> bool:
+    """A member of the staff of this provider."""
+    return is_provider_staff(user) and organization_of(user).pk == provider_id
+
+
 def is_staff_writer(user: User | AnonymousUser | None) -> bool:
     """Provider staff who may change records (everyone but a pure auditor)."""
     return is_provider_staff(user) and bool(roles_of(user) & STAFF_WRITER_ROLES)
@@ -105,9 +110,7 @@ def scope_organization_ids(user: User | AnonymousUser | None) -> frozenset[int]:
 def provider_id_of(user: User | AnonymousUser | None) -> int | None:
     """The provider organization whose staff serve this user."""
     org = organization_of(user)
-    if org is None:
-        return None
-    return org.pk if org.kind == OrganizationKind.PROVIDER else org.provider_id
+    return None if org is None else org.serving_provider_id
 
 
 def sees_all_records_of_organization(user: User | AnonymousUser | None) -> bool:

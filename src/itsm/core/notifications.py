@@ -57,7 +57,6 @@ from .choices import (
     ChannelKind,
     NotificationEvent,
     NotificationStatus,
-    OrganizationKind,
 )
 from .models import (
     Notification,
@@ -103,9 +102,7 @@ def _provider_id(organization_id: int | None) -> int | None:
     if organization_id is None:
         return None
     org = Organization.objects.filter(pk=organization_id).only("pk", "kind", "provider_id").first()
-    if org is None:
-        return None
-    return org.pk if org.kind == OrganizationKind.PROVIDER else org.provider_id
+    return None if org is None else org.serving_provider_id
 
 
 def _row_dedupe_key(dedupe_key: str | None, suffix: str) -> str | None:

@@ -17,7 +17,7 @@ from .choices import Role
 def can_view_record(user, record) -> bool:
     if record.organization_id not in access.scope_organization_ids(user):
         return False
-    if not getattr(record, "customers_may_view", True) and not access.is_provider_staff(user):
+    if not record.customers_may_view and not access.is_provider_staff(user):
         return False
     return access.sees_all_records_of_organization(user) or record.requester_id == user.pk
 

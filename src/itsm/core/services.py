@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +24,7 @@ from sequences import get_next_value
 
 from . import access, audit, signals
 from . import rules as perms
-from .choices import AuditAction, OrganizationKind, TimelineKind
+from .choices import AuditAction, TimelineKind
 from .exceptions import ConflictError, UploadTooLarge, WorkflowError
 from .models import Attachment, Comment, Record, RecordLink, TimelineEvent
 from .retention import check_deletable
@@ -63,16 +63,13 @@ def validate_relations(record: Record) -> None:
     """People and teams on a record must belong to its organization or its provider."""
     errors: dict[str, str] = {}
     org = record.organization
-    provider_id = org.pk if org.kind == OrganizationKind.PROVIDER else org.provider_id
+    provider_id = org.serving_provider_id
     requester_org = getattr(getattr(record.requester, "profile", None), "organization_id", None)
     if record.requester_id and requester_org != org.pk:
         errors["requester"] = _("The requester must belong to the record's organization.")
     for name in ("owner", "assignee"):
         person = getattr(record, name)
-        if person is None:
-            continue
-        person_org = getattr(getattr(person, "profile", None), "organization_id", None)
-        if person_org != provider_id or not access.is_provider_staff(person):
+        if person is not None and not access.is_staff_of(person, provider_id):
             errors[name] = _("Choose a member of the service provider's staff.")
     team = record.assignee_team
     if team is not None and team.organization_id != provider_id:
@@ -126,7 +123,7 @@ def create_record(model: type[R], *, actor, data: dict[str, Any]) -> R:
     record.validate_many(many)
     record.number = next_number(model)
     record.save()
-    many_delta = _set_many(record, many)
+    many_delta = set_many(record, many)
     audit.log(action=AuditAction.CREATE, instance=record, actor=actor,
               changes=audit.diff({}, audit.snapshot(record)) | many_delta)
     add_timeline_event(record, TimelineKind.CREATED, actor=actor)
@@ -140,12 +137,13 @@ def _pop_many(model: type[Record], data: dict[str, Any]) -> dict[str, list]:
     return {name: list(data.pop(name)) for name in list(data) if name in names}
 
 
-def _set_many(record: Record, many: dict[str, list]) -> dict[str, list]:
-    """Set many-to-many values; the audit delta ``{name: [old ids, new ids]}``."""
+def set_many(instance: models.Model, many: dict[str, list]) -> dict[str, list]:
+    """Set many-to-many values of a saved object; the audit delta
+    ``{name: [old ids, new ids]}`` of those that changed."""
     delta = {}
     for name, values in many.items():
-        manager = getattr(record, name)
-        old = sorted(manager.values_list("pk", flat=True)) if record.pk else []
+        manager = getattr(instance, name)
+        old = sorted(manager.values_list("pk", flat=True))
         new = sorted(v.pk for v in values)
         if old != new:
             manager.set(values)
@@ -180,7 +178,7 @@ def update_record(
         setattr(record, name, value)
     _clean(record)
     record.validate_many(many)
-    delta = audit.diff(before, audit.snapshot(record)) | _set_many(record, many)
+    delta = audit.diff(before, audit.snapshot(record)) | set_many(record, many)
     if not delta:
         return record
     record.version += 1

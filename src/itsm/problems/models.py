@@ -7,19 +7,9 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from itsm.core import access
 from itsm.core.models import Record
-from itsm.core.models.records import RecordQuerySet
 
 from .choices import KNOWN_ERROR_STATUSES, PROBLEM_WORKFLOW, STATUS_COLORS, ProblemStatus
-
-
-class ProblemQuerySet(RecordQuerySet):
-    def visible_to(self, user) -> ProblemQuerySet:
-        """Problems are internal to the service provider: customers see none."""
-        if not access.is_provider_staff(user):
-            return self.none()
-        return super().visible_to(user)
 
 
 class Problem(Record):
@@ -48,8 +38,6 @@ class Problem(Record):
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
 
-    objects = ProblemQuerySet.as_manager()
-
     class Meta(Record.Meta):
         verbose_name = _("problem")
         verbose_name_plural = _("problems")
@@ -68,8 +56,7 @@ class Problem(Record):
         if self.status in KNOWN_ERROR_STATUSES and self.workaround.strip():
             self.known_error = True  # set by the "known error" transition
         if self.fix_change_id and (
-                (self.fix_change.organization.provider_id or self.fix_change.organization_id)
-                != (self.organization.provider_id or self.organization_id)):
+                self.fix_change.provider_id != self.provider_id):
             raise ValidationError({"fix_change": _("Choose a change of the same provider.")})
         if self.status == ProblemStatus.KNOWN_ERROR and not self.workaround.strip():
             raise ValidationError({"workaround": _("A known error needs a workaround.")})

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from itsm.catalog.models import Service
 from itsm.core import access
-from itsm.core.models import Organization
+from itsm.core.models import Organization, ProviderStaffQuerySet
 
 from .choices import DrillEvaluation, PlanStatus
 
@@ -120,11 +120,8 @@ class EmergencyPlan(models.Model):
             raise ValidationError(errors)
 
 
-class DrillQuerySet(models.QuerySet):
-    def visible_to(self, user) -> DrillQuerySet:
-        if not access.is_provider_staff(user):
-            return self.none()
-        return self.filter(plan__provider_id=access.provider_id_of(user))
+class DrillQuerySet(ProviderStaffQuerySet):
+    provider_path = "plan__provider"
 
 
 class Drill(models.Model):

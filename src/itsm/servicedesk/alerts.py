@@ -303,9 +303,7 @@ def _recently_noted(incident: Incident, now: dt.datetime) -> bool:
 
 def _can_assign_to(actor, incident: Incident) -> bool:
     """The service account may be the assignee: staff of the incident's provider."""
-    org = incident.organization
-    provider_id = org.pk if org.kind == OrganizationKind.PROVIDER else org.provider_id
-    return access.is_staff_writer(actor) and access.provider_id_of(actor) == provider_id
+    return access.is_staff_writer(actor) and access.provider_id_of(actor) == incident.provider_id
 
 
 def _recover(alert: Alert, incident: Incident, actor) -> str:

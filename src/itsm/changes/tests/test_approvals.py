@@ -234,3 +234,27 @@ def test_approvers_and_requester_are_emailed(cw, django_capture_on_commit_callba
         approvals.cast_vote(step, voter=cw.users["cab2"], decision="approve")
     told = [m for m in mailoutbox if m.to == ["engineer@example.cn"]]
     assert len(told) == 1 and change.number in told[0].subject
+
+
+def test_calendar_conflicts_take_the_same_queries_for_two_or_six_changes(cw):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count_queries() -> tuple[int, int]:
+        start, end = cw.window(days=0, hours=24 * 10)
+        with CaptureQueriesContext(connection) as queries:
+            entries, _freezes = schedule.calendar(Change.objects.all(),
+                                                  FreezeWindow.objects.all(), start, end)
+        return len(queries), sum(len(e.conflicts) for e in entries)
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            change = submit_and_assess(cw, new_change(cw))
+            cmdb_services.link_record_ci(change, cw.items["核心数据库"], actor=None)
+
+    add(2)
+    few, few_conflicts = count_queries()
+    add(4)
+    many, many_conflicts = count_queries()
+    assert (few_conflicts, many_conflicts) == (2, 30)  # every pair, both ways
+    assert many == few

@@ -15,6 +15,7 @@ from .records import (
     Department,
     Organization,
     Profile,
+    ProviderStaffQuerySet,
     Record,
     RecordChild,
     RecordLink,
@@ -30,7 +31,7 @@ __all__ = [
     "Attachment", "AuditChainHead", "AuditEntry", "BusinessCalendar", "CalendarException",
     "CalendarWindow", "Comment", "Department", "Notification", "NotificationAttempt",
     "NotificationChannel",
-    "NotificationPreference", "Organization", "Profile", "Record", "RecordChild",
-    "RecordLink", "RecordQuerySet", "ScopedQuerySet", "Team", "TimelineEvent",
+    "NotificationPreference", "Organization", "Profile", "ProviderStaffQuerySet", "Record",
+    "RecordChild", "RecordLink", "RecordQuerySet", "ScopedQuerySet", "Team", "TimelineEvent",
     "attachment_path", "display_name",
 ]

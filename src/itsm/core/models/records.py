@@ -44,6 +44,18 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(**{f"{self.organization_path}__in": ids})
 
 
+class ProviderStaffQuerySet(models.QuerySet):
+    """Objects internal to a provider (change boards, drills …): its staff see them,
+    nobody else. ``provider_path`` leads from the model to the provider."""
+
+    provider_path: ClassVar[str] = "provider"
+
+    def visible_to(self, user) -> ProviderStaffQuerySet:
+        if not access.is_provider_staff(user):
+            return self.none()
+        return self.filter(**{f"{self.provider_path}_id": access.provider_id_of(user)})
+
+
 class Organization(models.Model):
     """A service provider or one of its customer organizations."""
 
@@ -88,6 +100,13 @@ class Organization(models.Model):
     def organization_id(self) -> int | None:
         """Lets an organization be audited and scoped like the objects it owns."""
         return self.pk
+
+    @property
+    def serving_provider_id(self) -> int | None:
+        """The provider serving this organization: itself when it is a provider."""
+        if self.kind == OrganizationKind.PROVIDER or self.provider_id is None:
+            return self.pk
+        return self.provider_id
 
 
 class Department(models.Model):
@@ -364,6 +383,8 @@ class AuditChainHead(models.Model):
 
 class RecordQuerySet(ScopedQuerySet):
     def visible_to(self, user) -> RecordQuerySet:
+        if not self.model.customers_may_view and not access.is_provider_staff(user):
+            return self.none()  # internal to the provider (problems, changes)
         qs = super().visible_to(user)
         if not access.sees_all_records_of_organization(user):
             qs = qs.filter(requester_id=user.pk)
@@ -387,6 +408,8 @@ class Record(models.Model):
     retention_years: ClassVar[int] = 0
     #: Whether customers may raise records of this type (else provider staff only).
     customers_may_create: ClassVar[bool] = True
+    #: Whether customers may see records of this type at all (else provider staff only).
+    customers_may_view: ClassVar[bool] = True
     #: Fields a requester may edit while the record is in its initial status.
     requester_editable_fields: ClassVar[tuple[str, ...]] = ("title", "description")
 
@@ -446,6 +469,11 @@ class Record(models.Model):
     def validate_many(self, values: dict[str, list]) -> None:
         """Hook: check many-to-many values (field name → objects) before they are set;
         raise ValidationError. The base accepts them."""
+
+    @property
+    def provider_id(self) -> int | None:
+        """The provider serving the record's organization."""
+        return self.organization.serving_provider_id
 
     @property
     def status_label(self) -> str:
