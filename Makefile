@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ITSM   := $(BIN)/itsm
 
-.PHONY: run test install install-test assets lint security-gates bench bench-cmdb messages clean
+.PHONY: run test test-security install install-test assets lint security-gates bench bench-cmdb messages clean
 
 run: install assets
 	$(ITSM) migrate --noinput -v0
@@ -15,6 +15,19 @@ run: install assets
 
 test: install-test assets
 	scripts/test.sh
+
+# The adversarial security suite alone (issue 6), on SQLite and PostgreSQL, with the fault
+# injection and the gates. `make test` runs all of it as part of the whole suite.
+SECURITY_TESTS := $(addprefix src/itsm/,core/tests/test_access.py \
+  core/tests/test_mass_assignment.py core/tests/test_sessions.py \
+  core/tests/test_two_factor.py core/tests/test_security.py core/tests/test_fuzz.py \
+  core/tests/test_xss.py core/tests/test_templating.py core/tests/test_concurrency.py \
+  core/tests/test_numbering.py core/tests/test_audit.py core/tests/test_retention.py \
+  core/tests/test_record_delete.py core/tests/test_purge.py core/tests/test_backup.py \
+  changes/tests/test_retention.py servicedesk/tests/test_mailintake.py)
+test-security: install-test assets
+	ITSM_TEST_FAULTS=1 scripts/test.sh $(SECURITY_TESTS) \
+	  src/itsm/servicedesk/tests/test_sla.py::test_two_workers_racing_escalate_once
 
 lint: install-test
 	$(BIN)/ruff check src $(wildcard bench)

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The whole suite, twice: on SQLite and on PostgreSQL. Extra arguments go to pytest.
+# The whole suite, twice: on SQLite and on PostgreSQL; then the fault-injection tests
+# (once: they bring their own PostgreSQL cluster and Redis), ruff and the security gates.
+# Extra arguments go to pytest (and skip the fault tests unless ITSM_TEST_FAULTS=1).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -11,18 +13,27 @@ scripts/ensure-system-packages.sh dovecot || echo "warning: could not install do
 scripts/services.sh start || true
 
 PG_URL="${ITSM_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/itsm}"
+# Test files run in parallel worker processes (pytest-xdist; one test database each),
+# a whole file per worker so module-scoped fixtures are built once. ITSM_TEST_WORKERS=0
+# runs everything in this process.
+PARALLEL=(-n "${ITSM_TEST_WORKERS:-2}" --dist loadfile)
 status=0
 echo "=== Test suite on SQLite ==="
-env -u ITSM_DATABASE_URL "$BIN/pytest" "$@" || status=$?
+env -u ITSM_DATABASE_URL "$BIN/pytest" "${PARALLEL[@]}" "$@" || status=$?
 
 if "$BIN/python" -c "import psycopg,sys; psycopg.connect('${PG_URL%/*}/postgres', connect_timeout=3).close()" 2>/dev/null; then
   echo "=== Test suite on PostgreSQL ==="
-  ITSM_DATABASE_URL="$PG_URL" "$BIN/pytest" "$@" || status=$?
+  ITSM_DATABASE_URL="$PG_URL" "$BIN/pytest" "${PARALLEL[@]}" "$@" || status=$?
 elif [ -n "${CI:-}" ]; then
   echo "PostgreSQL is not reachable at $PG_URL: CI needs it." >&2
   status=1
 else
   echo "!!! PostgreSQL is not reachable at $PG_URL: the PostgreSQL run was SKIPPED." >&2
+fi
+
+if [ $# -eq 0 ] || [ -n "${ITSM_TEST_FAULTS:-}" ]; then
+  echo "=== Fault injection: PostgreSQL and Redis stopped under load ==="
+  "$BIN/pytest" -m faults -p no:randomly -q -rs || status=$?
 fi
 
 "$BIN/ruff" check src $(ls -d bench 2>/dev/null) || status=$?

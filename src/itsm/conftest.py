@@ -147,6 +147,14 @@ def sentinel() -> str:
     return SENTINEL_B
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate-limit counters (and anything else cached) start empty in every test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _end_stray_database_sessions(django_db_setup, django_db_blocker):
     """Threads of concurrency and live-server tests may leave a PostgreSQL session
@@ -158,3 +166,37 @@ def _end_stray_database_sessions(django_db_setup, django_db_blocker):
                 cursor.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                     "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+#: Fixtures that give a test the database.
+_DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences",
+                "django_db_serialized_rollback"}
+
+
+def _uses_database(item: pytest.Item) -> bool:
+    return bool(_DB_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or item.get_closest_marker("django_db"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    """``itsm verify-audit`` after every test that used the database (GEN-3).
+
+    Runs before the test's fixtures are torn down, i.e. on what the test left in the
+    database (its transaction is still open): every test of the suite ends with an intact
+    audit chain, except those marked ``audit_tampered`` that break it on purpose. The
+    failure is raised after the fixtures are torn down so the database is cleaned up."""
+    broken = None
+    if _uses_database(item) and not item.get_closest_marker("audit_tampered"):
+        from itsm.core.audit import verify_chain
+
+        try:
+            result = verify_chain()
+            if not result.ok:
+                broken = f"{result.reason} (entry {getattr(result.broken_entry, 'pk', '-')})"
+        except RuntimeError as exc:  # database access not allowed: nothing to verify
+            if "Database access not allowed" not in str(exc):
+                raise
+    yield
+    if broken:
+        pytest.fail(f"itsm verify-audit fails after {item.nodeid}: {broken}", pytrace=False)

@@ -36,6 +36,17 @@ Environment variables:
     ITSM_CHANGE_APPROVAL_TIERS   JSON: change scale → approval stages, e.g.
                          {"ordinary": ["department_head"], "major": ["cab"],
                           "particularly_major": ["cab", "senior_management"]} (default).
+    ITSM_2FA_REQUIRED_ROLES  comma-separated roles that must use two-factor authentication
+                         (TOTP) to reach anything (default "administrator", which also
+                         covers superusers and anyone who may use /admin/); anyone else
+                         may enable it on the Security page. Empty: optional for all.
+    ITSM_2FA_ISSUER      the name authenticator apps show for the account (default ITSM).
+    ITSM_RATE_LOGIN, ITSM_RATE_LOGIN_USERNAME, ITSM_RATE_OTP, ITSM_RATE_PASSWORD_RESET,
+    ITSM_RATE_PASSWORD_RESET_EMAIL  request rates beyond which the login form and the
+                         token endpoint (per address / per username), the two-factor code
+                         step (per person) and the password reset form (per address / per
+                         email address) answer 429; "N/sec|min|hour|day" (defaults 30/min,
+                         10/min, 10/min, 10/hour, 3/hour).
 """
 
 from __future__ import annotations
@@ -104,6 +115,9 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "sequences.apps.SequencesConfig",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "itsm.core",
     "itsm.ui",
     "itsm.catalog",
@@ -116,19 +130,30 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "itsm.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "itsm.core.middleware.UserLanguageMiddleware",
     "itsm.core.middleware.SessionIdleTimeoutMiddleware",
     "itsm.core.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "itsm.core.twofactor.RequireTwoFactorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# Scripts, styles, fonts and images from our own origin only (no CDN, no inline script,
+# no eval); inline style attributes are allowed (Bootstrap and ECharts set them).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 ROOT_URLCONF = "itsm.urls"
 WSGI_APPLICATION = "itsm.wsgi.application"
@@ -171,8 +196,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache and background jobs ----------------------------------------------------
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL}}
+    # The cache only spares work: while Redis is down it misses instead of failing
+    # requests (core/cache.py), and a hung Redis cannot hold a request for long.
+    CACHES = {"default": {"BACKEND": "itsm.core.cache.ResilientRedisCache",
+                          "LOCATION": REDIS_URL,
+                          "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2}}}
     HUEY = {
         "huey_class": "huey.PriorityRedisHuey",
         "name": "itsm",
@@ -219,7 +247,20 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "itsm.core.ratelimits.lockout_response"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+#: Roles that must use two-factor authentication (TOTP); "administrator" also covers
+#: superusers and people who may use Django's /admin/ (``is_staff``).
+ITSM_2FA_REQUIRED_ROLES = [r.strip() for r in env("2FA_REQUIRED_ROLES", "administrator").split(",")
+                           if r.strip()]
+OTP_TOTP_ISSUER = env("2FA_ISSUER", "ITSM")
+# django-otp's admin pages must not show secrets, QR codes or backup codes to anyone.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+#: One-time backup codes issued when two-factor authentication is set up.
+ITSM_2FA_BACKUP_CODES = 10
+#: Minutes between the password step and the code step of a login.
+ITSM_2FA_LOGIN_MINUTES = 5
 
 SESSION_IDLE_SECONDS = int(env("SESSION_IDLE_MINUTES", "30")) * 60
 SESSION_COOKIE_AGE = 12 * 3600
@@ -308,9 +349,20 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "itsm.core.pagination.RecordCursorPagination",
     "PAGE_SIZE": 25,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "itsm.core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "itsm.core.api.exceptions.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"login": "10/min"},
+    # Throttles key on REMOTE_ADDR: a client-supplied X-Forwarded-For is never trusted.
+    "NUM_PROXIES": 0,
+    # Scopes of itsm.core.ratelimits (the web login and reset forms use them too).
+    "DEFAULT_THROTTLE_RATES": {
+        scope: env(f"RATE_{scope.upper()}", default) for scope, default in [
+            ("login", "30/min"),  # per client address: web login form and token endpoint
+            ("login_username", "10/min"),  # per username, from any address
+            ("otp", "10/min"),  # two-factor code step, per person
+            ("password_reset", "10/hour"),  # per client address
+            ("password_reset_email", "3/hour"),  # per email address asked for
+        ]
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ITSM API",

@@ -17,6 +17,13 @@ MEDIA_ROOT = tempfile.mkdtemp(prefix="itsm-test-media-")
 STATIC_ROOT = tempfile.mkdtemp(prefix="itsm-test-static-")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 AXES_ENABLED = True
+# Tests log administrators in with force_login; the two-factor tests turn the
+# requirement on with the ``settings`` fixture.
+ITSM_2FA_REQUIRED_ROLES: list[str] = []
+# One in-process cache, emptied before every test by conftest (rate-limit counters must
+# not leak from one test into the next); live-server threads share it.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                      "LOCATION": "itsm-test"}}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

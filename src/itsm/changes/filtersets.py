@@ -4,7 +4,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from itsm.catalog.models import Service
-from itsm.core.filtersets import RecordFilterSet
+from itsm.core.filtersets import IdFilter, RecordFilterSet
 
 from .choices import ChangeScale, ChangeType, Outcome, RiskLevel, TaskStatus
 from .models import Change, ChangeBoard, ChangeTask
@@ -54,8 +54,8 @@ class ChangeTaskFilterSet(django_filters.FilterSet):
     """Tasks by change and assignee id (plain ids: a change you cannot see lists
     nothing, it is not an error that would confirm it exists)."""
 
-    change = django_filters.NumberFilter(field_name="change_id", label=_("change"))
-    assignee = django_filters.NumberFilter(field_name="assignee_id", label=_("assignee"))
+    change = IdFilter(field_name="change_id", label=_("change"))
+    assignee = IdFilter(field_name="assignee_id", label=_("assignee"))
     status = django_filters.MultipleChoiceFilter(choices=TaskStatus.choices,
                                                  label=_("status"))
 

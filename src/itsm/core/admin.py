@@ -18,9 +18,10 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from . import access, directory, notifications, services
+from . import access, directory, notifications, services, templating
 from . import rules as perms
 from .exceptions import RetentionError, WorkflowError
+from .forms import NotificationTemplateForm
 from .models import (
     AuditEntry,
     Department,
@@ -28,6 +29,7 @@ from .models import (
     NotificationAttempt,
     NotificationChannel,
     NotificationPreference,
+    NotificationTemplate,
     Organization,
     Team,
 )
@@ -290,3 +292,29 @@ class RecordAdmin(ServiceRefusalsMixin, ProviderRecordQuerySetMixin, admin.Model
         except (ValidationError, WorkflowError) as error:
             self.message_user(request, refusal_text(error), messages.ERROR)
             return None
+
+
+# --- Notification templates ------------------------------------------------------------
+
+
+@admin.register(NotificationTemplate)
+class NotificationTemplateAdmin(ServiceRefusalsMixin, admin.ModelAdmin):
+    """Saves go through ``templating.save_template`` (administrators of the provider,
+    audited); the list shows the administrator's own provider only."""
+
+    form = NotificationTemplateForm  # checked in the sandbox as in the web UI and the API
+    list_display = ("event", "language", "subject_template", "is_active", "updated_at")
+    list_filter = ("event", "language", "is_active")
+    actions = None  # a bulk delete would skip the audited service
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(
+            provider_id=access.provider_id_of(request.user))
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in templating.TEMPLATE_FIELDS}
+        fresh = NotificationTemplate.objects.get(pk=obj.pk) if change else None
+        obj.pk = templating.save_template(fresh, actor=request.user, data=data).pk
+
+    def delete_model(self, request, obj):
+        templating.delete_template(obj, actor=request.user)

@@ -8,5 +8,13 @@ class CoreConfig(AppConfig):
     verbose_name = _("Platform")
 
     def ready(self) -> None:
-        from . import retention  # noqa: F401 - refuses deleting records inside retention
+        from django.db.models.signals import post_migrate
+
+        from .seed import seed_after_migrate
+
+        post_migrate.connect(seed_after_migrate, sender=self)
+        from . import (
+            checks,  # noqa: F401 - registers the system checks
+            retention,  # noqa: F401 - refuses deleting records inside retention
+        )
 

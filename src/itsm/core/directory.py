@@ -144,11 +144,7 @@ def update_person(user, *, actor, data: dict[str, Any]):
     delta.update(audit.diff(profile_before, audit.snapshot(profile)))
     if password:
         delta["password"] = ["***", "***"]
-        # sessions end by themselves (their password hash no longer matches); API
-        # tokens obtained with the old password must not outlive it either
-        from rest_framework.authtoken.models import Token
-
-        Token.objects.filter(user=user).delete()
+        revoke_api_tokens(user)
     if roles is not None:
         old_roles = sorted(user.groups.values_list("name", flat=True))
         _set_roles(user, roles)
@@ -158,6 +154,15 @@ def update_person(user, *, actor, data: dict[str, Any]):
         audit.log(action=AuditAction.UPDATE, instance=user, actor=actor, changes=delta,
                   organization_id=profile.organization_id)
     return user
+
+
+def revoke_api_tokens(user) -> None:
+    """After a password change: browser sessions end by themselves (their password hash
+    no longer matches), and API tokens obtained with the old password must not outlive
+    it either."""
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
 
 
 @transaction.atomic

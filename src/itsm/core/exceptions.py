@@ -3,6 +3,20 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext as _
+
+#: Database errors that mean "not available right now" (the server is down or
+#: restarting, the connection was lost, a lock could not be had): the API and the web
+#: answer 503 with ``Retry-After`` instead of a 500, and clients may simply try again.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+#: Seconds a client is asked to wait before retrying after a 503.
+RETRY_AFTER_SECONDS = 5
+
+
+def unavailable_message() -> str:
+    """What a person or API client is told while the database is unavailable."""
+    return _("The service is temporarily unavailable. Please try again in a moment.")
 
 
 class WorkflowError(Exception):
@@ -40,5 +54,5 @@ class UploadTooLarge(Exception):
         self.message = message
 
 
-__all__ = ["ConflictError", "RetentionError", "UploadTooLarge", "ValidationError",
-           "WorkflowError"]
+__all__ = ["DATABASE_UNAVAILABLE", "RETRY_AFTER_SECONDS", "ConflictError", "RetentionError",
+           "UploadTooLarge", "ValidationError", "WorkflowError", "unavailable_message"]

@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import fields, resources
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from . import access, audit
 from . import rules as perms
@@ -54,7 +55,8 @@ class RecordResource(resources.ModelResource):
         value = field.get_value(instance)
         if hasattr(value, "tzinfo") and value is not None and timezone.is_aware(value):
             return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-        return "" if value is None else str(value)
+        # Control characters (from mail or API clients) are not allowed in XLSX cells.
+        return "" if value is None else ILLEGAL_CHARACTERS_RE.sub("", str(value))
 
 
 def export_response(resource_class, queryset, file_format: str, *, actor) -> HttpResponse:

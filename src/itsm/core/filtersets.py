@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 
 from .choices import Priority
 from .models import Organization, Team
 from .scoping import people_in_scope, provider_staff
+
+#: The largest id a database key holds (64-bit): a bigger number names nothing.
+MAX_ID = 2**63 - 1
+
+
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    """An object id given as a plain number: a whole number from 1 to MAX_ID, else a
+    400 with a field message (a fraction or a 300-digit number is not an id, and would
+    overflow the database's integer)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
 
 
 def _scoped(factory):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from . import access
+from . import access, templating
 from .choices import Language
-from .models import Record
+from .models import NotificationTemplate, Record
 from .scoping import record_relation_querysets
 
 
@@ -94,3 +95,32 @@ class AttachmentForm(forms.Form):
 
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(choices=Language.choices)
+
+
+class NotificationTemplateForm(forms.ModelForm):
+    """A provider's notification text; checked in the sandbox, field by field."""
+
+    class Meta:
+        model = NotificationTemplate
+        fields = ["event", "language", "subject_template", "body_template", "is_active"]
+        widgets = {
+            "subject_template": forms.TextInput(attrs={"class": "font-monospace"}),
+            "body_template": forms.Textarea(attrs={"rows": 12, "class": "font-monospace"}),
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("subject_template", "body_template"):
+            self.fields[name].strip = False
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        subject, body = cleaned.get("subject_template"), cleaned.get("body_template")
+        if subject is not None and body is not None:
+            try:
+                templating.validate_template(subject, body, event=cleaned.get("event", ""),
+                                             language=cleaned.get("language"))
+            except ValidationError as exc:
+                for field, messages in exc.message_dict.items():
+                    self.add_error(field, messages)
+        return cleaned

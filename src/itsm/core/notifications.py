@@ -35,9 +35,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -47,10 +46,10 @@ from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import access, audit
+from . import access, audit, templating
 from . import rules as perms
 from .choices import (
     AuditAction,
@@ -63,6 +62,7 @@ from .models import (
     NotificationAttempt,
     NotificationChannel,
     NotificationPreference,
+    NotificationTemplate,
     Organization,
 )
 
@@ -137,7 +137,34 @@ def _record_info(record) -> dict[str, Any]:
 
 def _clean_subject(subject: str) -> str:
     """One line (no CR/LF: header injection), at most the column's 255 characters."""
-    return " ".join(str(subject).replace("\r", " ").replace("\n", " ").split())[:255]
+    return templating.one_line(subject)[:255]
+
+
+def _language(language: str | None) -> str:
+    """A language of settings.LANGUAGES (the active one by default)."""
+    try:
+        return translation.get_supported_language_variant(
+            language or translation.get_language() or settings.LANGUAGE_CODE)
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
+def _customised(event: str, provider_id: int | None, language: str, *, record, actor,
+                subject: str, body: str) -> tuple[str, str]:
+    """The provider's active template for (event, language) rendered in the sandbox, or
+    the built-in text (also when the template fails: logged, never raised)."""
+    if provider_id is None:
+        return subject, body
+    template = NotificationTemplate.objects.filter(
+        provider_id=provider_id, event=event, language=language, is_active=True).first()
+    if template is None:
+        return subject, body
+    with translation.override(language):
+        context = templating.record_context(
+            event, record, actor=actor, default_subject=_clean_subject(subject),
+            default_body=str(body), url=_record_info(record).get("url", ""))
+        return templating.render_notification(template, context, default_subject=subject,
+                                              default_body=str(body))
 
 
 def _email_enabled(user_ids: list[int], event: str) -> set[int]:
@@ -157,6 +184,8 @@ def notify(
     organization_id: int | None = None,
     dedupe_key: str | None = None,
     context: dict | None = None,
+    language: str | None = None,
+    actor: Any = None,
 ) -> list[Notification]:
     """Queue ``event`` for ``recipients`` (by email) and the provider's channels.
 
@@ -167,8 +196,12 @@ def notify(
       for ``event`` has email on (the default); a person listed twice gets one.
     - One per active channel of the provider organization that serves the record's
       organization (or ``organization_id``) and wants ``event``.
-    - ``subject`` and ``body`` are rendered by the caller (robots get the same text,
-      Markdown for DingTalk/WeCom); CR/LF are removed from the subject.
+    - ``subject`` and ``body`` are the built-in text, rendered by the caller in
+      ``language`` (default: the active one). When the provider has an active
+      :class:`NotificationTemplate` for (event, language), its rendering replaces them
+      (``core.templating``; the built-in text is its ``default_subject`` /
+      ``default_body``, ``actor`` its ``actor``). Robots get the same text, Markdown for
+      DingTalk/WeCom; CR/LF are removed from the subject.
     - With ``dedupe_key`` each row gets ``f"{dedupe_key}:user:<id>"`` or
       ``f"{dedupe_key}:channel:<id>"``, unique in the database, so the same event
       notifies each recipient at most once even when two workers race.
@@ -180,6 +213,9 @@ def notify(
         raise ValueError(f"unknown notification event {event!r}")
     if organization_id is None and record is not None:
         organization_id = getattr(record, "organization_id", None)
+    provider_id = _provider_id(organization_id)
+    subject, body = _customised(event, provider_id, _language(language), record=record,
+                                actor=actor, subject=subject, body=body)
     clean_subject = _clean_subject(subject)
     payload: dict[str, Any] = {"record": _record_info(record),
                                "context": audit.to_json_value(context or {})}
@@ -205,7 +241,6 @@ def notify(
         rows.append((_row_dedupe_key(dedupe_key, f"user:{pk}"), {
             **common, "recipient": user.email.strip()[:500],
             "payload": {**payload, "user_id": pk}}))
-    provider_id = _provider_id(organization_id)
     if provider_id is not None:
         for channel in NotificationChannel.objects.filter(organization_id=provider_id,
                                                           is_active=True).order_by("pk"):
@@ -228,8 +263,27 @@ def notify(
                 if not is_new:
                     continue
             created.append(notification)
-            transaction.on_commit(partial(_enqueue, notification.pk), robust=True)
+            send_after_commit(notification.pk)
     return created
+
+
+def send_after_commit(notification_id: int) -> None:
+    """Queue the send job of a notification written in the current transaction once it
+    commits (nothing when it rolls back)."""
+    transaction.on_commit(_enqueue_on_commit(notification_id), robust=True)
+
+
+def _enqueue_on_commit(notification_id: int) -> Callable[[], None]:
+    """The hook that queues one send job after commit; ``robust``, so a job queue that
+    is down (Redis) is logged and the saved change still succeeds: the row stays
+    pending and ``retry_pending_notifications`` queues it again. A named function, not
+    a ``functools.partial``: Django logs a failed robust hook by its ``__qualname__``,
+    which a partial lacks, and the AttributeError turned the outage into a 500."""
+
+    def enqueue_notification() -> None:
+        _enqueue(notification_id)
+
+    return enqueue_notification
 
 
 def _enqueue(notification_id: int) -> None:
@@ -428,6 +482,24 @@ def _addresses(value: str) -> list[str]:
     return [a.strip() for a in value.split(",") if a.strip()]
 
 
+#: Headers a notification may set on its email (``payload["mail_headers"]``): an answer
+#: to an inbound message threads under it and says it is an automatic reply (RFC 3834).
+REPLY_HEADERS = {"Message-ID", "In-Reply-To", "References", "Auto-Submitted"}
+
+
+def reply_headers(notification: Notification) -> dict[str, str]:
+    """The allowed ``mail_headers`` of the notification's payload, each one line."""
+    wanted = (notification.payload or {}).get("mail_headers") or {}
+    headers = {}
+    for name, value in wanted.items() if isinstance(wanted, dict) else ():
+        value = " ".join(str(value).replace("\r", " ").replace("\n", " ").split())
+        if name in REPLY_HEADERS and value:
+            headers[name] = value
+    if headers.get("Auto-Submitted") not in (None, "auto-replied"):
+        del headers["Auto-Submitted"]
+    return headers
+
+
 def send_email(addresses: list[str], notification: Notification) -> DeliveryResult:
     """An automatic email through the configured backend (SMTP in production).
 
@@ -435,6 +507,7 @@ def send_email(addresses: list[str], notification: Notification) -> DeliveryResu
     keep out-of-office replies and mail loops away; the subject is one line (CR/LF
     removed against header injection); UTF-8 subject and body. Addresses come only
     from a person's own account or a channel an administrator configured.
+    ``X-ITSM-Notification`` carries the notification's id (the same on a retry).
     """
     try:
         for address in addresses:
@@ -445,11 +518,14 @@ def send_email(addresses: list[str], notification: Notification) -> DeliveryResu
         return DeliveryResult(False, None, "; ".join(exc.messages))
     if not addresses:
         return DeliveryResult(False, None, _("No email address."))
+    headers = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All",
+               # The notification's id, the same on every retry (like the webhooks'
+               # X-ITSM-Delivery): a mail traces back to its log row.
+               "X-ITSM-Notification": str(notification.pk)}
+    headers.update(reply_headers(notification))
     message = EmailMessage(
         subject=_clean_subject(notification.subject), body=notification.body,
-        from_email=settings.DEFAULT_FROM_EMAIL, to=addresses,
-        headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
-    )
+        from_email=settings.DEFAULT_FROM_EMAIL, to=addresses, headers=headers)
     message.encoding = "utf-8"
     try:
         count = message.send(fail_silently=False)

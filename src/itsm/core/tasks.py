@@ -57,3 +57,13 @@ def purge_expired_records() -> dict[str, int] | None:
     if not getattr(settings, "ITSM_PURGE_EXPIRED", False):
         return None
     return retention.purge_expired()
+
+
+@db_task(retries=5, retry_delay=30, retry_backoff=2)
+def send_account_email(to: str, subject: str, body: str) -> None:
+    """A mail about a person's own account (password reset link, "your password was
+    changed"): to that person only, never to channels, and not subject to preferences."""
+    from django.conf import settings
+    from django.core.mail import EmailMessage
+
+    EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to]).send()

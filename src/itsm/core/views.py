@@ -7,27 +7,43 @@ attachments and exports alike.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template import loader
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views import View
+from django.views import View, defaults
 from django.views.generic import TemplateView
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.request import Request
 
-from . import access, directory, exports, services
+from . import access, directory, exports, services, templating
 from . import rules as perms
 from .api.filters import StrictOrderingFilter
-from .exceptions import RetentionError, UploadTooLarge, WorkflowError
-from .forms import AttachmentForm, CommentForm, LanguageForm, RecordForm, TransitionForm
-from .models import Attachment, Record
+from .exceptions import (
+    DATABASE_UNAVAILABLE,
+    RETRY_AFTER_SECONDS,
+    RetentionError,
+    UploadTooLarge,
+    WorkflowError,
+    unavailable_message,
+)
+from .forms import (
+    AttachmentForm,
+    CommentForm,
+    LanguageForm,
+    NotificationTemplateForm,
+    RecordForm,
+    TransitionForm,
+)
+from .models import Attachment, NotificationTemplate, Record
 from .pagination import RecordCursorPagination
 from .retention import check_deletable
 from .uploads import attachment_response, check_request_size
@@ -394,6 +410,122 @@ class LanguageView(View):
         return response
 
 
+class NotificationTemplateMixin(LoginRequiredMixin):
+    """The provider's notification templates: its staff read them, its administrators
+    write them (others 403), everyone else gets a 404."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated and not access.is_provider_staff(request.user):
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_object(self) -> NotificationTemplate:
+        return get_object_or_404(NotificationTemplate.objects.visible_to(self.request.user),
+                                 pk=self.kwargs["pk"])
+
+    def require_admin(self) -> None:
+        if not templating.may_manage_templates(self.request.user):
+            raise PermissionDenied(_("Only administrators of the provider may change "
+                                     "notification templates."))
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["may_write"] = templating.may_manage_templates(self.request.user)
+        return context
+
+
+class NotificationTemplateListView(NotificationTemplateMixin, TemplateView):
+    template_name = "core/notificationtemplate_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["templates"] = NotificationTemplate.objects.visible_to(
+            self.request.user).select_related("updated_by")
+        return context
+
+
+class NotificationTemplateFormView(NotificationTemplateMixin, TemplateView):
+    """Create or edit; the "preview" button renders the text on a sample ticket
+    without saving. Invalid templates re-render with the field's message (400)."""
+
+    template_name = "core/notificationtemplate_form.html"
+
+    def get_instance(self) -> NotificationTemplate | None:
+        instance = self.get_object() if "pk" in self.kwargs else None
+        self.require_admin()
+        return instance
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(placeholders=templating.PLACEHOLDERS.items(),
+                       filters=sorted(templating.FILTERS))
+        return context
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        instance = self.get_instance()
+        form = NotificationTemplateForm(instance=instance, initial={
+            "language": getattr(request, "LANGUAGE_CODE", None)})
+        return self.render_to_response(self.get_context_data(form=form, instance=instance))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        instance = self.get_instance()
+        form = NotificationTemplateForm(request.POST, instance=instance)
+        context: dict[str, Any] = {"form": form, "instance": instance}
+        if form.is_valid():
+            data = form.cleaned_data
+            if "preview" in request.POST:
+                context["preview"] = templating.preview(
+                    data["subject_template"], data["body_template"], event=data["event"],
+                    language=data["language"])
+                return self.render_to_response(self.get_context_data(**context))
+            try:
+                saved = templating.save_template(instance, actor=request.user, data=data)
+            except ValidationError as exc:
+                add_errors(form, exc)
+            else:
+                messages.success(request, _("“%(name)s” saved.") % {"name": saved})
+                return redirect("notificationtemplate-list")
+        return self.render_to_response(self.get_context_data(**context), status=400)
+
+
+class NotificationTemplateDeleteView(NotificationTemplateMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        template = self.get_object()
+        self.require_admin()
+        name = str(template)
+        templating.delete_template(template, actor=request.user)
+        messages.success(request, _("“%(name)s” deleted.") % {"name": name})
+        return redirect("notificationtemplate-list")
+
+
 class HomeView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         return redirect("servicedesk:request-list")
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 with ``Retry-After``: JSON ``{"detail": …}`` under /api/, else a plain page.
+
+    Rendered without context processors: they would query the database that is down.
+    """
+    message = unavailable_message()
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            {"detail": message, "code": "unavailable"}, status=503,
+            json_dumps_params={"ensure_ascii": False})
+    else:
+        response = HttpResponse(loader.render_to_string("503.html", {"message": message}),
+                                status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: the database being down or restarting is a 503 the client may
+    retry (whether it failed in a view or in a middleware such as the session's);
+    anything else is the plain 500 page. Django has already logged the traceback."""
+    if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
+        return service_unavailable(request)
+    return defaults.server_error(request)

@@ -126,6 +126,18 @@ def _labels_text(labels: dict[str, str]) -> str:
     return "\n".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
+def has_nul_character(value: Any) -> bool:
+    """Whether a JSON value holds U+0000 in a key or string anywhere: the payload is
+    stored as JSON, which PostgreSQL cannot hold with that character."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul_character(k) or has_nul_character(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul_character(item) for item in value)
+    return False
+
+
 def _raw_items(raw: Any, count: int) -> list[dict[str, Any]]:
     """The alerts as received (for ``AlertEvent.payload``), one per validated alert."""
     items = raw if isinstance(raw, list) else []

@@ -47,17 +47,16 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from itsm.core import audit, directory, services
+from itsm.core import audit, directory, notifications, services
 from itsm.core import rules as perms
-from itsm.core.choices import AuditSource, NotificationEvent, NotificationStatus, Role
-from itsm.core.models import Notification, NotificationAttempt, Organization, Record
+from itsm.core.choices import AuditSource, NotificationEvent, Role
+from itsm.core.models import Notification, Organization, Record
 
 from .choices import Channel, InboundMailStatus, TicketStatus
 from .models import InboundMail, Incident, ServiceRequest
@@ -166,9 +165,24 @@ def _codec_name(charset: str | None) -> str | None:
     return "gb18030" if info.name in GB_CODECS else info.name
 
 
+def _is_single_byte(codec: str) -> bool:
+    """Whether ``codec`` maps every byte to one character (decoding never fails)."""
+    try:
+        return len(bytes(range(256)).decode(codec)) == 256
+    except (UnicodeDecodeError, LookupError):
+        return False
+
+
 def decode_bytes(data: bytes, charset: str | None = None) -> str:
-    """Decode with the declared charset, else UTF-8, else GB18030, else Latin-1."""
-    candidates = [c for c in (_codec_name(charset), "utf-8", "gb18030") if c]
+    """Decode with the declared charset, else UTF-8, else GB18030, else Latin-1.
+
+    A single-byte charset (Latin-1, windows-1252 …) decodes any bytes, so a part that
+    declares one but is valid UTF-8 — a mailer that mislabels its UTF-8, common with
+    Chinese text — is read as UTF-8 instead of turning into mojibake."""
+    declared = _codec_name(charset)
+    if declared and _is_single_byte(declared) and not data.isascii():
+        declared = None
+    candidates = [c for c in (declared, "utf-8", "gb18030") if c]
     for name in dict.fromkeys(candidates):
         try:
             return data.decode(name)
@@ -752,58 +766,20 @@ def _queue_acknowledgement(inbound: InboundMail, parsed: ParsedMail, record: Rec
             "“%(title)s”.\nPlease keep %(number)s in the subject when you reply.\n\n"
             "This message was sent automatically."
         ) % {"number": record.number, "title": record.title}
+    headers = {"Auto-Submitted": "auto-replied",
+               "Message-ID": make_message_id(record.number)}
+    original = clean_message_id(single_line(parsed.message_id))
+    if original:
+        headers["In-Reply-To"] = headers["References"] = original
     notification = Notification.objects.create(
         event=NotificationEvent.RECORD_CREATED, recipient=parsed.from_address,
         subject=single_line(subject, 255), body=body,
-        payload={"kind": "mail_acknowledgement", "message_id": make_message_id(record.number),
-                 "in_reply_to": parsed.message_id},
+        payload={"kind": "mail_acknowledgement", "mail_headers": headers},
         record_type=ContentType.objects.get_for_model(type(record)), record_id=record.pk,
         organization_id=record.organization_id,
         dedupe_key=f"{ACK_DEDUPE_PREFIX}{inbound.message_key}")
-
-    def enqueue() -> None:
-        from .tasks import send_mail_acknowledgement
-
-        send_mail_acknowledgement(notification.pk)
-
-    transaction.on_commit(enqueue)
-
-
-def send_acknowledgement(notification_id: int) -> bool:
-    """Send a queued acknowledgement (job); True when it went out."""
-    notification = Notification.objects.filter(
-        pk=notification_id, status=NotificationStatus.PENDING).first()
-    if notification is None:
-        return False
-    payload = notification.payload or {}
-    headers = {
-        "Auto-Submitted": "auto-replied",
-        "X-Auto-Response-Suppress": "All",
-        "Message-ID": single_line(payload.get("message_id", "")) or make_message_id("REQ"),
-    }
-    original = clean_message_id(single_line(payload.get("in_reply_to", "")))
-    if original:
-        headers["In-Reply-To"] = original
-        headers["References"] = original
-    message = EmailMessage(
-        subject=single_line(notification.subject), body=notification.body,
-        from_email=own_address(), to=[single_line(notification.recipient)], headers=headers)
-    notification.attempts += 1
-    try:
-        message.send()
-    except Exception as exc:
-        notification.status = NotificationStatus.FAILED
-        notification.last_error = _error_text(exc)[:2000]
-        notification.save(update_fields=["status", "attempts", "last_error"])
-        NotificationAttempt.objects.create(notification=notification, ok=False,
-                                           error=notification.last_error)
-        logger.warning("mail intake: acknowledgement %s failed: %s", notification_id, exc)
-        return False
-    notification.status = NotificationStatus.SENT
-    notification.sent_at = timezone.now()
-    notification.save(update_fields=["status", "attempts", "sent_at"])
-    NotificationAttempt.objects.create(notification=notification, ok=True)
-    return True
+    # Sent like every notification (claimed once, retried, re-queued if the job is lost).
+    notifications.send_after_commit(notification.pk)
 
 
 # --- IMAP -------------------------------------------------------------------------------

@@ -8,10 +8,11 @@ templates, links the incident to it, and notifies management immediately.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from itsm.core import access, audit, services
@@ -19,7 +20,7 @@ from itsm.core.choices import AuditAction, Priority, TimelineKind
 from itsm.core.notifications import notify
 
 from .models import Incident, MajorIncident
-from .notify import management_of
+from .notify import by_language, management_of
 
 User = get_user_model()
 
@@ -83,18 +84,23 @@ def declare_major_incident(incident: Incident, *, actor, reason: str = "") -> Ma
               changes={"is_major": [False, True], "major_incident_id": [None, major.pk]})
     services.add_timeline_event(incident, TimelineKind.UPDATED, actor=actor,
                                 fields=["is_major", "major_incident"])
-    _notify_management(major, incident)
+    _notify_management(major, incident, actor)
     return major
 
 
-def _notify_management(major: MajorIncident, incident: Incident) -> None:
-    subject = _("[%(number)s] Major incident: %(title)s") % {"number": major.number,
-                                                           "title": major.title}
-    body = _("A major incident was declared from %(incident)s (%(org)s). "
-             "Follow it at %(url)s.") % {"incident": incident.number,
-                                         "org": incident.organization.name,
-                                         "url": major.get_absolute_url()}
+def _notify_management(major: MajorIncident, incident: Incident, actor) -> None:
+    """Each manager in their own language (the provider's template when it has one)."""
     MajorIncident.objects.filter(pk=major.pk).update(notified_at=timezone.now())
-    notify("major_incident", record=major, recipients=management_of(incident),
-           subject=subject, body=body, organization_id=major.organization_id,
-           dedupe_key=f"major:{major.pk}")
+    # Channels (robots) hear of it even when no manager is configured.
+    groups = by_language(management_of(incident)) or {settings.LANGUAGE_CODE: []}
+    for language, people in groups.items():
+        with translation.override(language):
+            subject = _("[%(number)s] Major incident: %(title)s") % {"number": major.number,
+                                                                   "title": major.title}
+            body = _("A major incident was declared from %(incident)s (%(org)s). "
+                     "Follow it at %(url)s.") % {"incident": incident.number,
+                                                 "org": incident.organization.name,
+                                                 "url": major.get_absolute_url()}
+            notify("major_incident", record=major, recipients=people, subject=subject,
+                   body=body, organization_id=major.organization_id, language=language,
+                   actor=actor, dedupe_key=f"major:{major.pk}:{language}")

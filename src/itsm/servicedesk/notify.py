@@ -29,22 +29,29 @@ def absolute(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def tell(event: str, ticket: Ticket, people: Iterable, actor, subject_and_body,
-         *, dedupe: str | None = None) -> None:
-    """Notify ``people`` (minus the actor), each in their own language."""
-    by_language: dict[str, list] = {}
+def by_language(people: Iterable, actor=None) -> dict[str, list]:
+    """``people`` (minus ``actor``, without duplicates) grouped by their language."""
+    groups: dict[str, list] = {}
     for person in {p.pk: p for p in people if p is not None}.values():
         if actor is not None and person.pk == actor.pk:
             continue
         language = getattr(getattr(person, "profile", None), "language", None)
-        by_language.setdefault(language or settings.LANGUAGE_CODE, []).append(person)
-    for language, recipients in by_language.items():
+        groups.setdefault(language or settings.LANGUAGE_CODE, []).append(person)
+    return groups
+
+
+def tell(event: str, ticket: Ticket, people: Iterable, actor, subject_and_body,
+         *, dedupe: str | None = None) -> None:
+    """Notify ``people`` (minus the actor), each in their own language: the provider's
+    notification template for the event and language when it has one, else the
+    built-in text ``subject_and_body()`` (which the template may include)."""
+    for language, recipients in by_language(people, actor).items():
         with translation.override(language):
             subject, body = subject_and_body()
             notify(event, record=ticket, recipients=recipients,
                    subject=f"[{ticket.number}] {subject}",
                    body=f"{body}\n\n{ticket.title}\n{absolute(ticket.get_absolute_url())}",
-                   organization_id=ticket.organization_id,
+                   organization_id=ticket.organization_id, language=language, actor=actor,
                    dedupe_key=f"{dedupe}:{language}" if dedupe else None)
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+from huey.contrib.djhuey import db_periodic_task, lock_task
 
 from itsm.core.audit import audit_context
 from itsm.core.choices import AuditSource
@@ -45,12 +45,3 @@ def poll_mailbox() -> None:
     stats = poll_once()
     if stats.fetched or stats.errors:
         logger.info("mail intake: %s", stats)
-
-
-@db_task(retries=3, retry_delay=60)
-def send_mail_acknowledgement(notification_id: int) -> None:
-    """Send the automatic acknowledgement of a ticket created by email."""
-    from . import mailintake
-
-    with audit_context(source=AuditSource.JOB):
-        mailintake.send_acknowledgement(notification_id)

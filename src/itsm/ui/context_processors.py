@@ -38,6 +38,9 @@ def navigation(request: HttpRequest) -> dict:
         items.append((_("Configuration items"), reverse("cmdb:item-list"), "cmdb"))
     if staff:
         items.append((_("API documentation"), reverse("api:docs"), "api"))
+    if perms.can_manage_master_data(user) and staff:
+        items.append((_("Notification templates"), reverse("notificationtemplate-list"),
+                      "notification-templates"))
     if perms.can_manage_master_data(user) and user.is_staff:
         items.append((_("Administration"), reverse("admin:index"), "admin"))
     return {

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from itsm.core import access
@@ -263,6 +264,14 @@ class CalendarExceptionSerializer(serializers.ModelSerializer):
         except DjangoValidationError as exc:
             raise _as_drf_error(exc) from exc
         return attrs
+
+
+class CalendarExceptionQuerySerializer(serializers.Serializer):
+    """``?year=`` of the exceptions list: a year a calendar can hold, or nothing."""
+
+    year = serializers.IntegerField(
+        required=False, min_value=1900, max_value=2200,
+        error_messages={"invalid": gettext_lazy("Give a year such as 2027.")})
 
 
 class SeedSerializer(serializers.Serializer):

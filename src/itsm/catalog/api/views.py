@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -146,7 +146,7 @@ class CalendarViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         admin_services.delete_calendar(instance, actor=self.request.user)
 
     @extend_schema(methods=["get"], responses=s.CalendarExceptionSerializer(many=True),
-                   parameters=[OpenApiParameter("year", int)])
+                   parameters=[s.CalendarExceptionQuerySerializer])
     @extend_schema(methods=["post"], request=s.CalendarExceptionSerializer,
                    responses={201: s.CalendarExceptionSerializer})
     @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
@@ -160,12 +160,11 @@ class CalendarViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
             exception = admin_services.add_exception(calendar, actor=request.user,
                                                      data=body.validated_data)
             return Response(s.CalendarExceptionSerializer(exception).data, status=201)
+        query = s.CalendarExceptionQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         queryset = calendar.exceptions.order_by("date")
-        year = request.query_params.get("year", "")
-        if year:
-            if not year.isdigit():
-                return Response({"year": [_("Give a year such as 2027.")]}, status=400)
-            queryset = queryset.filter(date__year=int(year))
+        if "year" in query.validated_data:
+            queryset = queryset.filter(date__year=query.validated_data["year"])
         return Response(s.CalendarExceptionSerializer(queryset, many=True).data)
 
     @extend_schema(request=None, responses={204: None})

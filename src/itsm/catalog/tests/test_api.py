@@ -404,6 +404,10 @@ def test_exceptions_list_create_delete_and_validation(world):
     assert [r["date"] for r in rows] == ["2030-09-29", "2030-10-01"]
     assert client.get(url, {"year": "2031"}).json() == []
     assert client.get(url, {"year": "明年"}).status_code == 400
+    # Found by fuzzing: years no date can have were a 500.
+    for year in ("0", "2645757827", "²"):
+        response = client.get(url, {"year": year})
+        assert response.status_code == 400 and "year" in response.json(), year
     delete_url = reverse("api:businesscalendar-exception-detail",
                          args=[calendar.pk, holiday_id])
     assert world.client("agent").delete(delete_url).status_code == 403

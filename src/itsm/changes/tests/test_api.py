@@ -394,6 +394,9 @@ def test_tasks_are_created_updated_and_scoped(cw):
 
     listed = engineer.get(reverse("api:changetask-list"), {"change": pk}).json()["results"]
     assert [t["id"] for t in listed] == [task["id"]]
+    for not_an_id in ("1e300", str(2**70), "2.5"):  # found by fuzzing: were a 500
+        response = engineer.get(reverse("api:changetask-list"), {"change": not_an_id})
+        assert response.status_code == 400 and "change" in response.json()
     detail = reverse("api:changetask-detail", args=[task["id"]])
     response = engineer.patch(detail, {"status": "in_progress"}, format="json")
     assert response.status_code == 200, response.json()

@@ -34,6 +34,7 @@ from rest_framework.response import Response
 from itsm.catalog.models import Service
 from itsm.core import access
 from itsm.core.api.views import DirectoryWritePermission, ReadOnlyForAuditors, ScopedViewSetMixin
+from itsm.core.filtersets import IdFilter
 from itsm.core.pagination import NamePagination
 from itsm.core.uploads import check_request_size
 
@@ -89,12 +90,12 @@ class CITypeViewSet(viewsets.ModelViewSet):
 
 
 class ConfigurationItemFilterSet(django_filters.FilterSet):
-    organization = django_filters.NumberFilter(field_name="organization_id")
+    organization = IdFilter(field_name="organization_id")
     ci_type = django_filters.CharFilter(method="filter_type",
                                         label=_("type (id or code)"))
     status = django_filters.ChoiceFilter(choices=CIStatus.choices)
     environment = django_filters.ChoiceFilter(choices=Environment.choices)
-    service = django_filters.NumberFilter(field_name="service_id")
+    service = IdFilter(field_name="service_id")
     q = django_filters.CharFilter(method="filter_q", label=_("search"))
 
     class Meta:
@@ -255,10 +256,10 @@ class ConfigurationItemViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
 
 
 class CIRelationFilterSet(django_filters.FilterSet):
-    item = django_filters.NumberFilter(method="filter_item",
+    item = IdFilter(method="filter_item",
                                        label=_("item (either end)"))
-    source = django_filters.NumberFilter(field_name="source_id")
-    target = django_filters.NumberFilter(field_name="target_id")
+    source = IdFilter(field_name="source_id")
+    target = IdFilter(field_name="target_id")
 
     class Meta:
         model = CIRelation

@@ -113,6 +113,18 @@ def test_relations_api(cmdb):
     assert not CIRelation.objects.filter(pk=pk).exists()
 
 
+@pytest.mark.parametrize("value", ["-5.725977282472272e+290", "1.5", str(2**70), "0", "x"])
+def test_id_filters_refuse_what_is_not_an_id(cmdb, value):
+    """Found by fuzzing: a huge or fractional id in a filter overflowed the database
+    integer (a 500); it is a 400 naming the filter."""
+    client = cmdb.world.client("agent")
+    relations = reverse("api:cirelation-list")
+    for url, name in [(relations, "source"), (relations, "target"), (relations, "item"),
+                      (ITEMS, "organization"), (ITEMS, "service")]:
+        response = client.get(url, {name: value})
+        assert response.status_code == 400 and name in response.json(), (url, name)
+
+
 def test_impact_for_staff_and_customer(cmdb, sentinel):
     world = cmdb.world
     it = cmdb.items

@@ -1,11 +1,59 @@
-"""Token login for API clients: throttled, and locked out by django-axes like the web."""
+"""Token login for API clients: rate-limited, locked out by django-axes like the web, and
+asking people with an authenticator for a current code (``otp_token``)."""
 
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import AllowAny
+
+from .. import twofactor
+from ..ratelimits import LoginAddressThrottle, LoginUsernameThrottle
+
+
+class TokenRequestSerializer(AuthTokenSerializer):
+    otp_token = serializers.CharField(
+        label=_("Two-factor code"), required=False, allow_blank=True, write_only=True,
+        max_length=32,
+        help_text=_("Required when the account uses two-factor authentication: the code "
+                    "of the authenticator app, or a backup code."))
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        user = attrs["user"]
+        if not twofactor.has_device(user):
+            if twofactor.is_required(user):
+                raise PermissionDenied(_("Two-factor authentication is required for this "
+                                         "account: set up two-factor authentication in "
+                                         "the web UI first."))
+            return attrs
+        code = attrs.get("otp_token") or ""
+        if not code.strip():
+            raise serializers.ValidationError({"otp_token": [_(
+                "This account uses two-factor authentication: send the code of the "
+                "authenticator app (or a backup code) as otp_token.")]})
+        wait = twofactor.wait_before_code(user, code)
+        if wait:  # django-otp's back-off after wrong codes: this one is not even tried
+            raise serializers.ValidationError({"otp_token": [_(
+                "Too many wrong codes. Please wait %(seconds)s seconds and try again."
+            ) % {"seconds": wait}]})
+        if twofactor.verify_code(user, code) is None:
+            request = self.context["request"]
+            twofactor.count_failure(getattr(request, "_request", request), user)
+            raise serializers.ValidationError(
+                {"otp_token": [_("The code is wrong or has expired.")]})
+        return attrs
 
 
 class ObtainTokenView(ObtainAuthToken):
-    """Exchange username and password for an API token."""
+    """Exchange username and password (and a two-factor code, if the account has an
+    authenticator) for an API token."""
 
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    serializer_class = TokenRequestSerializer
+    throttle_classes = [LoginAddressThrottle, LoginUsernameThrottle]
+    # Open to anyone (it is how a client logs in); saying so puts "no credentials" in
+    # the OpenAPI description instead of a token the endpoint never asks for.
+    permission_classes = [AllowAny]

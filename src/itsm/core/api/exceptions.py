@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from ..exceptions import UploadTooLarge, WorkflowError
+from ..exceptions import (
+    DATABASE_UNAVAILABLE,
+    RETRY_AFTER_SECONDS,
+    UploadTooLarge,
+    WorkflowError,
+    unavailable_message,
+)
+
+logger = logging.getLogger(__name__)
 
 
 def validation_detail(error: DjangoValidationError) -> dict | list:
@@ -28,6 +38,16 @@ def exception_handler(exc, context):
     if isinstance(exc, UploadTooLarge):
         return Response({"detail": exc.message, "code": "too_large"},
                         status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        # The database is down or restarting: a clean 503 the client may retry, with
+        # the driver's message in the log only (one line: an outage repeats it often).
+        request = context.get("request")
+        logger.error("Database unavailable (%s %s): %s: %s", getattr(request, "method", ""),
+                     getattr(request, "path", ""), type(exc).__name__,
+                     " ".join(str(exc).split())[:500])
+        return Response({"detail": unavailable_message(), "code": "unavailable"},
+                        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                        headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     return drf_exception_handler(exc, context)

@@ -13,9 +13,9 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .. import access, directory, notifications, services
+from .. import access, directory, notifications, services, templating
 from .. import rules as perms
-from ..choices import ChannelKind, NotificationEvent, Role
+from ..choices import ChannelKind, Language, NotificationEvent, Role
 from ..models import (
     Attachment,
     AuditEntry,
@@ -24,6 +24,7 @@ from ..models import (
     Notification,
     NotificationAttempt,
     NotificationChannel,
+    NotificationTemplate,
     Organization,
     Record,
     Team,
@@ -424,6 +425,50 @@ class NotificationSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.DictField(allow_null=True))
     def get_record(self, obj: Notification) -> dict | None:
         return (obj.payload or {}).get("record") or None
+
+
+class NotificationTemplatePreviewSerializer(serializers.Serializer):
+    """A template to try on a sample ticket (nothing is saved)."""
+
+    event = serializers.ChoiceField(choices=NotificationEvent.choices)
+    language = serializers.ChoiceField(choices=Language.choices)
+    subject_template = serializers.CharField(max_length=templating.MAX_SUBJECT_SOURCE,
+                                             trim_whitespace=False)
+    body_template = serializers.CharField(max_length=templating.MAX_BODY_SOURCE,
+                                          trim_whitespace=False)
+    subject = serializers.CharField(read_only=True)
+    body = serializers.CharField(read_only=True)
+
+
+class NotificationTemplateSerializer(serializers.ModelSerializer):
+    """The provider's own subject and body for one event and language (Jinja2 text in a
+    sandbox; see ``core.templating``). Saved through ``templating.save_template``:
+    checked, tried on a sample ticket, audited; unknown placeholders and unsafe
+    constructs are 400 with the field's message."""
+
+    event_label = serializers.CharField(source="get_event_display", read_only=True)
+    language_label = serializers.CharField(source="get_language_display", read_only=True)
+    subject_template = serializers.CharField(max_length=templating.MAX_SUBJECT_SOURCE,
+                                             trim_whitespace=False)
+    body_template = serializers.CharField(max_length=templating.MAX_BODY_SOURCE,
+                                          trim_whitespace=False)
+    updated_by_name = PersonNameField(source="updated_by")
+
+    class Meta:
+        model = NotificationTemplate
+        fields = ["id", "provider", "event", "event_label", "language", "language_label",
+                  "subject_template", "body_template", "is_active", "updated_by",
+                  "updated_by_name", "updated_at"]
+        read_only_fields = ["provider", "updated_by", "updated_at"]
+        validators = []  # the service checks (provider, event, language) with a message
+
+    def create(self, validated_data: dict[str, Any]) -> NotificationTemplate:
+        return templating.save_template(None, actor=request_user(self), data=validated_data)
+
+    def update(self, instance: NotificationTemplate, validated_data: dict[str, Any]
+               ) -> NotificationTemplate:
+        return templating.save_template(instance, actor=request_user(self),
+                                        data=validated_data)
 
 
 class NotificationPreferenceSerializer(serializers.Serializer):

@@ -12,6 +12,7 @@ router.register("attachments", views.AttachmentViewSet)
 router.register("audit-log", views.AuditEntryViewSet)
 router.register("notification-channels", views.NotificationChannelViewSet)
 router.register("notifications", views.NotificationViewSet)
+router.register("notification-templates", views.NotificationTemplateViewSet)
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),

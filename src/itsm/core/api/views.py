@@ -7,23 +7,25 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, permissions, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import access, directory, exports, notifications, services
+from .. import access, directory, exports, notifications, services, templating, twofactor
 from .. import rules as perms
 from ..choices import Role
+from ..filtersets import IdFilter
 from ..models import (
     Attachment,
     AuditEntry,
     Department,
     Notification,
     NotificationChannel,
+    NotificationTemplate,
     Organization,
     Team,
 )
@@ -145,7 +147,7 @@ class RecordViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         return {**values, **serializer.validated_data}
 
     @extend_schema(responses=s.AvailableTransitionSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="transitions")
+    @action(detail=True, methods=["get"], url_path="transitions", pagination_class=None)
     def available_transitions(self, request, pk=None):
         """The transitions you may perform now."""
         record = self.get_object()
@@ -286,6 +288,17 @@ class PersonViewSet(OrganizationViewSet):
     def perform_destroy(self, instance) -> None:
         directory.update_person(instance, actor=self.request.user, data={"is_active": False})
 
+    @extend_schema(request=None, responses={200: inline_serializer(
+        "TwoFactorReset", {"two_factor_enabled": serializers.BooleanField()})})
+    @action(detail=True, methods=["post"], url_path="reset-two-factor")
+    def reset_two_factor(self, request, pk=None):
+        """Remove the person's authenticator and backup codes (administrators; a lost
+        phone). When two-factor authentication is required for them, they set it up
+        again at their next login."""
+        person = self.get_object()
+        twofactor.reset(person, actor=request.user)
+        return Response({"two_factor_enabled": False})
+
 
 class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
     """The audit log (auditors and administrators of the provider)."""
@@ -353,9 +366,42 @@ class NotificationChannelViewSet(viewsets.ModelViewSet):
         notifications.delete_channel(instance, actor=self.request.user)
 
 
+class NotificationTemplateViewSet(viewsets.ModelViewSet):
+    """Your provider's own notification texts per event and language (administrators
+    write, other staff read; customers see none). ``preview`` renders a template on a
+    sample ticket without saving it."""
+
+    queryset = NotificationTemplate.objects.all()
+    serializer_class = s.NotificationTemplateSerializer
+    permission_classes = [DirectoryWritePermission]
+    pagination_class = NamePagination
+    filterset_fields = ["event", "language", "is_active"]
+    ordering_fields = ["event", "language", "id"]
+
+    def get_queryset(self):
+        return NotificationTemplate.objects.visible_to(self.request.user).select_related(
+            "updated_by")
+
+    def perform_destroy(self, instance) -> None:
+        templating.delete_template(instance, actor=self.request.user)
+
+    @extend_schema(request=s.NotificationTemplatePreviewSerializer,
+                   responses=s.NotificationTemplatePreviewSerializer)
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
+    def preview(self, request):
+        """The subject and body as the sample ticket would get them; 400 with the
+        field's message for a template that would be refused."""
+        serializer = s.NotificationTemplatePreviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        rendered = templating.preview(data["subject_template"], data["body_template"],
+                                      event=data["event"], language=data["language"])
+        return Response({**data, **rendered})
+
+
 class NotificationFilter(django_filters.FilterSet):
-    channel = django_filters.NumberFilter(field_name="channel_id")
-    record_id = django_filters.NumberFilter()
+    channel = IdFilter(field_name="channel_id")
+    record_id = IdFilter()
 
     class Meta:
         model = Notification

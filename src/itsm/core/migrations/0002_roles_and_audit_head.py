@@ -1,17 +1,12 @@
-"""Role groups and the audit chain head row."""
+"""Role groups and the audit chain head row (``itsm.core.seed``)."""
 
 from django.db import migrations
 
-ROLES = ["requester", "customer_admin", "agent", "team_lead", "change_manager", "cab_member",
-         "quality_manager", "security_officer", "hr", "auditor", "administrator"]
-
 
 def forwards(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    for role in ROLES:
-        Group.objects.get_or_create(name=role)
-    AuditChainHead = apps.get_model("core", "AuditChainHead")
-    AuditChainHead.objects.get_or_create(pk=1, defaults={"last_hash": "0" * 64})
+    from itsm.core.seed import seed_roles_and_chain_head
+
+    seed_roles_and_chain_head(apps)
 
 
 class Migration(migrations.Migration):

@@ -6,6 +6,7 @@ from .notifications import (
     NotificationAttempt,
     NotificationChannel,
     NotificationPreference,
+    NotificationTemplate,
 )
 from .records import (
     Attachment,
@@ -30,8 +31,8 @@ from .records import (
 __all__ = [
     "Attachment", "AuditChainHead", "AuditEntry", "BusinessCalendar", "CalendarException",
     "CalendarWindow", "Comment", "Department", "Notification", "NotificationAttempt",
-    "NotificationChannel",
-    "NotificationPreference", "Organization", "Profile", "ProviderStaffQuerySet", "Record",
+    "NotificationChannel", "NotificationPreference", "NotificationTemplate", "Organization",
+    "Profile", "ProviderStaffQuerySet", "Record",
     "RecordChild", "RecordLink", "RecordQuerySet", "ScopedQuerySet", "Team", "TimelineEvent",
     "attachment_path", "display_name",
 ]

@@ -8,8 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..choices import ChannelKind, NotificationEvent, NotificationStatus
-from .records import Organization, ScopedQuerySet
+from ..choices import ChannelKind, Language, NotificationEvent, NotificationStatus
+from .records import Organization, ProviderStaffQuerySet, ScopedQuerySet
 
 
 class NotificationChannel(models.Model):
@@ -41,6 +41,39 @@ class NotificationChannel(models.Model):
 
     def wants(self, event: str) -> bool:
         return self.is_active and (not self.events or event in self.events)
+
+
+class NotificationTemplate(models.Model):
+    """A provider's own subject and body for one event in one language.
+
+    Administrators of the provider write them; they are Jinja2 text rendered in a
+    sandbox (``core.templating``) against a flat dict of strings, and a template that
+    fails falls back to the built-in text.
+    """
+
+    provider = models.ForeignKey(Organization, verbose_name=_("provider"),
+                                 on_delete=models.PROTECT, related_name="+")
+    event = models.CharField(_("event"), max_length=32, choices=NotificationEvent.choices)
+    language = models.CharField(_("language"), max_length=10, choices=Language.choices)
+    subject_template = models.CharField(_("subject"), max_length=1000)
+    body_template = models.TextField(_("body"))
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("updated by"),
+                                   on_delete=models.SET_NULL, null=True, blank=True,
+                                   editable=False, related_name="+")
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
+
+    objects = ProviderStaffQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification template")
+        verbose_name_plural = _("notification templates")
+        ordering = ["event", "language", "id"]
+        constraints = [models.UniqueConstraint(fields=["provider", "event", "language"],
+                                               name="unique_notification_template")]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} ({self.get_language_display()})"
 
 
 class NotificationPreference(models.Model):

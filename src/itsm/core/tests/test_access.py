@@ -258,6 +258,10 @@ OBJECT_PROBES: list[Probe] = [
     Probe("api:person-detail", "GET", "person"),
     Probe("api:person-detail", "PATCH", "person", {"email": "x@evil.example"}, "json", True),
     Probe("api:person-detail", "DELETE", "person", None, "json", True),
+    Probe("api:person-reset-two-factor", "POST", "person", None, "json", True),
+    # web UI: an administrator resets a person's two-factor (its GET, administrators
+    # only, is checked in test_two_factor)
+    Probe("person-two-factor", "POST", "person", {}, None, True),
     Probe("api:auditentry-detail", "GET", "audit"),
     # API: notification channels (provider staff read, administrators write) and the log
     Probe("api:notificationchannel-detail", "GET", "channel"),
@@ -265,6 +269,17 @@ OBJECT_PROBES: list[Probe] = [
           True),
     Probe("api:notificationchannel-detail", "DELETE", "channel", None, "json", True),
     Probe("api:notification-detail", "GET", "notification"),
+    # Notification templates (core.templating): provider staff read, administrators write
+    Probe("api:notificationtemplate-detail", "GET", "notificationtemplate"),
+    Probe("api:notificationtemplate-detail", "PATCH", "notificationtemplate",
+          {"subject_template": "hacked"}, "json", True),
+    Probe("api:notificationtemplate-detail", "DELETE", "notificationtemplate", None, "json",
+          True),
+    Probe("notificationtemplate-edit", "GET", "notificationtemplate", write=True),
+    Probe("notificationtemplate-edit", "POST", "notificationtemplate",
+          {"event": "record_resolved", "language": "zh-hans", "subject_template": "hacked",
+           "body_template": "hacked"}, write=True),
+    Probe("notificationtemplate-delete", "POST", "notificationtemplate", {}, write=True),
     # API: service catalogue and business calendars (catalog.api; administrators write)
     Probe("api:service-detail", "GET", "service"),
     Probe("api:service-detail", "PATCH", "service", {"name": "hacked"}, "json", True),
@@ -364,6 +379,7 @@ COLLECTION_PROBES: list[Collection] = [
     Collection("api:person-list", "", "person"),
     Collection("api:notificationchannel-list", "", "channel"),
     Collection("api:notification-list", "", "notification"),
+    Collection("api:notificationtemplate-list", "", "notificationtemplate"),
     Collection("api:auditentry-list", "?page_size=200", "audit"),  # all of them on one page
     Collection("api:service-list", "", "service"),
     Collection("api:slapolicy-list", "", "slapolicy"),
@@ -389,11 +405,28 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
     "logout": ("POST", "open"),
     "home": ("GET", "login"),
     "set-language": ("POST", "open"),
+    # One's own account: two-factor authentication and passwords (test_two_factor,
+    # test_sessions); the password reset pages are for people who cannot log in
+    "account-security": ("GET", "login"),
+    "admin-login": ("GET", "login"),  # the admin site logs in through the one login form
+    "two-factor-verify": ("GET", "login"),
+    "two-factor-setup": ("GET", "login"),
+    "two-factor-disable": ("POST", "login"),
+    "two-factor-backup-codes": ("POST", "login"),
+    "password_change": ("GET", "login"),
+    "password_reset": ("GET", "open"),
+    "password_reset_done": ("GET", "open"),
+    "password_reset_confirm": ("GET", "open"),
+    "password_reset_complete": ("GET", "open"),
     **{ui_route(ticket, "create"): ("GET", "login") for ticket in TICKETS},
     "cmdb:item-create": ("GET", "login"),
     "api:me": ("GET", "denied"),
     "api:roles": ("GET", "denied"),
     "api:me-notification-preferences": ("GET", "denied"),  # one's own; see test_notifications
+    # Notification templates without an object (scoping and roles in test_templating)
+    "api:notificationtemplate-preview": ("POST", "denied"),
+    "notificationtemplate-list": ("GET", "login"),
+    "notificationtemplate-create": ("GET", "login"),
     "api:token": ("POST", "open"),  # it is the login of API clients
     "api:schema": ("GET", "open"),  # the OpenAPI description is public (no data)
     "api:docs": ("GET", "open"),
@@ -424,7 +457,9 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
         "template-list", "template-create", "freeze-list", "freeze-create"]},
 }
 #: URL arguments of OTHER_ROUTES that take some.
-OTHER_ROUTE_KWARGS: dict[str, dict[str, str]] = {"servicedesk:rate": {"token": "not-signed"}}
+OTHER_ROUTE_KWARGS: dict[str, dict[str, str]] = {
+    "servicedesk:rate": {"token": "not-signed"},
+    "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"}}
 OTHER_ROUTE_KWARGS.update({route: {"pk": "1"} for route in [  # security: any pk
     "api:emergencyplan-detail", "api:emergencyplan-uses", "api:drill-detail",
     "security:plan-detail", "security:plan-edit", "security:plan-use-add",
@@ -475,6 +510,12 @@ def add_notifications(sc):
     for key, record in sc.records[TICKETS[0]].items():
         [sc.notifications[key]] = notifications.notify(
             "record_created", record=record, subject=f"通知 {record.title}", body="b")
+    from itsm.core import templating
+
+    sc.notification_templates = {code: templating.save_template(None, actor=None, data={
+        "provider": sc.world.orgs[code], "event": "record_resolved", "language": "zh-hans",
+        "subject_template": f"{code} {{{{ number }}}}", "body_template": "{{ default_body }}"})
+        for code in ("P", "Q")}
     return sc
 
 
@@ -623,6 +664,9 @@ def objects_of(sc, target: str, identity: str | None,
     elif target == "channel":
         items = {code: c.pk for code, c in sc.channels.items()}
         visible = scope if identity in NOTIFICATION_READERS else set()
+    elif target == "notificationtemplate":  # the provider's staff only
+        items = {code: t.pk for code, t in sc.notification_templates.items()}
+        visible = {PROVIDER_OF[identity]} if identity in PROVIDER_STAFF else set()
     elif target == "notification":
         items = {k: n.pk for k, n in sc.notifications.items()}
         visible = ({k for k in items if sc.record_org[k] in scope}

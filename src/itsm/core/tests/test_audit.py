@@ -91,6 +91,7 @@ def test_verify_audit_passes_on_an_untouched_chain(world, capsys):
     assert verify_chain().checked == AuditEntry.objects.count()
 
 
+@pytest.mark.audit_tampered
 def test_verify_audit_reports_the_first_row_changed_with_raw_sql(world):
     for i in range(3):
         world.request("requester_a", title=f"记录 {i}")
@@ -104,6 +105,7 @@ def test_verify_audit_reports_the_first_row_changed_with_raw_sql(world):
     assert "content does not match" in str(excinfo.value)
 
 
+@pytest.mark.audit_tampered
 def test_verify_audit_reports_a_removed_row(world):
     for i in range(3):
         world.request("requester_a", title=f"记录 {i}")
@@ -116,6 +118,7 @@ def test_verify_audit_reports_a_removed_row(world):
     assert "removed" in str(excinfo.value)
 
 
+@pytest.mark.audit_tampered
 def test_verify_audit_reports_removed_newest_rows(world):
     world.request("requester_a")
     last = AuditEntry.objects.order_by("-id").first()

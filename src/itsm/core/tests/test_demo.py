@@ -32,6 +32,7 @@ def test_demo_loads_once_and_prints_logins(db):
         assert Group.objects.get(name=role).user_set.exists(), f"no demo user for {role}"
 
     changes = check_change_demo()
+    check_notification_template_demo()
 
     out = StringIO()
     call_command("demo", "--if-empty", stdout=out)
@@ -41,6 +42,20 @@ def test_demo_loads_once_and_prints_logins(db):
     assert Organization.objects.count() == 3
     assert check_change_demo() == changes
     assert verify_chain().ok
+
+
+def check_notification_template_demo() -> None:
+    """The provider's Chinese "resolved" template is valid and was used for the demo's
+    resolved tickets."""
+    from itsm.core import templating
+    from itsm.core.models import Notification, NotificationTemplate
+
+    template = NotificationTemplate.objects.get(event="record_resolved", language="zh-hans")
+    templating.validate_template(template.subject_template, template.body_template,
+                                 event=template.event, language=template.language)
+    resolved = Notification.objects.filter(event="record_resolved")
+    assert resolved.exists()
+    assert all(n.subject.startswith("【") and "星云 IT 服务台" in n.body for n in resolved)
 
 
 def check_change_demo() -> int:

@@ -567,6 +567,39 @@ def test_a_notification_being_sent_by_another_worker_is_skipped(world, robot):
     assert [a.error != "" for a in refreshed(notification).attempt_log.all()] == [True, False]
 
 
+@pytest.mark.django_db(transaction=True)  # real commits: the hooks run as in production
+def test_a_ticket_raised_while_the_job_queue_is_down_is_saved_and_notified_later(world):
+    """Regression: the on-commit hook was a ``functools.partial``, and Django logs a
+    failed robust hook by its ``__qualname__``: with Redis down, creating a ticket
+    answered 500 (AttributeError) although the ticket was saved."""
+    from huey.storage import RedisStorage
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    storage, immediate = HUEY.storage, HUEY._immediate
+    HUEY._immediate = False  # queue for real, into a Redis that is not there
+    HUEY.storage = RedisStorage(HUEY.name, url=f"redis://127.0.0.1:{closed}/0")
+    try:
+        response = world.client("agent").post("/api/service-requests/", {
+            "organization": world.orgs["A"].pk, "requester": world.requester_a.pk,
+            "title": "电话报修：打印机卡纸", "channel": "phone"}, format="json")
+    finally:
+        HUEY.storage, HUEY._immediate = storage, immediate
+    assert response.status_code == 201, response.content
+    waiting = list(Notification.objects.filter(record_id=response.json()["id"]))
+    assert waiting and {n.status for n in waiting} == {NotificationStatus.PENDING}
+    assert mail.outbox == []
+    # The periodic job queues them again once they count as lost: each is sent once,
+    # and its mail names it (X-ITSM-Notification).
+    later = timezone.now() + notifications.LOST_AFTER + dt.timedelta(minutes=1)
+    assert notifications.retry_pending(now=later) == len(waiting)
+    assert {refreshed(n).status for n in waiting} == {NotificationStatus.SENT}
+    assert sorted(m.extra_headers["X-ITSM-Notification"] for m in mail.outbox) == sorted(
+        str(n.pk) for n in waiting)
+    assert notifications.retry_pending(now=later) == 0
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_racing_workers_send_once_and_respect_the_limit(world, robot):
@@ -709,6 +742,10 @@ def test_staff_read_the_log_with_its_attempts(world, send, robot):
         assert rows["agent@example.cn"]["status"] == "sent"
     filtered = world.client("agent").get(reverse("api:notification-list"), {"status": "sent"})
     assert [r["recipient"] for r in filtered.json()["results"]] == ["agent@example.cn"]
+    for name in ("record_id", "channel"):  # found by fuzzing: a huge id was a 500
+        response = world.client("agent").get(reverse("api:notification-list"),
+                                             {name: str(2**70)})
+        assert response.status_code == 400 and name in response.json()
     assert world.client("agent").post(reverse("api:notification-list"), {}).status_code == 405
 
 

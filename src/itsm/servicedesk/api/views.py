@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from itsm.cmdb import services as cmdb_services
@@ -245,6 +246,9 @@ class AlertWebhookView(APIView):
         body = self.serializer_class(data=request.data)
         body.is_valid(raise_exception=True)
         raw = request.data if isinstance(request.data, dict) else {}
+        if alerts.has_nul_character(raw):
+            raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [
+                _("The payload may not contain NUL characters (\\u0000).")]})
         items = type(self).to_alerts(body.validated_data, raw)
         outcomes = alerts.ingest_alerts(items, actor=request.user)
         return Response({"received": len(outcomes), "results": [

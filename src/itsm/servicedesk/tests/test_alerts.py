@@ -360,6 +360,11 @@ def test_an_invalid_token_is_401(world):
     (GENERIC, {"fingerprint": "x" * 151, "status": "firing"}, "fingerprint"),
     (GENERIC, {"alerts": [{"fingerprint": "x"}]}, "alerts"),
     (GENERIC, "just a string", "non_field_errors"),
+    # Found by fuzzing: NUL in a stored key or value was a 500 on PostgreSQL.
+    (PROMETHEUS, prom({**prom_alert(), "extra": {"a\x00": [1]}}), "non_field_errors"),
+    (ZABBIX, {**zabbix(), "note": "x\x00y"}, "non_field_errors"),
+    (GENERIC, {"fingerprint": "x", "status": "firing", "tags": ["\x00"]},
+     "non_field_errors"),
 ])
 def test_bad_payloads_are_400_with_field_messages(world, api, url, body, field):
     response = api.post(url, body, format="json")

@@ -730,14 +730,36 @@ def test_acknowledgement_through_a_real_smtp_server(world, process, settings):
     assert str(make_header(decode_header(sent["Subject"]))).startswith(f"[{ticket.number}]")
 
 
-def test_failed_acknowledgement_is_logged(world, process, settings):
+def test_failed_acknowledgement_is_logged_and_retried(world, process, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _free_port()  # nobody listens
     settings.EMAIL_TIMEOUT = 2
     assert process(message("发不出去")).status == InboundMailStatus.CREATED
     note = Notification.objects.get()
-    assert note.status == "failed" and note.last_error
+    assert note.status == "pending" and note.attempts == 1 and note.last_error
     assert not note.attempt_log.get().ok
+
+
+def test_acknowledgement_whose_job_was_lost_is_sent_once_with_its_headers(
+        world, process, monkeypatch, django_capture_on_commit_callbacks):
+    from itsm.core import notifications
+
+    monkeypatch.setattr(notifications, "_enqueue", lambda pk: None)  # the job queue lost it
+    raw = message("队列丢了回执")
+    process(raw)
+    assert mail.outbox == [] and Notification.objects.get().status == "pending"
+    monkeypatch.undo()
+    later = timezone.now() + notifications.LOST_AFTER + timezone.timedelta(minutes=1)
+    for _ in range(2):  # the periodic job runs twice: one email
+        with django_capture_on_commit_callbacks(execute=True):
+            notifications.retry_pending(later)
+    assert len(mail.outbox) == 1
+    ack = mail.outbox[0]
+    assert ack.recipients() == [SENDER]
+    assert ack.extra_headers["Auto-Submitted"] == "auto-replied"
+    assert ack.extra_headers["In-Reply-To"] == ack.extra_headers["References"] == msg_id(raw)
+    assert ack.extra_headers["Message-ID"].startswith("<itsm.REQ-")
+    assert Notification.objects.get().status == "sent"
 
 
 # --- Job, lock and command --------------------------------------------------------------
@@ -823,3 +845,103 @@ def test_plain_text_keeps_its_indentation(world, process):
     body = "日志如下：\n    at com.example.Main(Main.java:10)\n\tat run()\n"
     assert process(message("缩进", body)).record.description == (
         "日志如下：\n    at com.example.Main(Main.java:10)\n\tat run()")
+
+
+# --- Torture: mislabeled charsets, a 30 MB message, a mail loop ---------------------------
+
+
+@pytest.mark.parametrize(("charset", "payload", "expected"), [
+    ("utf-8", "标成 UTF-8 的 GBK 正文".encode("gbk"), "标成 UTF-8 的 GBK 正文"),
+    ("gb2312", "GB2312 里没有的字：镕喆堃".encode("gbk"), "GB2312 里没有的字：镕喆堃"),
+    ("iso-8859-1", "标成 Latin-1 的 UTF-8".encode(), "标成 Latin-1 的 UTF-8"),
+    ("big5", "繁體標成 Big5 的 GBK".encode("gbk"), None),  # decodes to something, no crash
+])
+def test_mislabeled_chinese_charsets_never_crash(world, process, charset, payload, expected):
+    result = process(message(b64word("字符集标错", "gbk").replace("gbk", charset), payload,
+                             charset=charset))
+    assert result.status == InboundMailStatus.CREATED
+    if expected is not None:
+        assert result.record.description == expected
+    assert result.record.title  # some text, never empty or an exception
+
+
+def thirty_megabytes() -> bytes:
+    """A real 30 MB message: a short text part and a 30 MB attachment."""
+    blob = base64.encodebytes(os.urandom(22 * 1024 * 1024)).replace(b"\n", b"\r\n")
+    head = (f"From: {SENDER}\r\nTo: desk@itsm.example.cn\r\nSubject: {b64word('三十兆的日志')}\r\n"
+            "Message-ID: <thirty-mb@mail.example.cn>\r\nMIME-Version: 1.0\r\n"
+            'Content-Type: multipart/mixed; boundary="big"\r\n\r\n'
+            "--big\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nlog attached\r\n"
+            "--big\r\nContent-Type: application/octet-stream\r\n"
+            'Content-Disposition: attachment; filename="app.log"\r\n'
+            "Content-Transfer-Encoding: base64\r\n\r\n").encode()
+    raw = head + blob + b"\r\n--big--\r\n"
+    assert len(raw) > 30 * 1000 * 1000
+    return raw
+
+
+def test_a_30_mb_message_is_quarantined_with_its_size(world, process, settings):
+    assert settings.MAIL_MAX_BYTES == 25 * 1024 * 1024  # the shipped default
+    raw = thirty_megabytes()
+    result = process(raw)
+    assert result.status == InboundMailStatus.QUARANTINED
+    assert "the limit is 25.0\xa0MB" in result.reason
+    inbound = InboundMail.objects.get()
+    assert inbound.size == len(raw) and inbound.subject == "三十兆的日志"
+    assert ServiceRequest.objects.count() == 0 and mail.outbox == []
+
+
+@needs_dovecot
+def test_a_30_mb_message_in_the_mailbox_is_not_downloaded(world, imap, poll, settings):
+    """Past the limit only the header is fetched; the worker carries on with the next mail."""
+    imap.append(thirty_megabytes(), message("大邮件之后的正常邮件"))
+    stats = poll()
+    assert (stats.fetched, stats.created, stats.quarantined, stats.errors) == (2, 1, 1, 0)
+    big = InboundMail.objects.get(status=InboundMailStatus.QUARANTINED)
+    assert big.size > 30 * 1000 * 1000 and "limit" in big.reason
+    with big.raw.open("rb") as stored:
+        assert len(stored.read()) < 10_000  # the header only
+    assert imap.unseen() == []
+
+
+class VacationResponder:
+    """The other mailbox of a loop: answers every message it receives, at once.
+
+    ``threads`` keeps In-Reply-To / References (a polite responder); without it each
+    answer looks like new mail (subject changed, no references, no Auto-Submitted) — the
+    worst case, which only our per-sender acknowledgement limit can stop."""
+
+    def __init__(self, threads: bool) -> None:
+        self.threads = threads
+        self.sent = 0
+
+    def answer(self, outgoing) -> bytes:
+        self.sent += 1
+        subject = b64word(f"自动回复: 我在休假 ({self.sent})")
+        if not self.threads:
+            return message(subject, "我正在休假，稍后回复。")
+        ref = outgoing.extra_headers["Message-ID"]
+        return message(subject, "我正在休假，稍后回复。",
+                       headers=f"In-Reply-To: {ref}\r\nReferences: {ref}\r\n")
+
+
+@pytest.mark.parametrize("threads", [True, False], ids=["threading", "thread-breaking"])
+def test_an_auto_reply_loop_between_two_mailboxes_is_capped(world, process, threads):
+    responder = VacationResponder(threads)
+    process(message("打印机坏了", "请帮忙"))
+    delivered = 0
+    for _ in range(100):  # at most 100 rounds; the loop must die long before
+        outgoing = mail.outbox[delivered:]
+        if not outgoing:
+            break
+        delivered = len(mail.outbox)
+        for sent in outgoing:
+            assert sent.recipients() == [SENDER]
+            assert sent.extra_headers["Auto-Submitted"] == "auto-replied"
+            assert process(responder.answer(sent)).status in (
+                InboundMailStatus.CREATED, InboundMailStatus.COMMENTED)
+    assert mail.outbox[delivered:] == []  # the loop ended by itself
+    assert len(mail.outbox) <= mailintake.ACK_LIMIT_PER_HOUR
+    assert responder.sent == len(mail.outbox)
+    tickets = ServiceRequest.objects.count()
+    assert tickets == (1 if threads else mailintake.ACK_LIMIT_PER_HOUR + 1)

@@ -16,10 +16,17 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from itsm.core import directory, services
+from itsm.core import directory, services, templating
 from itsm.core.audit import audit_context
-from itsm.core.choices import AuditSource, OrganizationKind, Priority, Role
-from itsm.core.models import Department, Organization, Team
+from itsm.core.choices import (
+    AuditSource,
+    Language,
+    NotificationEvent,
+    OrganizationKind,
+    Priority,
+    Role,
+)
+from itsm.core.models import Department, NotificationTemplate, Organization, Team
 
 User = get_user_model()
 DEMO_PASSWORD = "ITSM-demo-2026!"  # noqa: S105 - printed on purpose: demo data only
@@ -119,6 +126,19 @@ ASSESSMENT_HIGH = {"likelihood": 3, "impact": 3,
                    "impact_cost": "厂商驻场支持 1 天"}
 
 
+#: The demo provider's notification template for "resolved" (zh-hans).
+RESOLVED_TEMPLATE = {
+    "subject_template": "【{{ organization }}】{{ number }} 已解决：{{ title|truncate(40) }}",
+    "body_template": (
+        "{{ requester }}，您好：\n\n"
+        "您提交的 {{ number }}「{{ title }}」已由{{ assignee or '服务台' }}处理完毕"
+        "（优先级：{{ priority }}）。\n\n"
+        "{{ default_body }}\n\n"
+        "如问题仍未解决，请直接回复本邮件，我们会重新处理。\n"
+        "星云 IT 服务台"),
+}
+
+
 def spring_festival(year: int) -> tuple[dt.date, dt.date]:
     """The first and last day of China's Spring Festival holiday (eve included)."""
     days = [day for day, name in holidays.China(years=[year], language="zh_CN").items()
@@ -153,6 +173,7 @@ class Command(BaseCommand):
         try:
             with audit_context(source=AuditSource.CLI), transaction.atomic():
                 added = self.load_changes(provider, self.load_people())
+                self.load_notification_templates(provider)
         except Exception as exc:  # demo data must not stop `make run`
             self.stderr.write(f"Change management demo data not added: {exc!r}")
             return
@@ -178,6 +199,7 @@ class Command(BaseCommand):
                 "lead": people[lead], "members": [people[m] for m in members],
             })
         catalogue = self.load_catalogue(orgs, teams)
+        self.load_notification_templates(orgs["nebula"])
         agent, team = people["agent"], teams["一线服务台"]
         values = {"assign": {"assignee_team": team}, "start": {"assignee": agent},
                   "resolve": {"resolution": "已远程处理完毕，请确认。"}}
@@ -202,6 +224,14 @@ class Command(BaseCommand):
                                                     comment=comments.get(step, ""))
             services.add_comment(record, actor=agent, body="已收到，正在核实。", internal=False)
         self.load_changes(orgs["nebula"], people)
+
+    def load_notification_templates(self, provider: Organization) -> None:
+        """The provider's own Chinese text for "resolved" (sandboxed Jinja2)."""
+        if NotificationTemplate.objects.filter(provider=provider).exists():
+            return
+        templating.save_template(None, actor=None, data={
+            "provider": provider, "event": NotificationEvent.RECORD_RESOLVED,
+            "language": Language.ZH_HANS, **RESOLVED_TEMPLATE})
 
     def load_people(self) -> dict:
         """The demo people; creates those missing (all of them on the first run)."""
