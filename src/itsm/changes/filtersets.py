@@ -4,7 +4,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from itsm.catalog.models import Service
-from itsm.core.filtersets import IdFilter, RecordFilterSet
+from itsm.core.filtersets import DateTimeFilter, IdFilter, RecordFilterSet
 
 from .choices import ChangeScale, ChangeType, Outcome, RiskLevel, TaskStatus
 from .models import Change, ChangeBoard, ChangeTask
@@ -28,12 +28,10 @@ class ChangeFilterSet(RecordFilterSet):
     outcome = django_filters.MultipleChoiceFilter(choices=Outcome.choices, label=_("outcome"))
     services = django_filters.ModelChoiceFilter(queryset=_services, label=_("service"))
     board = django_filters.ModelChoiceFilter(queryset=_boards, label=_("change board"))
-    planned_after = django_filters.IsoDateTimeFilter(field_name="planned_end",
-                                                     lookup_expr="gte",
-                                                     label=_("planned after"))
-    planned_before = django_filters.IsoDateTimeFilter(field_name="planned_start",
-                                                      lookup_expr="lt",
-                                                      label=_("planned before"))
+    planned_after = DateTimeFilter(field_name="planned_end", lookup_expr="gte",
+                                   label=_("planned after"))
+    planned_before = DateTimeFilter(field_name="planned_start", lookup_expr="lt",
+                                    label=_("planned before"))
 
     unfiltered_fields = (*RecordFilterSet.unfiltered_fields, "template", "reason", "scope",
                          "expected_impact", "implementation_plan", "backout_plan",

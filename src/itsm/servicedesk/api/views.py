@@ -3,7 +3,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Avg, Count, FloatField
-from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,6 +22,7 @@ from itsm.cmdb.api.serializers import RecordCISerializer
 from itsm.cmdb.models import ConfigurationItem
 from itsm.core import access
 from itsm.core.api.views import RecordViewSet
+from itsm.core.filtersets import to_utc
 
 from .. import alerts, filtersets, models, resources, satisfaction
 from .. import services as sd_services
@@ -328,13 +328,14 @@ def _moment(name: str, value: str | None, *, end: bool = False) -> dt.datetime |
     try:
         day = parse_date(value) if len(value) == 10 else None
         moment = None if day else parse_datetime(value)
-    except ValueError:
-        day = moment = None
-    if day is not None:
-        moment = dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time.min)
-    if moment is None:
-        raise ValidationError({name: [_("Enter a date (YYYY-MM-DD) or date and time.")]})
-    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+        if day is not None:
+            moment = dt.datetime.combine(day + dt.timedelta(days=1 if end else 0),
+                                         dt.time.min)
+        if moment is not None:
+            return to_utc(moment)
+    except (ValueError, OverflowError):  # not a date, or one past the calendar's end
+        pass
+    raise ValidationError({name: [_("Enter a date (YYYY-MM-DD) or date and time.")]})
 
 
 class SatisfactionSummaryView(APIView):
