@@ -96,7 +96,6 @@ ALLOWED_HOSTS = [h.strip() for h in env("ALLOWED_HOSTS", "localhost,127.0.0.1").
 CSRF_TRUSTED_ORIGINS = [o for o in env("CSRF_TRUSTED_ORIGINS").split(",") if o]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -126,6 +125,8 @@ INSTALLED_APPS = [
     "itsm.problems",
     "itsm.changes",
     "itsm.servicedesk",
+    # Last, so that our templates under admin/ (base_site) override its own.
+    "django.contrib.admin",
 ]
 
 MIDDLEWARE = [
