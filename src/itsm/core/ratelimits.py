@@ -54,42 +54,48 @@ class ItsmThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-class LoginAddressThrottle(ItsmThrottle):
+class AddressThrottle(ItsmThrottle):
+    """Counted per client address."""
+
+    def get_cache_key(self, request, view) -> str:
+        return self.key(self.get_ident(request))
+
+
+class PostedValueThrottle(ItsmThrottle):
+    """Counted per value of one posted field (a username, an email address), whatever the
+    address; a request without the field is not counted here."""
+
+    field = ""
+
+    def get_cache_key(self, request, view) -> str | None:
+        value = posted(request, self.field)
+        return self.key(_digest(value)) if value else None
+
+
+class LoginAddressThrottle(AddressThrottle):
     """Login attempts (web form and token endpoint) per client address."""
 
     scope = "login"
 
-    def get_cache_key(self, request, view) -> str:
-        return self.key(self.get_ident(request))
 
-
-class LoginUsernameThrottle(ItsmThrottle):
-    """Login attempts per username, whatever the address."""
+class LoginUsernameThrottle(PostedValueThrottle):
+    """Login attempts per username."""
 
     scope = "login_username"
-
-    def get_cache_key(self, request, view) -> str | None:
-        username = posted(request, "username")
-        return self.key(_digest(username)) if username else None
+    field = "username"
 
 
-class PasswordResetAddressThrottle(ItsmThrottle):
+class PasswordResetAddressThrottle(AddressThrottle):
     """Password reset requests per client address."""
 
     scope = "password_reset"
 
-    def get_cache_key(self, request, view) -> str:
-        return self.key(self.get_ident(request))
 
-
-class PasswordResetEmailThrottle(ItsmThrottle):
+class PasswordResetEmailThrottle(PostedValueThrottle):
     """Password reset requests per email address asked for (existing or not)."""
 
     scope = "password_reset_email"
-
-    def get_cache_key(self, request, view) -> str | None:
-        email = posted(request, "email")
-        return self.key(_digest(email)) if email else None
+    field = "email"
 
 
 class TwoFactorThrottle(ItsmThrottle):
