@@ -47,6 +47,8 @@ SCOPE = {
     "auditor": {"P", "A", "B"},
     "admin": {"P", "A", "B"},
     "agent_q": {"Q", "C"},
+    # a person of customer B: the sentinel is theirs to see, A's records are not
+    "requester_b": {"B"},
 }
 #: Records (by key) each identity may see; every other record must be a 404.
 VISIBLE_RECORDS = {
@@ -57,6 +59,7 @@ VISIBLE_RECORDS = {
     "auditor": {"a1", "a2", "b"},
     "admin": {"a1", "a2", "b"},
     "agent_q": {"c"},
+    "requester_b": {"b"},
 }
 #: Identities that may not see B's data: the sentinel must never reach them.
 BLIND_TO_B = {"requester_a", "requester_a2", "custadmin_a", "agent_q"}

@@ -525,7 +525,7 @@ PROVIDER_OF = {identity: ("Q" if identity == "agent_q" else "P") for identity in
 #: they subscribe to ("pb" is subscribed by B only and carries the sentinel).
 VISIBLE_SERVICES = {identity: ({"pa"} if PROVIDER_OF[identity] == "P" else {"q"})
                     for identity in SCOPE} | {"agent": {"pa", "pb"}, "auditor": {"pa", "pb"},
-                                             "admin": {"pa", "pb"}}
+                                             "admin": {"pa", "pb"}, "requester_b": {"pb"}}
 
 
 def add_catalog(sc):
@@ -798,7 +798,7 @@ def test_objects_outside_scope_are_404_everywhere(sc, identity):
             body = body_text(response)
             if response.status_code != 404:
                 failures.append(f"{probe} pk={pk}: {response.status_code} {body[:200]}")
-            if SENTINEL_B in body:
+            if identity in BLIND_TO_B and SENTINEL_B in body:
                 failures.append(f"{probe} pk={pk}: sentinel in body")
     assert failures == []
     assert fingerprint() == before
