@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs Debian packages the project needs when their command is missing.
-# Usage: ensure-system-packages.sh npm|chromium|msgfmt|dovecot ...
+# Usage: ensure-system-packages.sh npm|chromium|msgfmt|dovecot|nginx ...
 set -euo pipefail
-declare -A provides=([npm]=npm [chromium]=chromium [msgfmt]=gettext [dovecot]=dovecot-imapd)
+declare -A provides=([npm]=npm [chromium]=chromium [msgfmt]=gettext [dovecot]=dovecot-imapd [nginx]=nginx)
 missing=()
 for cmd in "$@"; do
   # daemons such as dovecot live in /usr/sbin, which is not on every user's PATH

@@ -32,7 +32,8 @@ else
 fi
 
 if [ $# -eq 0 ] || [ -n "${ITSM_TEST_FAULTS:-}" ]; then
-  echo "=== Fault injection: PostgreSQL and Redis stopped under load ==="
+  echo "=== Fault injection: PostgreSQL and Redis stopped under load; scale-out behind nginx ==="
+  scripts/ensure-system-packages.sh nginx || echo "warning: could not install nginx; the scale-out test will be skipped" >&2
   "$BIN/pytest" -m faults -p no:randomly -q -rs || status=$?
 fi
 
