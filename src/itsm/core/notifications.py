@@ -65,6 +65,7 @@ from .models import (
     NotificationTemplate,
     Organization,
 )
+from .text import single_line
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ def _record_info(record) -> dict[str, Any]:
 
 def _clean_subject(subject: str) -> str:
     """One line (no CR/LF: header injection), at most the column's 255 characters."""
-    return templating.one_line(subject)[:255]
+    return single_line(subject, 255)
 
 
 def _language(language: str | None) -> str:
@@ -492,7 +493,7 @@ def reply_headers(notification: Notification) -> dict[str, str]:
     wanted = (notification.payload or {}).get("mail_headers") or {}
     headers = {}
     for name, value in wanted.items() if isinstance(wanted, dict) else ():
-        value = " ".join(str(value).replace("\r", " ").replace("\n", " ").split())
+        value = single_line(value)
         if name in REPLY_HEADERS and value:
             headers[name] = value
     if headers.get("Auto-Submitted") not in (None, "auto-replied"):

@@ -46,6 +46,7 @@ from . import access, audit
 from . import rules as perms
 from .choices import AuditAction, NotificationEvent, Priority
 from .models import NotificationTemplate, display_name
+from .text import single_line
 
 logger = logging.getLogger(__name__)
 
@@ -352,11 +353,6 @@ def _render_source(source: str, context: dict[str, Any]) -> tuple[str, bool]:
     return "".join(chunks), False
 
 
-def one_line(text: str) -> str:
-    """A subject is one line: CR/LF and runs of blanks become one space."""
-    return " ".join(str(text).replace("\r", " ").replace("\n", " ").split())
-
-
 def render_template(subject_source: str, body_source: str,
                     context: dict[str, Any]) -> tuple[str, str]:
     """Render subject and body in the sandbox; raises TemplateRefused, SecurityError or
@@ -367,7 +363,7 @@ def render_template(subject_source: str, body_source: str,
                                   % {"limit": limit})
     subject, _cut = _render_source(subject_source, context)
     body, _cut = _render_source(body_source, context)
-    return one_line(subject), body
+    return single_line(subject), body
 
 
 def render_notification(template, context: dict[str, Any], *, default_subject: str,

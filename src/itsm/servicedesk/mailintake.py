@@ -57,6 +57,7 @@ from itsm.core import audit, directory, notifications, services
 from itsm.core import rules as perms
 from itsm.core.choices import AuditSource, NotificationEvent, Role
 from itsm.core.models import Notification, Organization, Record
+from itsm.core.text import CONTROL_RE, single_line
 
 from .choices import Channel, InboundMailStatus, TicketStatus
 from .models import InboundMail, Incident, ServiceRequest
@@ -80,7 +81,6 @@ NUMBER_RE = re.compile(r"\b(REQ|INC)-(\d{4})-(\d{6})\b")
 #: Message-IDs of our own automatic mail: <itsm.{number}.{random}@host>.
 OUR_MESSAGE_ID_RE = re.compile(r"^<itsm\.((?:REQ|INC)-\d{4}-\d{6})\.[A-Za-z0-9]+@[^<>\s]+>$")
 MESSAGE_ID_RE = re.compile(r"<[^<>\s]{1,900}>")
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 NO_REPLY_LOCAL_PARTS = frozenset({
     "mailer-daemon", "postmaster", "noreply", "no-reply", "no_reply", "donotreply",
     "do-not-reply", "do_not_reply",
@@ -189,12 +189,6 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
         except (UnicodeDecodeError, LookupError):
             continue
     return data.decode("latin-1", errors="replace")
-
-
-def single_line(value: str, limit: int | None = None) -> str:
-    """Control characters (CR, LF …) become spaces: safe for headers and one-line fields."""
-    value = " ".join(CONTROL_RE.sub(" ", value).split())
-    return value[:limit] if limit else value
 
 
 def decode_header_value(value: Any) -> str:
