@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
-from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
 
@@ -32,70 +32,45 @@ def _unavailable(operation: str, exc: Exception) -> None:
         logger.warning("cache unavailable (%s skipped): %s", operation, exc)
 
 
+def _get_default(args: tuple, kwargs: dict) -> Any:
+    return kwargs.get("default", args[1] if len(args) > 1 else None)
+
+
+def _all_keys_failed(args: tuple, kwargs: dict) -> list[Any]:
+    return list(kwargs.get("data", args[0] if args else {}))
+
+
+#: What each operation answers while Redis is unreachable: a read misses (the default,
+#: nothing, no key), a write is dropped (set_many reports every key as not written).
+_FALLBACKS: dict[str, Callable[[tuple, dict], Any]] = {
+    "get": _get_default,
+    "get_many": lambda args, kwargs: {},
+    "has_key": lambda args, kwargs: False,
+    "set": lambda args, kwargs: None,
+    "set_many": _all_keys_failed,
+    "add": lambda args, kwargs: False,
+    "touch": lambda args, kwargs: False,
+    "delete": lambda args, kwargs: False,
+    "delete_many": lambda args, kwargs: None,
+}
+
+
+def _tolerant(name: str, fallback: Callable[[tuple, dict], Any]) -> Callable[..., Any]:
+    def operation(self: RedisCache, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return getattr(super(ResilientRedisCache, self), name)(*args, **kwargs)
+        except RedisError as exc:
+            _unavailable(name, exc)
+            return fallback(args, kwargs)
+
+    operation.__name__ = operation.__qualname__ = name
+    return operation
+
+
 class ResilientRedisCache(RedisCache):
-    """Django's Redis cache, except that Redis errors read as misses and lost writes."""
+    """Django's Redis cache, except that Redis errors read as misses and lost writes
+    (the operations of ``_FALLBACKS``, added below)."""
 
-    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
-        try:
-            return super().get(key, default, version)
-        except RedisError as exc:
-            _unavailable("get", exc)
-            return default
 
-    def get_many(self, keys: Any, version: int | None = None) -> dict[Any, Any]:
-        try:
-            return super().get_many(keys, version)
-        except RedisError as exc:
-            _unavailable("get_many", exc)
-            return {}
-
-    def has_key(self, key: Any, version: int | None = None) -> bool:
-        try:
-            return super().has_key(key, version)
-        except RedisError as exc:
-            _unavailable("has_key", exc)
-            return False
-
-    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT,
-            version: int | None = None) -> None:
-        try:
-            super().set(key, value, timeout, version)
-        except RedisError as exc:
-            _unavailable("set", exc)
-
-    def set_many(self, data: dict[Any, Any], timeout: Any = DEFAULT_TIMEOUT,
-                 version: int | None = None) -> list[Any]:
-        try:
-            return super().set_many(data, timeout, version)
-        except RedisError as exc:
-            _unavailable("set_many", exc)
-            return list(data)
-
-    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT,
-            version: int | None = None) -> bool:
-        try:
-            return super().add(key, value, timeout, version)
-        except RedisError as exc:
-            _unavailable("add", exc)
-            return False
-
-    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
-              ) -> bool:
-        try:
-            return super().touch(key, timeout, version)
-        except RedisError as exc:
-            _unavailable("touch", exc)
-            return False
-
-    def delete(self, key: Any, version: int | None = None) -> bool:
-        try:
-            return super().delete(key, version)
-        except RedisError as exc:
-            _unavailable("delete", exc)
-            return False
-
-    def delete_many(self, keys: Any, version: int | None = None) -> None:
-        try:
-            super().delete_many(keys, version)
-        except RedisError as exc:
-            _unavailable("delete_many", exc)
+for _name, _fallback in _FALLBACKS.items():
+    setattr(ResilientRedisCache, _name, _tolerant(_name, _fallback))

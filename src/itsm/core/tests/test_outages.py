@@ -123,6 +123,10 @@ def test_cache_with_redis_down_misses_instead_of_failing():
     assert backend.get_many(["k"]) == {}
     assert backend.has_key("k") is False
     assert backend.delete("k") is False
+    assert backend.get("k", default="kw") == "kw"
+    assert backend.set_many({"a": 1, "b": 2}) == ["a", "b"]  # none written
+    assert backend.touch("k") is False
+    backend.delete_many(["a", "b"])  # dropped, no error
 
 
 def test_cache_with_redis_up_stores_and_reads():
