@@ -11,14 +11,9 @@ from .choices import DEFAULT_PRIORITY_MATRIX, DEFAULT_TARGETS
 from .models import PriorityRule, Service, SLAPolicy
 
 
-def provider_id_for(organization: Organization) -> int:
-    """The provider serving an organization (itself when it is a provider)."""
-    return organization.serving_provider_id
-
-
 def priority_for(organization: Organization, impact: int, urgency: int) -> int:
     """Impact × urgency → priority, from the provider's matrix or the shipped default."""
-    rule = PriorityRule.objects.filter(provider_id=provider_id_for(organization),
+    rule = PriorityRule.objects.filter(provider_id=organization.serving_provider_id,
                                        impact=impact, urgency=urgency).first()
     if rule is not None:
         return rule.priority

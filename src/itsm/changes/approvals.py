@@ -23,7 +23,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from itsm.catalog.services import provider_id_for
 from itsm.core import access, audit
 from itsm.core import services as core_services
 from itsm.core.choices import AuditAction, NotificationEvent, Role, TimelineKind
@@ -40,7 +39,7 @@ def board_for(change: Change) -> ChangeBoard | None:
     """The change's board, else its provider's default active board."""
     if change.board_id:
         return change.board
-    return ChangeBoard.objects.filter(provider_id=provider_id_for(change.organization),
+    return ChangeBoard.objects.filter(provider_id=change.provider_id,
                                       is_default=True, is_active=True).first()
 
 
@@ -61,7 +60,7 @@ def _department_head(change: Change):
 
 def approvers_for(change: Change, stage: str, board: ChangeBoard | None) -> list:
     """Who votes on ``stage`` of ``change``; a ValidationError names what is missing."""
-    provider_id = provider_id_for(change.organization)
+    provider_id = change.provider_id
     if stage == Stage.DEPARTMENT_HEAD:
         head = _department_head(change)
         if head is None:

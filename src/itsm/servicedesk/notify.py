@@ -60,10 +60,8 @@ def management_of(record) -> list:
     major incidents and of SLA breaches past the second threshold."""
     from django.contrib.auth import get_user_model
 
-    from itsm.catalog.services import provider_id_for
-
     return list(get_user_model().objects.filter(
-        is_active=True, profile__organization_id=provider_id_for(record.organization),
+        is_active=True, profile__organization_id=record.provider_id,
         groups__name__in=settings.ITSM_MANAGEMENT_ROLES).distinct())
 
 

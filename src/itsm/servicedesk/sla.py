@@ -188,7 +188,7 @@ def recompute_clocks(ticket: Ticket, *, now: dt.datetime | None = None) -> dict[
     """Derive both clocks of ``ticket`` from its history and store them."""
     now = now or timezone.now()
     org = ticket.organization
-    policy = SLAPolicy.applicable(provider_id=catalog.provider_id_for(org),
+    policy = SLAPolicy.applicable(provider_id=org.serving_provider_id,
                                   service_id=ticket.service_id, customer_id=org.pk)
     response_minutes, resolution_minutes = catalog.targets_for(policy, ticket.priority)
     calendar = catalog.calendar_for(policy, ticket.service)
