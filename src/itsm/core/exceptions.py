@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.template import loader
 from django.utils.translation import gettext as _
 
 #: Database errors that mean "not available right now" (the server is down or
@@ -14,9 +16,20 @@ DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 5
 
 
-def unavailable_message() -> str:
-    """What a person or API client is told while the database is unavailable."""
-    return _("The service is temporarily unavailable. Please try again in a moment.")
+def service_unavailable(request) -> HttpResponse:
+    """The answer while the database is unavailable: 503 with ``Retry-After``, JSON
+    ``{"detail": …, "code": "unavailable"}`` under /api/, else a plain page (rendered
+    without context processors: they would query the database that is down)."""
+    message = _("The service is temporarily unavailable. Please try again in a moment.")
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            {"detail": message, "code": "unavailable"}, status=503,
+            json_dumps_params={"ensure_ascii": False})
+    else:
+        response = HttpResponse(loader.render_to_string("503.html", {"message": message}),
+                                status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 class WorkflowError(Exception):
@@ -55,4 +68,4 @@ class UploadTooLarge(Exception):
 
 
 __all__ = ["DATABASE_UNAVAILABLE", "RETRY_AFTER_SECONDS", "ConflictError", "RetentionError",
-           "UploadTooLarge", "ValidationError", "WorkflowError", "unavailable_message"]
+           "UploadTooLarge", "ValidationError", "WorkflowError", "service_unavailable"]

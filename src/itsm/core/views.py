@@ -13,9 +13,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
-from django.template import loader
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -29,11 +28,10 @@ from . import rules as perms
 from .api.filters import StrictOrderingFilter
 from .exceptions import (
     DATABASE_UNAVAILABLE,
-    RETRY_AFTER_SECONDS,
     RetentionError,
     UploadTooLarge,
     WorkflowError,
-    unavailable_message,
+    service_unavailable,
 )
 from .forms import (
     AttachmentForm,
@@ -503,23 +501,6 @@ class NotificationTemplateDeleteView(NotificationTemplateMixin, View):
 class HomeView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         return redirect("servicedesk:request-list")
-
-
-def service_unavailable(request: HttpRequest) -> HttpResponse:
-    """503 with ``Retry-After``: JSON ``{"detail": …}`` under /api/, else a plain page.
-
-    Rendered without context processors: they would query the database that is down.
-    """
-    message = unavailable_message()
-    if request.path.startswith("/api/"):
-        response: HttpResponse = JsonResponse(
-            {"detail": message, "code": "unavailable"}, status=503,
-            json_dumps_params={"ensure_ascii": False})
-    else:
-        response = HttpResponse(loader.render_to_string("503.html", {"message": message}),
-                                status=503)
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

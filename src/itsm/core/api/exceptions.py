@@ -12,10 +12,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from ..exceptions import (
     DATABASE_UNAVAILABLE,
-    RETRY_AFTER_SECONDS,
     UploadTooLarge,
     WorkflowError,
-    unavailable_message,
+    service_unavailable,
 )
 
 logger = logging.getLogger(__name__)
@@ -45,9 +44,7 @@ def exception_handler(exc, context):
         logger.error("Database unavailable (%s %s): %s: %s", getattr(request, "method", ""),
                      getattr(request, "path", ""), type(exc).__name__,
                      " ".join(str(exc).split())[:500])
-        return Response({"detail": unavailable_message(), "code": "unavailable"},
-                        status=status.HTTP_503_SERVICE_UNAVAILABLE,
-                        headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return service_unavailable(request)
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     return drf_exception_handler(exc, context)
