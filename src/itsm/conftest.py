@@ -12,6 +12,7 @@ Objects of B carry the sentinel string ``SENTINEL_B`` so leaks are easy to spot.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +64,27 @@ def race(work, calls: list[tuple] | int, *, timeout: float = 120) -> list:
     if errors:
         raise errors[0]
     return results
+
+
+@contextmanager
+def job_queue_down():
+    """Inside: jobs are queued for real (not run at once) into a Redis that is not there
+    — the job queue is down."""
+    import socket
+
+    from huey.contrib.djhuey import HUEY
+    from huey.storage import RedisStorage
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    storage, immediate = HUEY.storage, HUEY._immediate
+    HUEY._immediate = False
+    HUEY.storage = RedisStorage(HUEY.name, url=f"redis://127.0.0.1:{closed}/0")
+    try:
+        yield
+    finally:
+        HUEY.storage, HUEY._immediate = storage, immediate
 
 
 @dataclass

@@ -3,7 +3,6 @@ and the mails about the account (in the person's language, sent by a background 
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +13,8 @@ from django.utils import timezone, translation
 
 from . import audit, directory
 from .choices import AuditAction
+from .jobs import queue_after_commit
+from .text import single_line
 
 #: How a password was changed (recorded in the audit log).
 CHANGED = "change"
@@ -35,12 +36,12 @@ def send_account_email(user, template: str, context: dict[str, Any], *,
     language = getattr(profile, "language", None) or settings.LANGUAGE_CODE
     context = {"user": user, "site_url": settings.SITE_URL, **context}
     with translation.override(language):
-        subject = " ".join(
-            render_to_string(f"account/email/{template}_subject.txt", context).split())
+        subject = single_line(
+            render_to_string(f"account/email/{template}_subject.txt", context), 255)
         body = render_to_string(f"account/email/{template}.txt", context)
     from .tasks import send_account_email as job
 
-    transaction.on_commit(partial(job, address, subject[:255], body), robust=True)
+    queue_after_commit(job, address, subject, body)
 
 
 @transaction.atomic

@@ -35,7 +35,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +57,7 @@ from .choices import (
     NotificationEvent,
     NotificationStatus,
 )
+from .jobs import queue_after_commit
 from .models import (
     Notification,
     NotificationAttempt,
@@ -270,21 +271,8 @@ def notify(
 
 def send_after_commit(notification_id: int) -> None:
     """Queue the send job of a notification written in the current transaction once it
-    commits (nothing when it rolls back)."""
-    transaction.on_commit(_enqueue_on_commit(notification_id), robust=True)
-
-
-def _enqueue_on_commit(notification_id: int) -> Callable[[], None]:
-    """The hook that queues one send job after commit; ``robust``, so a job queue that
-    is down (Redis) is logged and the saved change still succeeds: the row stays
-    pending and ``retry_pending_notifications`` queues it again. A named function, not
-    a ``functools.partial``: Django logs a failed robust hook by its ``__qualname__``,
-    which a partial lacks, and the AttributeError turned the outage into a 500."""
-
-    def enqueue_notification() -> None:
-        _enqueue(notification_id)
-
-    return enqueue_notification
+    commits (nothing when it rolls back; a queue that is down leaves it pending)."""
+    queue_after_commit(_enqueue, notification_id)
 
 
 def _enqueue(notification_id: int) -> None:

@@ -35,7 +35,7 @@ from django.urls import reverse
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
-from itsm.conftest import SENTINEL_B, is_postgres, race
+from itsm.conftest import SENTINEL_B, is_postgres, job_queue_down, race
 from itsm.core import notifications
 from itsm.core.choices import ChannelKind, NotificationEvent, NotificationStatus
 from itsm.core.models import (
@@ -572,20 +572,10 @@ def test_a_ticket_raised_while_the_job_queue_is_down_is_saved_and_notified_later
     """Regression: the on-commit hook was a ``functools.partial``, and Django logs a
     failed robust hook by its ``__qualname__``: with Redis down, creating a ticket
     answered 500 (AttributeError) although the ticket was saved."""
-    from huey.storage import RedisStorage
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
-    storage, immediate = HUEY.storage, HUEY._immediate
-    HUEY._immediate = False  # queue for real, into a Redis that is not there
-    HUEY.storage = RedisStorage(HUEY.name, url=f"redis://127.0.0.1:{closed}/0")
-    try:
+    with job_queue_down():
         response = world.client("agent").post("/api/service-requests/", {
             "organization": world.orgs["A"].pk, "requester": world.requester_a.pk,
             "title": "电话报修：打印机卡纸", "channel": "phone"}, format="json")
-    finally:
-        HUEY.storage, HUEY._immediate = storage, immediate
     assert response.status_code == 201, response.content
     waiting = list(Notification.objects.filter(record_id=response.json()["id"]))
     assert waiting and {n.status for n in waiting} == {NotificationStatus.PENDING}

@@ -20,7 +20,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from itsm.conftest import PASSWORD
+from itsm.conftest import PASSWORD, job_queue_down
 from itsm.core import directory
 from itsm.core.models import AuditEntry
 
@@ -286,6 +286,20 @@ RESET = "/accounts/password/reset/"
 def change_password(client: Client, old: str = PASSWORD, new: str = NEW_PASSWORD):
     return client.post(CHANGE, {"old_password": old, "new_password1": new,
                                 "new_password2": new})
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: the hooks run as in production
+def test_changing_ones_password_while_the_job_queue_is_down_still_works(world):
+    """Regression: the account email was queued on commit with a ``functools.partial``;
+    with Redis down Django failed logging it (no ``__qualname__``) and the password
+    change answered 500 although it was saved."""
+    here = Client()
+    assert log_in(here, "agent").status_code == 302
+    with job_queue_down():
+        response = change_password(here)
+    assert response.status_code == 302 and response["Location"] == "/accounts/security/"
+    world.agent.refresh_from_db()
+    assert world.agent.check_password(NEW_PASSWORD)
 
 
 def test_changing_ones_password_keeps_this_session_and_ends_the_others(
