@@ -89,20 +89,22 @@ def _normalize(code: str) -> str:
     return "".join(str(code).split()).replace("-", "").lower()
 
 
-def _devices_for(user, code: str) -> list[Device]:
+def _device_model(code: str) -> type[Device]:
     """Six digits are tried on the authenticator, anything else as a backup code (so a
     backup code never counts as a wrong authenticator code, nor the other way round)."""
-    model = TOTPDevice if code.isdigit() and len(code) == 6 else StaticDevice
-    return list(model.objects.filter(user=user, confirmed=True).select_for_update())
+    return TOTPDevice if code.isdigit() and len(code) == 6 else StaticDevice
+
+
+def _devices_for(user, code: str) -> list[Device]:
+    return list(_device_model(code).objects.filter(user=user, confirmed=True)
+                .select_for_update())
 
 
 def wait_before_code(user, code: str) -> int:
     """Seconds the person must wait before a code is tried again (django-otp's
     exponential back-off after wrong codes); 0 when a code may be tried now."""
-    code = _normalize(code)
-    model = TOTPDevice if code.isdigit() and len(code) == 6 else StaticDevice
     wait = 0.0
-    for device in model.objects.filter(user=user, confirmed=True):
+    for device in _device_model(_normalize(code)).objects.filter(user=user, confirmed=True):
         allowed, data = device.verify_is_allowed()
         if not allowed and data and data.get("locked_until"):
             wait = max(wait, (data["locked_until"] - timezone.now()).total_seconds())
