@@ -32,6 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp import login as otp_login
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -122,6 +123,25 @@ def verify_code(user, code: str) -> Device | None:
             if device.verify_token(code):
                 return device
     return None
+
+
+#: The answer to a code no device accepts.
+WRONG_CODE = gettext_lazy("The code is wrong or has expired.")
+
+
+def accept_code(user, code: str) -> Device:
+    """The device that accepts ``code``, else ValidationError with what the person is
+    told: ``code="wait"`` while django-otp backs off after wrong codes (the code is not
+    even tried, so it is not called wrong), ``code="wrong"`` when no device accepts it
+    (callers at login count that as a failed login: :func:`count_failure`)."""
+    wait = wait_before_code(user, code)
+    if wait:
+        raise ValidationError(_("Too many wrong codes. Please wait %(seconds)s seconds and "
+                                "try again.") % {"seconds": wait}, code="wait")
+    device = verify_code(user, code)
+    if device is None:
+        raise ValidationError(WRONG_CODE, code="wrong")
+    return device
 
 
 def count_failure(request: HttpRequest, user) -> None:

@@ -19,7 +19,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.cache import never_cache
 
@@ -28,9 +27,6 @@ from . import rules as perms
 from .account_forms import CodeForm, PasswordResetForm
 
 User = get_user_model()
-
-WRONG_CODE = gettext_lazy("The code is wrong or has expired.")
-
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
@@ -45,14 +41,13 @@ def _no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _too_soon(form: CodeForm, person) -> bool:
-    """After wrong codes django-otp tries no code for a while (1, 2, 4… seconds): say so
-    (as a form error) instead of calling a code wrong that was not even tried."""
-    wait = twofactor.wait_before_code(person, form.cleaned_data["code"])
-    if wait:
-        form.add_error("code", _("Too many wrong codes. Please wait %(seconds)s seconds and "
-                                 "try again.") % {"seconds": wait})
-    return bool(wait)
+def _accepted(form: CodeForm, person):
+    """The device accepting the form's code, else None with the reason on the field."""
+    try:
+        return twofactor.accept_code(person, form.cleaned_data["code"])
+    except ValidationError as exc:
+        form.add_error("code", exc)
+        return None
 
 
 # --- Login ---------------------------------------------------------------------------------
@@ -115,14 +110,14 @@ class TwoFactorVerifyView(View):
             self.give_up()
             return ratelimits.lockout_response(request)
         form = CodeForm(request.POST)
-        if form.is_valid() and not _too_soon(form, self.person):
-            device = twofactor.verify_code(self.person, form.cleaned_data["code"])
+        if form.is_valid():
+            device = _accepted(form, self.person)
             if device is not None:
                 return self.succeed(device)
-            twofactor.count_failure(request, self.person)
-            if getattr(request, "axes_locked_out", False):
-                self.give_up()  # AxesMiddleware answers with the lockout page
-            form.add_error("code", WRONG_CODE)
+            if form.has_error("code", "wrong"):
+                twofactor.count_failure(request, self.person)
+                if getattr(request, "axes_locked_out", False):
+                    self.give_up()  # AxesMiddleware answers with the lockout page
         return self.render_form(form)
 
     def succeed(self, device) -> HttpResponse:
@@ -205,7 +200,7 @@ class TwoFactorSetupView(LoginRequiredMixin, View):
                 twofactor.mark_verified(request, device)
                 return show_backup_codes(request, codes, _safe_next(request,
                                                                     reverse("home")))
-            form.add_error("code", WRONG_CODE)
+            form.add_error("code", twofactor.WRONG_CODE)
         return self.render_form(form)
 
 
@@ -226,16 +221,14 @@ class TwoFactorDisableView(LoginRequiredMixin, View):
         if refused:
             return refused
         form = CodeForm(request.POST, prefix="disable")
-        if form.is_valid() and not _too_soon(form, request.user):
-            if twofactor.verify_code(request.user, form.cleaned_data["code"]) is not None:
-                try:
-                    twofactor.disable(request.user)
-                except ValidationError as exc:
-                    messages.error(request, " ".join(exc.messages))
-                else:
-                    messages.success(request, _("Two-factor authentication is turned off."))
-                return redirect("account-security")
-            form.add_error("code", WRONG_CODE)
+        if form.is_valid() and _accepted(form, request.user) is not None:
+            try:
+                twofactor.disable(request.user)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, _("Two-factor authentication is turned off."))
+            return redirect("account-security")
         return SecurityView.render_page(request, disable_form=form)
 
 
@@ -248,11 +241,9 @@ class BackupCodesView(LoginRequiredMixin, View):
             return refused
         form = CodeForm(request.POST, prefix="codes")
         if (form.is_valid() and twofactor.has_device(request.user)
-                and not _too_soon(form, request.user)):
-            if twofactor.verify_code(request.user, form.cleaned_data["code"]) is not None:
-                codes = twofactor.new_backup_codes(request.user)
-                return show_backup_codes(request, codes, reverse("account-security"))
-            form.add_error("code", WRONG_CODE)
+                and _accepted(form, request.user) is not None):
+            codes = twofactor.new_backup_codes(request.user)
+            return show_backup_codes(request, codes, reverse("account-security"))
         return SecurityView.render_page(request, codes_form=form)
 
 

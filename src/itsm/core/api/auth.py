@@ -3,6 +3,7 @@ asking people with an authenticator for a current code (``otp_token``)."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -35,16 +36,13 @@ class TokenRequestSerializer(AuthTokenSerializer):
             raise serializers.ValidationError({"otp_token": [_(
                 "This account uses two-factor authentication: send the code of the "
                 "authenticator app (or a backup code) as otp_token.")]})
-        wait = twofactor.wait_before_code(user, code)
-        if wait:  # django-otp's back-off after wrong codes: this one is not even tried
-            raise serializers.ValidationError({"otp_token": [_(
-                "Too many wrong codes. Please wait %(seconds)s seconds and try again."
-            ) % {"seconds": wait}]})
-        if twofactor.verify_code(user, code) is None:
-            request = self.context["request"]
-            twofactor.count_failure(getattr(request, "_request", request), user)
-            raise serializers.ValidationError(
-                {"otp_token": [_("The code is wrong or has expired.")]})
+        try:
+            twofactor.accept_code(user, code)
+        except DjangoValidationError as exc:
+            if exc.code == "wrong":
+                request = self.context["request"]
+                twofactor.count_failure(getattr(request, "_request", request), user)
+            raise serializers.ValidationError({"otp_token": exc.messages}) from exc
         return attrs
 
 
