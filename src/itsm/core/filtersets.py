@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
+from . import search as keyword_search
 from .choices import Priority
 from .models import Organization, Team
 from .scoping import people_in_scope, provider_staff
@@ -111,12 +112,14 @@ class RecordFilterSet(django_filters.FilterSet):
             field_name="number", lookup_expr="iexact", label=_("number"))
 
     def search(self, queryset, name, value):
+        """The record numbered ``value``, or records containing every word of it
+        (jieba-segmented full-text search, ``core.search``)."""
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(number__iexact=value) | Q(title__icontains=value) | Q(description__icontains=value)
-        )
+        condition = Q(number__iexact=value)
+        words = keyword_search.matches(queryset.model, value, queryset.db)
+        return queryset.filter(condition if words is None else condition | words)
 
     def filter_open(self, queryset, name, value):
         if value is None:

@@ -412,6 +412,8 @@ class Record(models.Model):
     customers_may_view: ClassVar[bool] = True
     #: Fields a requester may edit while the record is in its initial status.
     requester_editable_fields: ClassVar[tuple[str, ...]] = ("title", "description")
+    #: Fields whose words keyword search finds (``core.search``).
+    search_fields: ClassVar[tuple[str, ...]] = ("number", "title", "description")
 
     number = models.CharField(_("number"), max_length=32, unique=True, editable=False)
     organization = models.ForeignKey(
@@ -448,6 +450,8 @@ class Record(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    #: The words of ``search_fields``, segmented (core.search); kept up to date by save().
+    search_text = models.TextField(_("search text"), blank=True, default="", editable=False)
 
     comments = GenericRelation(Comment)
     attachments = GenericRelation(Attachment)
@@ -461,6 +465,20 @@ class Record(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+    def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or set(update_fields) & set(self.search_fields):
+            self.search_text = self.make_search_text()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
+
+    def make_search_text(self) -> str:
+        """The search text of the record as it is now (``core.search``)."""
+        from ..search import search_text
+
+        return search_text(*(getattr(self, name) for name in self.search_fields))
 
     def prepare_create(self, *, actor, provided: frozenset[str]) -> None:
         """Hook: fill derived fields of a new record before validation (``provided`` are

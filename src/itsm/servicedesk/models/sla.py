@@ -56,6 +56,9 @@ class SLAClock(models.Model):
             models.Index(fields=["record_type", "record_id"]),
             models.Index(fields=["stopped_at", "due_at"], name="sla_running_due"),
             models.Index(fields=["stopped_at", "warn_at"], name="sla_running_warn"),
+            # The service-level report: an organization's clocks stopped / due in a month.
+            models.Index(fields=["organization_id", "stopped_at"], name="sla_org_stopped"),
+            models.Index(fields=["organization_id", "due_at"], name="sla_org_due"),
         ]
 
     def __str__(self) -> str:
@@ -95,6 +98,9 @@ class SatisfactionRating(models.Model):
             models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5),
                                    name="rating_score_range"),
         ]
+        # The service-level report: an organization's ratings of a month.
+        indexes = [models.Index(fields=["organization_id", "created_at"],
+                                name="rating_org_created")]
 
     def __str__(self) -> str:
         return f"{self.record_type_id}:{self.record_id} {self.score}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +25,7 @@ class Ticket(Record):
     workflow = TICKET_WORKFLOW
     #: URL name prefix of the type's views (``<prefix>-detail`` …).
     url_prefix = ""
+    search_fields = (*Record.search_fields, "affected_system", "resolution")
 
     service = models.ForeignKey("catalog.Service", verbose_name=_("service"),
                                 on_delete=models.PROTECT, null=True, blank=True,
@@ -47,6 +49,9 @@ class Ticket(Record):
     merged_into = models.ForeignKey("self", verbose_name=_("merged into"),
                                     on_delete=models.PROTECT, null=True, blank=True,
                                     editable=False, related_name="merged")
+    # Lets reports join clocks to their ticket in SQL (quality.reports); no column.
+    sla_clocks = GenericRelation("servicedesk.SLAClock", content_type_field="record_type",
+                                 object_id_field="record_id")
 
     class Meta(Record.Meta):
         abstract = True
