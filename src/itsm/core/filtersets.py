@@ -97,7 +97,8 @@ class RecordFilterSet(django_filters.FilterSet):
         field_name="due_at", lookup_expr="lt", label=_("due before"))
 
     #: Fields of the record base that are deliberately not filterable.
-    unfiltered_fields = ("title", "description", "created_by", "updated_at", "version", "id")
+    unfiltered_fields = ("title", "description", "created_by", "updated_at", "version", "id",
+                         "search_text")  # search_text: through ``q``
 
     class Meta:
         fields = ["status", "priority", "organization", "requester", "assignee", "owner",

@@ -46,10 +46,12 @@ def assign_new_ticket(sender, record, actor=None, **kwargs) -> None:
 
 @receiver(signals.record_created)
 def start_clocks(sender, record, actor=None, **kwargs) -> None:
-    if _is_ticket(sender):
-        from .sla import recompute_clocks
+    """Start the clocks of a new ticket. One that already left its initial status was
+    assigned automatically, and that transition computed its clocks (``follow_status``)."""
+    if _is_ticket(sender) and record.status == record.workflow.initial:
+        from .sla import new_ticket_history, recompute_clocks
 
-        recompute_clocks(record)
+        recompute_clocks(record, history=new_ticket_history(record))
     if sender is Incident:
         from .major import declare_major_incident, qualifies_as_major
 

@@ -64,6 +64,13 @@ class TicketHistory:
     first_response_at: dt.datetime | None = None
 
 
+def new_ticket_history(ticket: Ticket) -> TicketHistory:
+    """The history of a ticket just created: its initial status since creation (no
+    queries: there are no status changes or comments yet)."""
+    return TicketHistory(created_at=ticket.created_at,
+                         statuses=[(ticket.created_at, ticket.workflow.initial)])
+
+
 def ticket_history(ticket: Ticket) -> TicketHistory:
     """Read the ticket's audit trail and comments (two queries plus one for staff)."""
     entries = list(
@@ -184,8 +191,16 @@ def _explanation(calendar: BusinessCalendar, hours: BusinessHours, target: dt.ti
     }
 
 
-def recompute_clocks(ticket: Ticket, *, now: dt.datetime | None = None) -> dict[str, SLAClock]:
-    """Derive both clocks of ``ticket`` from its history and store them."""
+#: The clock columns ``recompute_clocks`` derives (the sweep's stamps are not among them).
+DERIVED = ("organization_id", "policy", "calendar", "target_minutes", "started_at", "due_at",
+           "paused_since", "paused_seconds", "stopped_at", "met", "warn_at", "escalate_at",
+           "explanation", "updated_at")
+
+
+def recompute_clocks(ticket: Ticket, *, now: dt.datetime | None = None,
+                     history: TicketHistory | None = None) -> dict[str, SLAClock]:
+    """Derive both clocks of ``ticket`` from its history (read unless given) and store
+    them, both in one upsert."""
     now = now or timezone.now()
     org = ticket.organization
     policy = SLAPolicy.applicable(provider_id=org.serving_provider_id,
@@ -193,7 +208,7 @@ def recompute_clocks(ticket: Ticket, *, now: dt.datetime | None = None) -> dict[
     response_minutes, resolution_minutes = catalog.targets_for(policy, ticket.priority)
     calendar = catalog.calendar_for(policy, ticket.service)
     hours = calendar.business_hours()
-    history = ticket_history(ticket)
+    history = history or ticket_history(ticket)
     workflow = ticket.workflow
     last_time, last_status = history.statuses[-1]
     finished = workflow.final | {TicketStatus.RESOLVED}
@@ -234,12 +249,15 @@ def recompute_clocks(ticket: Ticket, *, now: dt.datetime | None = None) -> dict[
                                         workflow.paused, due, policy),
             "updated_at": now,
         }
-        clock, _created = SLAClock.objects.update_or_create(
-            record_type=record_type, record_id=ticket.pk, kind=kind, defaults=values)
-        if stop and met is False and clock.breached_at is None:
-            SLAClock.objects.filter(pk=clock.pk, breached_at__isnull=True).update(
-                breached_at=due)
-        clocks[kind] = clock
+        clocks[kind] = SLAClock(record_type=record_type, record_id=ticket.pk, kind=kind,
+                                **values)
+    SLAClock.objects.bulk_create(clocks.values(), update_conflicts=True,
+                                 unique_fields=["record_type", "record_id", "kind"],
+                                 update_fields=DERIVED)
+    for kind, clock in clocks.items():  # stopped late: breached when it was due
+        if clock.stopped_at and clock.met is False:
+            SLAClock.objects.filter(record_type=record_type, record_id=ticket.pk, kind=kind,
+                                    breached_at__isnull=True).update(breached_at=clock.due_at)
     type(ticket).objects.filter(pk=ticket.pk).update(
         sla_policy=policy, first_response_at=history.first_response_at,
         due_at=clocks[ClockKind.RESOLUTION].due_at)
