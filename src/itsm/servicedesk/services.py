@@ -173,6 +173,8 @@ def assign_automatically(ticket: Ticket) -> AssignmentPlan | None:
     eligible member leaves the ticket unassigned, with an internal timeline note.
     The team row is locked, so concurrent creations take turns one after another.
     """
+    if ticket.assignee_id or ticket.assignee_team_id or ticket.status != ticket.workflow.initial:
+        return None  # assigned by whoever created it: no rule to look up, no lock to take
     team = team_for(ticket)
     if team is None or assignment_strategy() == OFF:
         return None
