@@ -29,13 +29,17 @@ import os
 import platform
 import random
 import re
+import secrets
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
 from pathlib import Path
 
+import httpbench  # bench/ is on sys.path when run as a script
+from httpbench import percentile
 from vocabulary import (  # bench/ is on sys.path when run as a script
     CATEGORIES,
     CITIES,
@@ -141,15 +145,6 @@ def configure_django(database_url: str, var_dir: Path) -> None:
 # --- Small helpers -------------------------------------------------------------------------
 
 
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
 class Clock:
     def __enter__(self):
         self.start = time.perf_counter()
@@ -245,6 +240,8 @@ def build_world(rng: random.Random) -> dict:
                                          response_minutes=response,
                                          resolution_minutes=resolution)
     agent = agents[1]
+    agent.set_password(AGENT_PASSWORD)
+    agent.save(update_fields=["password"])
     return {
         "provider": provider, "customers": customers, "agents": agents, "teams": teams,
         "requesters": requesters, "services": services,
@@ -262,7 +259,7 @@ def bulk_load(world: dict, n: int, rng: random.Random) -> dict:
     from sequences.models import Sequence
 
     from itsm.catalog.choices import DEFAULT_PRIORITY_MATRIX
-    from itsm.servicedesk.models import Incident, ServiceRequest, SLAClock
+    from itsm.servicedesk.models import Incident, SatisfactionRating, ServiceRequest, SLAClock
 
     now = timezone.now()
     tz = timezone.get_current_timezone()
@@ -332,10 +329,13 @@ def bulk_load(world: dict, n: int, rng: random.Random) -> dict:
             row["first_response_at"] = min(first_response, now)
         row["updated_at"] = max(row.get("closed_at") or row.get("resolved_at")
                                 or row.get("first_response_at") or created, created)
-        if is_open:
+        if status != "cancelled":  # clocks as the service path leaves them
             row["clocks"] = sla_clocks(row, now, hours[service.pk], targets[row["policy"]],
                                        rng)
+        if is_open:
             row["due_at"] = row["clocks"]["resolution"]["due_at"]
+        if status == "closed" and rng.random() < 0.3:  # three in ten rate their ticket
+            row["rating"] = rng.choices((1, 2, 3, 4, 5), (3, 5, 12, 35, 45))[0]
         rows.append(row)
     rows.sort(key=lambda r: r["created_at"])
     counters: dict[str, int] = {}
@@ -349,37 +349,44 @@ def bulk_load(world: dict, n: int, rng: random.Random) -> dict:
 
     fields = {f.name for f in ServiceRequest._meta.concrete_fields}
     policy_ids = {k: p.pk for k, p in policies.items()}
-    objects: dict[type, list] = {ServiceRequest: [], Incident: []}
+    batch = 5000
+    ticket_seconds = search_seconds = 0.0
+    counts = {ServiceRequest: 0, Incident: 0}
     t1 = time.perf_counter()
-    for row in rows:
-        model = Incident if row["incident"] else ServiceRequest
-        values = {k: v for k, v in row.items() if k in fields or k.endswith("_id")}
-        values.pop("policy", None)
-        values["sla_policy_id"] = policy_ids[row["policy"]]
-        obj = model(**values)
-        row["object"] = obj
-        objects[model].append(obj)
-    batch = 2000
-    ticket_seconds = 0.0
-    for model, objs in objects.items():
-        for start in range(0, len(objs), batch):
+    for model in (ServiceRequest, Incident):
+        model_rows = [r for r in rows if r["incident"] == (model is Incident)]
+        counts[model] = len(model_rows)
+        for start in range(0, len(model_rows), batch):
+            chunk = model_rows[start:start + batch]
+            objs = []
+            with Clock() as c:
+                for row in chunk:
+                    values = {k: v for k, v in row.items() if k in fields or k.endswith("_id")}
+                    values.pop("policy", None)
+                    values["sla_policy_id"] = policy_ids[row["policy"]]
+                    obj = model(**values)
+                    obj.search_text = obj.make_search_text()  # what save() would store
+                    objs.append(obj)
+            search_seconds += c.seconds
             with Clock() as c, transaction.atomic():
-                model.objects.bulk_create(objs[start:start + batch], batch_size=batch)
+                model.objects.bulk_create(objs, batch_size=batch)
             ticket_seconds += c.seconds
-    for model, objs in objects.items():  # backends that do not return ids
-        if objs and objs[0].pk is None:
-            ids = dict(model.objects.values_list("number", "pk"))
-            for obj in objs:
-                obj.pk = obj.id = ids[obj.number]
-    types = {m: ContentType.objects.get_for_model(m) for m in objects}
+            if objs[0].pk is None:  # backends that do not return ids
+                ids = dict(model.objects.filter(number__in=[o.number for o in objs])
+                           .values_list("number", "pk"))
+                for obj in objs:
+                    obj.pk = ids[obj.number]
+            for row, obj in zip(chunk, objs, strict=True):
+                row["pk"], row["model"] = obj.pk, model
+        del model_rows
+    types = {m: ContentType.objects.get_for_model(m) for m in counts}
     clock_objs = []
     for row in rows:
         if "clocks" not in row:
             continue
-        obj = row["object"]
         for kind, values in row["clocks"].items():
             clock_objs.append(SLAClock(
-                record_type=types[type(obj)], record_id=obj.pk,
+                record_type=types[row["model"]], record_id=row["pk"],
                 organization_id=row["organization_id"], kind=kind,
                 policy_id=policy_ids[row["policy"]], calendar=calendars[row["service_id"]],
                 started_at=row["created_at"], updated_at=now, **values))
@@ -388,6 +395,14 @@ def bulk_load(world: dict, n: int, rng: random.Random) -> dict:
             with transaction.atomic():
                 SLAClock.objects.bulk_create(clock_objs[start:start + batch], batch_size=batch)
     clock_seconds = c.seconds
+    ratings = [SatisfactionRating(
+        record_type=types[row["model"]], record_id=row["pk"],
+        organization_id=row["organization_id"], score=row["rating"],
+        rated_by_id=row["requester_id"], agent_id=row["assignee_id"],
+        created_at=row["closed_at"]) for row in rows if "rating" in row]
+    for start in range(0, len(ratings), batch):
+        with transaction.atomic():
+            SatisfactionRating.objects.bulk_create(ratings[start:start + batch])
     for key, last in counters.items():
         Sequence.objects.update_or_create(name=key, defaults={"last": last})
     analyze_seconds = 0.0
@@ -399,12 +414,13 @@ def bulk_load(world: dict, n: int, rng: random.Random) -> dict:
     open_rows = [r for r in rows if r["status"] not in FINAL]
     return {
         "tickets": n,
-        "requests": len(objects[ServiceRequest]), "incidents": len(objects[Incident]),
+        "requests": counts[ServiceRequest], "incidents": counts[Incident],
         "open_tickets": len(open_rows),
         "open_requests": sum(1 for r in open_rows if not r["incident"]),
-        "sla_clocks": len(clock_objs),
+        "sla_clocks": len(clock_objs), "ratings": len(ratings),
         "counters": counters,
         "generate_seconds": round(generate_seconds, 2),
+        "search_text_seconds": round(search_seconds, 2),
         "ticket_insert_seconds": round(ticket_seconds, 2),
         "ticket_rows_per_second": round(n / ticket_seconds),
         "clock_insert_seconds": round(clock_seconds, 2),
@@ -418,7 +434,7 @@ def bulk_load(world: dict, n: int, rng: random.Random) -> dict:
 
 
 def sla_clocks(row: dict, now: dt.datetime, hours, targets: dict, rng) -> dict:
-    """Plausible response and resolution clocks of an open ticket, as the sweep left them."""
+    """Plausible response and resolution clocks of a ticket, as the sweep left them."""
     response_min, resolution_min = targets[row["priority"]]
     created, status = row["created_at"], row["status"]
     clocks = {}
@@ -455,7 +471,7 @@ def sla_clocks(row: dict, now: dt.datetime, hours, targets: dict, rng) -> dict:
         clock.update(due_at=None, warn_at=None, escalate_at=None, paused_since=since,
                      **stamps(due, warn, escalate, since))
         clock["breached_at"] = None
-    elif status == "resolved":
+    elif status in {"resolved", "closed"}:
         done = row["resolved_at"]
         clock.update(due_at=due, warn_at=warn, escalate_at=escalate, stopped_at=done,
                      met=done <= due, **stamps(due, warn, escalate, done))
@@ -466,129 +482,209 @@ def sla_clocks(row: dict, now: dt.datetime, hours, targets: dict, rng) -> dict:
     return clocks
 
 
-# --- Measurements ------------------------------------------------------------------------------
+# --- Measurements over HTTP (bench/httpbench.py: the same way as django-helpdesk) -------------
 
-
-def measure_creation(world: dict, count: int, rng: random.Random) -> dict:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-    from rest_framework.test import APIClient
-
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {world['token']}")
-    customers, services, teams = world["customers"], world["services"], world["teams"]
-
-    def payload():
-        org = rng.choice(customers)
-        system, symptom = rng.choice(SYSTEMS), rng.choice(SYMPTOMS)
-        body = {"organization": org.pk, "title": f"{system}{symptom}",
-                "description": f"电话报障：{system}{symptom}，{rng.choice(DETAILS)}。",
-                "requester": rng.choice(world["requesters"][org.pk]).pk,
-                "service": rng.choice(services).pk, "channel": "phone",
-                "impact": rng.randint(2, 4), "urgency": rng.randint(2, 4),
-                "category": rng.choice(CATEGORIES)}
-        if rng.random() < 0.6:
-            body["assignee_team"] = rng.choice(teams).pk
-        return body
-
-    def create():
-        response = client.post("/api/service-requests/", payload(), format="json")
-        if response.status_code != 201:
-            raise SystemExit(f"POST /api/service-requests/ answered {response.status_code}: "
-                             f"{response.content[:500]!r}")
-        return response.json()
-
-    for _ in range(5):  # warm-up: imports, caches, first connection
-        create()
-    with CaptureQueriesContext(connection) as ctx:
-        created = create()
-    queries = len(ctx.captured_queries)  # a property: read it before the next request
-    create_sql = [q["sql"] for q in ctx.captured_queries]
-    times, counts = [], []
-    executed = [0]
-
-    def counter(execute, sql, params, many, context):
-        executed[0] += 1
-        return execute(sql, params, many, context)
-
-    with Clock() as total, connection.execute_wrapper(counter):
-        for _ in range(count):
-            before = executed[0]
-            with Clock() as c:
-                create()
-            times.append(c.seconds * 1000)
-            counts.append(executed[0] - before)
-    return {
-        "client": "in-process rest_framework.test.APIClient, token authentication",
-        "count": count, "seconds": round(total.seconds, 2),
-        "tickets_per_second": round(count / total.seconds, 1),
-        "p50_ms": round(percentile(times, 50), 1), "p95_ms": round(percentile(times, 95), 1),
-        "queries_per_create": round(percentile(counts, 50)),
-        "queries_min": min(counts), "queries_max": max(counts),
-        "queries_example": queries,
-        "example_number": created["number"], "example_id": created["id"],
-        "sql": create_sql,
-    }
-
-
+#: The agent's password (the bench logs in through the login page like a person).
+AGENT_PASSWORD = secrets.token_urlsafe(16) + "-测试"
+#: Keyword searches: a 2-character and a 4-character Chinese word and an English word.
+SEARCH_WORDS = ("宕机", "财务系统", "VPN")
 NEXT_LINK = re.compile(r'href="([^"]+)" id="next-page"')
+REDIS_BENCH_URL = "redis://127.0.0.1:6379/9"
 
 
-def next_url(response, ui: bool) -> str | None:
+def web_environment(database_url: str, var_dir: Path, engine: str) -> dict:
+    """The settings of the web and worker processes under test: DEBUG off, the bench
+    database, on PostgreSQL the Redis cache and job queue of a production set-up, on SQLite
+    the embedded default (database cache, SQLite job queue)."""
+    env = {"ITSM_DATABASE_URL": database_url, "ITSM_VAR_DIR": str(var_dir),
+           "ITSM_ALLOWED_HOSTS": "127.0.0.1,localhost", "ITSM_LOG_LEVEL": "WARNING",
+           "ITSM_DEBUG": "0", "ITSM_SECRET_KEY": "bench-" + "x" * 50,
+           "PYTHONPATH": str(BENCH_DIR.parent / "src")}
+    for name in ("ITSM_REDIS_URL", "ITSM_IMAP_URL", "ITSM_EMAIL_URL", "ITSM_PRODUCTION"):
+        env[name] = ""
+    if engine == "postgresql" and redis_available():
+        env["ITSM_REDIS_URL"] = REDIS_BENCH_URL
+    return env
+
+
+def redis_available() -> bool:
+    try:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_BENCH_URL, socket_connect_timeout=2)
+        client.flushdb()
+        return True
+    except Exception:
+        print("!!! Redis is not reachable: the web process runs without it")
+        return False
+
+
+def start_worker(env: dict) -> subprocess.Popen:
+    """A huey consumer (``itsm worker``), as deploy/ runs it, for the jobs creation queues."""
+    return subprocess.Popen([sys.executable, "-m", "itsm", "worker", "--workers", "2"],
+                            env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def login(base: str, username: str, password: str) -> dict[str, str]:
+    """Log in through the login page; the session cookies."""
+    page = httpbench.request("GET", f"{base}/accounts/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text()).group(1)
+    jar = page.cookies()
+    answer = httpbench.request(
+        "POST", f"{base}/accounts/login/",
+        headers={"Cookie": httpbench.cookie_header(jar),
+                 "Content-Type": "application/x-www-form-urlencoded"},
+        body=urllib.parse.urlencode({"username": username, "password": password,
+                                     "csrfmiddlewaretoken": token}))
+    if answer.status != 302 or "sessionid" not in answer.cookies():
+        raise SystemExit(f"Login as {username} failed: {answer.status} {answer.head()}")
+    return {**jar, **answer.cookies()}
+
+
+def ticket_payload(world: dict, rng: random.Random) -> dict:
+    org = rng.choice(world["customers"])
+    system, symptom = rng.choice(SYSTEMS), rng.choice(SYMPTOMS)
+    body = {"organization": org.pk, "title": f"{system}{symptom}",
+            "description": f"电话报障：{system}{symptom}，{rng.choice(DETAILS)}。",
+            "requester": rng.choice(world["requesters"][org.pk]).pk,
+            "service": rng.choice(world["services"]).pk, "channel": "phone",
+            "impact": rng.randint(2, 4), "urgency": rng.randint(2, 4),
+            "category": rng.choice(CATEGORIES)}
+    if rng.random() < 0.6:
+        body["assignee_team"] = rng.choice(world["teams"]).pk
+    return body
+
+
+def next_path(response, ui: bool) -> str | None:
     if ui:
-        match = NEXT_LINK.search(response.content.decode())
+        match = NEXT_LINK.search(response.text() if hasattr(response, "text")
+                                 else response.content.decode())
         link = match.group(1).replace("&amp;", "&") if match else None
     else:
-        link = response.json().get("next")
+        body = response.json() if callable(getattr(response, "json", None)) else response.json
+        link = body.get("next")
     if not link:
         return None
     parts = urllib.parse.urlsplit(link)
     return urllib.parse.urlunsplit(("", "", parts.path, parts.query, ""))
 
 
-def measure_list(client, url: str, *, ui: bool, requests: int, depth: int) -> dict:
+def rows_of(response, ui: bool) -> int:
+    if ui:
+        return response.text().count("<tr>") - 1
+    return len(response.json()["results"])
+
+
+#: (label, path, is a UI page) of the lists measured.
+LIST_CASES = [
+    ("UI  queue: my teams, open, by SLA due", "/requests/?queue=my_teams&ordering=due_at", True),
+    ("API queue: my teams, open, by SLA due",
+     "/api/service-requests/?queue=my_teams&ordering=due_at", False),
+    ("UI  open requests, newest first", "/requests/?open=true", True),
+    ("API open requests, newest first", "/api/service-requests/?open=true", False),
+]
+
+
+def search_cases() -> list[tuple[str, str, bool]]:
+    return [(f"API search {word}", "/api/service-requests/?" + urllib.parse.urlencode(
+        {"q": word}), False) for word in SEARCH_WORDS] + [
+        ("UI  search 宕机", "/requests/?" + urllib.parse.urlencode({"q": "宕机"}), True)]
+
+
+def measure_http(world: dict, env: dict, args: argparse.Namespace, rng: random.Random) -> dict:
+    """Creation, lists and search against a gunicorn (one sync worker) of ours; a huey
+    consumer runs the jobs; the memory of both afterwards."""
+    server = httpbench.start_gunicorn(sys.executable, "itsm.wsgi:application", env=env,
+                                      ready_path="/accounts/login/")
+    worker = start_worker(env)
+    try:
+        base = server.url
+        token = {"Authorization": f"Token {world['token']}"}
+        step(f"  creating {args.creates} tickets through the API, one at a time")
+        created: list[dict] = []
+
+        def keep(response) -> None:
+            created.append(response.json())
+
+        result: dict = {"server": "gunicorn, 1 sync worker; huey consumer, 2 threads",
+                        "redis": bool(env.get("ITSM_REDIS_URL"))}
+        result["create_api"] = httpbench.timed(
+            "POST", f"{base}/api/service-requests/", headers=token, n=args.creates,
+            body=lambda _i: ticket_payload(world, rng), expect=201, check=keep)
+        result["create_api"]["example"] = created[-1]["number"]
+        result["example_id"] = created[-1]["id"]
+        session = {"Cookie": httpbench.cookie_header(
+            login(base, world["agent"].username, AGENT_PASSWORD))}
+        lists = {}
+        for label, path, ui in LIST_CASES + search_cases():
+            step(f"  {label}")
+            headers = session if ui else token
+            deep, reached = path, 0
+            if "search" not in label:
+                for _ in range(args.depth):
+                    following = next_path(httpbench.request("GET", base + deep,
+                                                            headers=headers), ui)
+                    if following is None:
+                        break
+                    deep, reached = following, reached + 1
+            entry = {"path": path}
+            for page, target in (("page1", path), ("deep", deep)):
+                if page == "deep" and (reached == 0 or "search" in label):
+                    continue
+                figures = httpbench.timed("GET", base + target, headers=headers,
+                                          n=args.requests)
+                figures["rows"] = rows_of(httpbench.request("GET", base + target,
+                                                            headers=headers), ui)
+                figures["page"] = 1 if page == "page1" else reached + 1
+                figures["path"] = target
+                entry[page] = figures
+            lists[label] = entry
+        result["lists"] = lists
+        time.sleep(2)  # let the consumer finish the notifications the creations queued
+        result["rss"] = {"web": httpbench.rss_mb(server.worker_pids()[0]),
+                         "worker": httpbench.rss_mb(worker.pid)}
+        return result
+    finally:
+        server.stop()
+        worker.terminate()
+        try:
+            worker.wait(15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+def count_queries(world: dict, lists: dict) -> None:
+    """SQL queries per request of each measured page (in-process, the same URLs), and the
+    plan of the page query; added to ``lists``."""
     from django.db import connection
+    from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
 
-    def get(target):
-        response = client.get(target)
-        if response.status_code != 200:
-            raise SystemExit(f"GET {target} answered {response.status_code}: "
-                             f"{response.content[:500]!r}")
-        return response
-
-    result = {}
-    deep, reached = url, 0
-    for _ in range(depth):
-        following = next_url(get(deep), ui)
-        if following is None:
-            break
-        deep, reached = following, reached + 1
-    for label, target in (("page1", url), ("deep", deep)):
-        for _ in range(3):
-            get(target)
-        times = []
-        for _ in range(requests):
-            with Clock() as c:
-                response = get(target)
-            times.append(c.seconds * 1000)
-        with CaptureQueriesContext(connection) as ctx:
-            response = get(target)
-        sql = [q["sql"] for q in ctx.captured_queries]
-        rows = (response.content.decode().count('<tr>') - 1 if ui
-                else len(response.json()["results"]))
-        result[label] = {"p50_ms": round(percentile(times, 50), 1),
-                         "p95_ms": round(percentile(times, 95), 1),
-                         "queries": len(sql), "rows": rows, "sql": sql,
-                         "plan": query_plan(sql)}
-    result["deep"]["page"] = reached + 1
-    if not ui:  # the query count must not grow with the page size
-        separator = "&" if "?" in url else "?"
-        with CaptureQueriesContext(connection) as ctx:
-            response = get(f"{url}{separator}page_size=200")
-        result["page_size_200"] = {"queries": len(ctx.captured_queries),
-                                   "rows": len(response.json()["results"])}
-    return result
+    ui = Client()
+    ui.force_login(world["agent"])
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {world['token']}")
+    for entry in lists.values():
+        for page in ("page1", "deep"):
+            if page not in entry:
+                continue
+            path = entry[page]["path"]
+            client = api if path.startswith("/api/") else ui
+            client.get(path)  # warm-up
+            with CaptureQueriesContext(connection) as ctx:
+                response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            sql = [q["sql"] for q in ctx.captured_queries]
+            entry[page]["queries"] = len(sql)
+            entry[page]["plan"] = query_plan(sql)
+        if entry["path"].startswith("/api/") and "page1" in entry:
+            separator = "&" if "?" in entry["path"] else "?"
+            with CaptureQueriesContext(connection) as ctx:
+                response = api.get(f"{entry['path']}{separator}page_size=200")
+            entry["page_size_200"] = {"queries": len(ctx.captured_queries),
+                                      "rows": len(response.json()["results"])}
 
 
 def query_plan(sql: list[str]) -> dict | None:
@@ -610,32 +706,6 @@ def query_plan(sql: list[str]) -> dict | None:
             lines = [r[-1] for r in cursor.fetchall()]
             execution = None
     return {"sql": page[0], "plan": lines, "execution_ms": execution}
-
-
-def measure_lists(world: dict, requests: int, depth: int) -> dict:
-    from django.test import Client
-    from rest_framework.test import APIClient
-
-    ui = Client()
-    ui.force_login(world["agent"])
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {world['token']}")
-    cases = [
-        ("UI   /requests/?open=true", ui, "/requests/?open=true", True),
-        ("API  /api/service-requests/?open=true", api, "/api/service-requests/?open=true",
-         False),
-        ("UI   /requests/?queue=breached", ui, "/requests/?queue=breached", True),
-        ("API  /api/service-requests/?queue=breached", api,
-         "/api/service-requests/?queue=breached", False),
-        ("UI   /requests/?queue=breached&ordering=due_at (tab link)", ui,
-         "/requests/?queue=breached&ordering=due_at", True),
-    ]
-    results = {}
-    for label, client, url, is_ui in cases:
-        step(f"  {label}")
-        results[label] = {"url": url, **measure_list(client, url, ui=is_ui,
-                                                     requests=requests, depth=depth)}
-    return results
 
 
 def measure_sla(world: dict, created_id: int) -> dict:
@@ -685,84 +755,115 @@ def measure_sla(world: dict, created_id: int) -> dict:
 
 
 def print_report(result: dict) -> None:
-    load, create, sweep = result["bulk_load"], result["create"], result["sla"]
-    line = "-" * 96
+    load, sweep = result["bulk_load"], result["sla"]
+    line = "-" * 100
     print()
     print(line)
-    print(f"ITSM service desk benchmark — {result['database']} ({result['database_version']}), "
+    print(f"ITSM — {result['database']} ({result['database_version']}), "
           f"{load['tickets']:,} tickets, {result['environment']['cpus']} CPUs, "
-          f"Python {result['environment']['python']}")
+          f"Python {result['environment']['python']}; {result['server']}"
+          f"{', Redis' if result.get('redis') else ''}")
     print(line)
     print(f"World set-up (service layer)     {result['world_seconds']:8.1f} s   "
           f"{result['world']}")
-    print(f"Bulk load: generate              {load['generate_seconds']:8.1f} s")
+    print(f"Bulk load: generate              {load['generate_seconds']:8.1f} s   "
+          f"(search text {load['search_text_seconds']:.1f} s)")
     print(f"Bulk load: tickets               {load['ticket_insert_seconds']:8.1f} s   "
           f"{load['ticket_rows_per_second']:>9,} rows/s   "
           f"({load['requests']:,} requests, {load['incidents']:,} incidents, "
           f"{load['open_tickets']:,} open)")
-    if load["sla_clocks"]:
-        print(f"Bulk load: SLA clocks            {load['clock_insert_seconds']:8.1f} s   "
-              f"{load['clock_rows_per_second']:>9,} rows/s   ({load['sla_clocks']:,} clocks)")
-    print(f"Bulk load: overall               {load['total_seconds']:8.1f} s   "
-          f"{load['rows_per_second_overall']:>9,} rows/s   (generation, inserts, sequences"
-          f"{', ANALYZE' if load['analyze_seconds'] else ''})")
+    print(f"Bulk load: SLA clocks            {load['clock_insert_seconds']:8.1f} s   "
+          f"{load['clock_rows_per_second'] or 0:>9,} rows/s   ({load['sla_clocks']:,} clocks, "
+          f"{load['ratings']:,} ratings)")
     print(line)
-    print(f"Create via API ({create['client']})")
-    print(f"  POST /api/service-requests/ ×{create['count']}: {create['tickets_per_second']} "
-          f"tickets/s, p50 {create['p50_ms']} ms, p95 {create['p95_ms']} ms, "
-          f"SQL queries per ticket: median {create['queries_per_create']} "
-          f"(min {create['queries_min']}, max {create['queries_max']})")
+    create = result["create_api"]
+    print(f"POST /api/service-requests/ ×{create['n']}: {create['per_second']} tickets/s, "
+          f"p50 {create['p50_ms']} ms, p95 {create['p95_ms']} ms")
+    if result.get("bulk_import"):
+        bulk = result["bulk_import"]
+        print(f"Bulk import ×{bulk['rows']}: {bulk['rows_per_second']} rows/s")
     print(line)
-    print(f"{'List (in-process django.test.Client / APIClient)':<62}{'page':>5}{'rows':>6}"
-          f"{'p50 ms':>9}{'p95 ms':>9}{'SQL':>5}")
-    for label, data in result["lists"].items():
+    print(f"{'GET (HTTP, one gunicorn worker)':<58}{'page':>5}{'rows':>6}{'p50 ms':>9}"
+          f"{'p95 ms':>9}{'SQL':>5}")
+    for label, entry in result["lists"].items():
         for page in ("page1", "deep"):
-            p = data[page]
-            number = 1 if page == "page1" else p["page"]
-            print(f"{label[:61]:<62}{number:>5}{p['rows']:>6}{p['p50_ms']:>9.1f}"
-                  f"{p['p95_ms']:>9.1f}{p['queries']:>5}")
-    for label, data in result["lists"].items():
-        if "page_size_200" in data:
-            p = data["page_size_200"]
-            print(f"{(label + ' &page_size=200')[:61]:<62}{1:>5}{p['rows']:>6}{'':>18}"
-                  f"{p['queries']:>5}")
-    plans = [(label, page, data[page]["plan"]) for label, data in result["lists"].items()
-             for page in ("page1", "deep") if data[page].get("plan")]
-    if plans and plans[0][2]["execution_ms"] is not None:
-        print(line)
-        print("Page query plans (EXPLAIN ANALYZE; full plans in the JSON)")
-        for label, page, plan in plans:
-            lines = [ln.strip(" ->") for ln in plan["plan"]]
-            top = next((ln for ln in lines if "Scan" in ln and "servicerequest" in ln),
-                       next((ln for ln in lines if "Sort" in ln), lines[0]))
-            print(f"  {label[:40]:<41}{page:<6}{plan['execution_ms']:>8.1f} ms  {top[:70]}")
+            if page in entry:
+                p = entry[page]
+                print(f"{label[:57]:<58}{p['page']:>5}{p['rows']:>6}{p['p50_ms']:>9.1f}"
+                      f"{p['p95_ms']:>9.1f}{p.get('queries', ''):>5}")
     print(line)
     print(f"SLA sweep over {sweep['running_clocks']:,} running clocks (now + 1 h): "
           f"{sweep['sweep_seconds']:.2f} s, handled {sweep['sweep_handled']}, "
           f"{sweep['sweep_queries']} queries")
-    print(f"SLA sweep again (nothing due):   {sweep['sweep_idle_seconds']:.3f} s, "
-          f"{sweep['sweep_idle_queries']} queries")
-    for label in ("api_created", "bulk_loaded_open"):
-        r = sweep[f"recompute_{label}"]
-        print(f"recompute_clocks ({label}, {r['ticket']}): p50 {r['p50_ms']} ms, "
-              f"p95 {r['p95_ms']} ms, {r['queries']} queries")
+    report = result.get("report")
+    if report:
+        print(f"Service-level report {report['organization']} {report['month']} "
+              f"({report['tickets_opened_in_month']:,} tickets opened): "
+              f"{report['seconds']:.2f} s, {report['queries']} queries")
+    rss = result["rss"]
+    print(f"Memory after the run: web worker {rss['web']['now_mb']} MB "
+          f"(peak {rss['web']['peak_mb']}), job consumer {rss['worker']['now_mb']} MB "
+          f"(peak {rss['worker']['peak_mb']})")
     print(line)
-    print(f"Total run time {result['total_seconds']:.0f} s; JSON: {result['json']}")
+    print(f"Total run time {result['total_seconds']:.0f} s; JSON: {result.get('json')}")
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
+def measure_report(world: dict, base: str | None = None, headers: dict | None = None) -> dict:
+    """The SLM-5 monthly service-level report of the biggest customer for the last full
+    month: built in-process (seconds, queries) and, with ``base``, as page, XLSX and API."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from itsm.quality.reports import service_level_report
+    from itsm.servicedesk.models import Incident, ServiceRequest
+
+    org = world["customers"][0]  # the biggest (the weights favour the first)
+    first = timezone.localdate().replace(day=1)
+    year, month = (first.year, first.month - 1) if first.month > 1 else (first.year - 1, 12)
+    start = timezone.make_aware(dt.datetime(year, month, 1))
+    end = timezone.make_aware(dt.datetime(year + month // 12, month % 12 + 1, 1))
+    tickets = sum(m.objects.filter(organization=org, created_at__gte=start,
+                                   created_at__lt=end).count()
+                  for m in (ServiceRequest, Incident))
+    times = []
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as ctx, Clock() as c:
+            service_level_report(org, year, month, user=world["agent"])
+        times.append(c.seconds)
+    result = {"organization": org.name, "month": f"{year}-{month:02d}",
+              "tickets_opened_in_month": tickets, "seconds": round(max(times), 3),
+              "seconds_min": round(min(times), 3), "queries": len(ctx.captured_queries)}
+    if base:
+        query = urllib.parse.urlencode({"organization": org.pk, "month": f"{year}-{month:02d}"})
+        for label, path in (("page", "/reports/service-level/"),
+                            ("xlsx", "/reports/service-level/export.xlsx"),
+                            ("api", "/api/reports/service-level/")):
+            result[label] = httpbench.timed("GET", f"{base}{path}?{query}", headers=headers,
+                                            n=3, warmup=1)
+    return result
+
+
+# --- Run -----------------------------------------------------------------------------------
+
+
+def run(tickets: int, database_url: str = DEFAULT_PG_URL, creates: int = 500,
+        requests: int = 50, depth: int = 20, keep: bool = False) -> dict:
+    """Load ``tickets`` into a fresh database and measure; the figures (see ``main``)."""
+    args = argparse.Namespace(tickets=tickets, database_url=database_url, creates=creates,
+                              requests=requests, depth=depth, keep=keep)
     started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="itsm-bench-"))
     database_url, engine, drop = prepare_database(args.database_url, tmp)
     shown = urllib.parse.urlparse(database_url)
-    step(f"Database: {engine} {shown._replace(netloc=shown.hostname or '').geturl()}")
+    step(f"ITSM on {engine} {shown._replace(netloc=shown.hostname or '').geturl()}, "
+         f"{tickets:,} tickets")
     configure_django(database_url, tmp / "var")
     from django.core.management import call_command
     from django.db import connection, connections
 
     rng = random.Random(SEED)
-    result: dict = {"database": engine, "tickets": args.tickets}
+    result: dict = {"system": "ITSM", "database": engine, "tickets": args.tickets}
     try:
         step("Migrating")
         with Clock() as c:
@@ -785,12 +886,16 @@ def main(argv=None) -> int:
                            f"{len(world['services'])} services")
         step(f"Bulk-loading {args.tickets:,} tickets")
         result["bulk_load"] = bulk_load(world, args.tickets, rng)
-        step(f"Creating {args.creates} tickets through the API, one at a time")
-        result["create"] = measure_creation(world, args.creates, rng)
-        step("Measuring lists")
-        result["lists"] = measure_lists(world, args.requests, args.depth)
+        connections.close_all()
+        step("Measuring over HTTP (gunicorn, one sync worker)")
+        env = web_environment(database_url, tmp / "var", engine)
+        result.update(measure_http(world, env, args, rng))
+        step("Counting queries per request (in-process)")
+        count_queries(world, result["lists"])
         step("Measuring the SLA sweep and recompute_clocks")
-        result["sla"] = measure_sla(world, result["create"]["example_id"])
+        result["sla"] = measure_sla(world, result["example_id"])
+        step("Measuring the monthly service-level report")
+        result["report"] = measure_report(world)
     finally:
         connections.close_all()
         if not args.keep:
@@ -801,8 +906,15 @@ def main(argv=None) -> int:
     result["total_seconds"] = round(time.perf_counter() - started, 1)
     result["environment"] = {"python": platform.python_version(),
                              "cpus": os.cpu_count(), "platform": platform.platform()}
+    return result
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    result = run(args.tickets, args.database_url, args.creates, args.requests, args.depth,
+                 args.keep)
     RESULTS_DIR.mkdir(exist_ok=True)
-    path = RESULTS_DIR / f"servicedesk-{engine}-{args.tickets}.json"
+    path = RESULTS_DIR / f"itsm-{result['database']}-{args.tickets}.json"
     result["json"] = str(path.relative_to(BENCH_DIR.parent))
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     print_report(result)
