@@ -36,11 +36,13 @@ lint: install-test
 security-gates: install-test
 	scripts/security-gates.sh
 
-# Benchmark (prints figures, writes bench/results/): PostgreSQL on 127.0.0.1 by default,
-# a temporary SQLite file when it is unreachable. E.g. make bench BENCH_ARGS="--tickets 10000"
+# Benchmark suite (prints a table, writes bench/results/suite-*.json): ITSM and
+# django-helpdesk 2.6.1 (installed from PyPI into bench/.venv-helpdesk) side by side at
+# 100k tickets on PostgreSQL and SQLite, ITSM alone at 1M on PostgreSQL. A quick run:
+#   make bench BENCH_ARGS="--sizes 10000 --databases postgresql"
 BENCH_ARGS ?=
 bench: install
-	$(BIN)/python bench/servicedesk.py $(BENCH_ARGS)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # CMDB impact analysis on 10,000 items and 30,000 relations (PostgreSQL itsm_bench_cmdb)
 bench-cmdb: install

@@ -1,0 +1,197 @@
+"""The benchmark suite (``make bench``): ITSM side by side with django-helpdesk 2.6.1.
+
+    .venv/bin/python bench/run.py [--sizes 100000,1000000] [--databases postgresql,sqlite]
+        [--no-helpdesk] [--creates 300] [--requests 50]
+
+Runs, in one go, for every size and database (1,000,000 tickets on PostgreSQL only):
+ITSM (bench/servicedesk.py) and, where the size is at most ``--helpdesk-max`` (100,000),
+django-helpdesk 2.6.1 (bench/helpdesk.py: installed from PyPI into its own virtualenv)
+under the same workloads, both measured over HTTP against one gunicorn sync worker
+(bench/httpbench.py). Prints one table with the ratios and the targets of issue 5, and
+writes everything as JSON to bench/results/suite-<time>.json. It asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+
+import helpdesk
+import servicedesk
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+PG_ITSM = "postgres://postgres@127.0.0.1:5432/itsm_bench"
+PG_HELPDESK = "postgres://postgres@127.0.0.1:5432/helpdesk_bench"
+
+#: (label, target, unit, direction) of issue 5, checked on the figures of each run.
+TARGETS = {
+    "list_p95_ms": (100, "ms", "below"),
+    "search_p95_ms": (300, "ms", "below"),
+    "report_seconds": (3, "s", "below"),
+    "sweep_seconds": (10, "s", "below"),
+    "web_rss_mb": (150, "MB", "below"),
+    "create_ratio": (3, "×", "above"),
+    "list_ratio": (10, "×", "above"),
+    "search_ratio": (10, "×", "above"),
+}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="100000,1000000",
+                        help="ticket counts, comma-separated (default 100000,1000000)")
+    parser.add_argument("--databases", default="postgresql,sqlite",
+                        help="postgresql and/or sqlite (default both; 1M: PostgreSQL only)")
+    parser.add_argument("--no-helpdesk", action="store_true", help="ITSM only")
+    parser.add_argument("--helpdesk-max", type=int, default=100_000,
+                        help="largest size django-helpdesk is run at (default 100000)")
+    parser.add_argument("--creates", type=int, default=300,
+                        help="tickets created one at a time through each API (default 300)")
+    parser.add_argument("--requests", type=int, default=50,
+                        help="timed requests per list/search measurement (default 50)")
+    parser.add_argument("--depth", type=int, default=20,
+                        help="'next' links followed to reach the deep page (default 20)")
+    return parser.parse_args(argv)
+
+
+def worst(entries: list[dict], key: str = "p95_ms") -> float | None:
+    values = [e[key] for e in entries if e and e.get(key) is not None]
+    return max(values) if values else None
+
+
+def summarize(ours: dict, theirs: dict | None) -> dict:
+    """The figures the targets are about, and the ratios ours/theirs (speed-ups)."""
+    lists = [e for label, entry in ours["lists"].items() if "search" not in label
+             for e in (entry.get("page1"), entry.get("deep"))]
+    searches = [entry["page1"] for label, entry in ours["lists"].items() if "search" in label]
+    summary = {
+        "create_per_second": ours["create_api"]["per_second"],
+        "bulk_import_rows_per_second": (ours.get("bulk_import") or {}).get("rows_per_second"),
+        "list_p50_ms": worst(lists, "p50_ms"), "list_p95_ms": worst(lists),
+        "search_p50_ms": worst(searches, "p50_ms"), "search_p95_ms": worst(searches),
+        "report_seconds": (ours.get("report") or {}).get("seconds"),
+        "sweep_seconds": ours["sla"]["sweep_seconds"],
+        "web_rss_mb": ours["rss"]["web"]["now_mb"],
+        "web_peak_mb": ours["rss"]["web"]["peak_mb"],
+        "worker_rss_mb": ours["rss"]["worker"]["now_mb"],
+    }
+    if theirs:
+        their_lists = [theirs.get(k) for k in ("queue_page1", "queue_deep", "api_page1",
+                                               "api_deep")]
+        their_search = list((theirs.get("search") or {}).values())
+        their_create = (theirs.get("create_api") or {}).get("per_second")
+        summary["helpdesk"] = {
+            "create_per_second": their_create,
+            "create_web_per_second": (theirs.get("create_web") or {}).get("per_second"),
+            "list_p50_ms": worst(their_lists, "p50_ms"),
+            "list_p95_ms": worst(their_lists),
+            "search_p50_ms": worst(their_search, "p50_ms"),
+            "search_p95_ms": worst(their_search),
+            "web_rss_mb": ((theirs.get("rss") or {}).get("web") or theirs.get("rss") or {})
+            .get("now_mb"),
+        }
+        h = summary["helpdesk"]
+        summary["create_ratio"] = ratio(summary["create_per_second"], their_create)
+        # Speed-ups: their time / our time, medians of the slowest page of each kind.
+        summary["list_ratio"] = ratio(h["list_p50_ms"], summary["list_p50_ms"])
+        summary["search_ratio"] = ratio(h["search_p50_ms"], summary["search_p50_ms"])
+    return summary
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 1) if a and b else None
+
+
+def verdicts(summary: dict, tickets: int) -> dict[str, str]:
+    """Target → "met"/"missed" for the targets that apply to this run."""
+    applies = {"web_rss_mb", "sweep_seconds"}
+    if tickets >= 1_000_000:
+        applies |= {"list_p95_ms", "search_p95_ms", "report_seconds"}
+    if "helpdesk" in summary:
+        applies |= {"create_ratio", "list_ratio", "search_ratio"}
+    out = {}
+    for key in sorted(applies):
+        value = summary.get(key)
+        target, _unit, direction = TARGETS[key]
+        if value is None:
+            out[key] = "not measured"
+        else:
+            met = value < target if direction == "below" else value >= target
+            out[key] = "met" if met else "MISSED"
+    return out
+
+
+def print_table(runs: list[dict]) -> None:
+    line = "=" * 110
+    print()
+    print(line)
+    print("ITSM vs django-helpdesk 2.6.1 — HTTP against one gunicorn sync worker each; "
+          "p50/p95 over the slowest page of each kind")
+    print(line)
+    head = (f"{'run':<26}{'create/s':>10}{'list p50/p95 ms':>18}{'search p50/p95 ms':>19}"
+            f"{'report s':>10}{'sweep s':>9}{'web MB':>8}")
+    print(head)
+    for run in runs:
+        s = run["summary"]
+        label = f"ITSM {run['database']} {run['tickets']:,}"
+        print(f"{label:<26}{s['create_per_second'] or 0:>10}"
+              f"{s['list_p50_ms'] or 0:>9.0f}/{s['list_p95_ms'] or 0:<8.0f}"
+              f"{s['search_p50_ms'] or 0:>10.0f}/{s['search_p95_ms'] or 0:<8.0f}"
+              f"{s['report_seconds'] or 0:>10.2f}{s['sweep_seconds']:>9.2f}"
+              f"{s['web_rss_mb']:>8.0f}")
+        h = s.get("helpdesk")
+        if h:
+            label = f"helpdesk {run['database']} {run['tickets']:,}"
+            print(f"{label:<26}{h['create_per_second'] or 0:>10}"
+                  f"{h['list_p50_ms'] or 0:>9.0f}/{h['list_p95_ms'] or 0:<8.0f}"
+                  f"{h['search_p50_ms'] or 0:>10.0f}/{h['search_p95_ms'] or 0:<8.0f}"
+                  f"{'—':>10}{'—':>9}{h['web_rss_mb'] or 0:>8.0f}")
+            print(f"{'  ratio ours/theirs':<26}{s['create_ratio'] or 0:>9}×"
+                  f"{s['list_ratio'] or 0:>16}× faster{s['search_ratio'] or 0:>10}× faster")
+    print(line)
+    for run in runs:
+        marks = ", ".join(f"{k} {v}" for k, v in run["verdicts"].items())
+        print(f"Targets, {run['database']} {run['tickets']:,}: {marks}")
+    print(line)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    databases = [d for d in args.databases.split(",") if d]
+    started = time.perf_counter()
+    runs = []
+    for tickets in sizes:
+        for database in databases:
+            if database == "sqlite" and tickets > 100_000:
+                continue  # 1M tickets: PostgreSQL only
+            url = PG_ITSM if database == "postgresql" else "sqlite"
+            ours = servicedesk.run(tickets, url, creates=args.creates,
+                                   requests=args.requests, depth=args.depth)
+            servicedesk.print_report(ours)
+            theirs = None
+            if not args.no_helpdesk and tickets <= args.helpdesk_max:
+                theirs = helpdesk.run(tickets, PG_HELPDESK if database == "postgresql"
+                                      else "sqlite", creates=args.creates,
+                                      requests=args.requests, keep=False)
+                helpdesk.print_report(theirs)
+            summary = summarize(ours, theirs)
+            runs.append({"database": database, "tickets": tickets, "summary": summary,
+                         "verdicts": verdicts(summary, tickets), "itsm": ours,
+                         "helpdesk": theirs})
+    print_table(runs)
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = RESULTS_DIR / f"suite-{stamp}.json"
+    path.write_text(json.dumps({"runs": runs, "seconds": round(time.perf_counter() - started)},
+                               ensure_ascii=False, indent=2, default=str))
+    print(f"Suite: {time.perf_counter() - started:.0f} s; JSON: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
