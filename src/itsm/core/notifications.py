@@ -44,7 +44,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -215,7 +215,11 @@ def notify(
         raise ValueError(f"unknown notification event {event!r}")
     if organization_id is None and record is not None:
         organization_id = getattr(record, "organization_id", None)
-    provider_id = _provider_id(organization_id)
+    if record is not None and organization_id == getattr(record, "organization_id", None) \
+            and hasattr(record, "provider_id"):
+        provider_id = record.provider_id  # its organization is usually loaded already
+    else:
+        provider_id = _provider_id(organization_id)
     subject, body = _customised(event, provider_id, _language(language), record=record,
                                 actor=actor, subject=subject, body=body)
     clean_subject = _clean_subject(subject)
@@ -258,11 +262,12 @@ def notify(
             if key is None:
                 notification = Notification.objects.create(**fields)
             else:
-                # get_or_create runs the INSERT in a savepoint and falls back to a read
-                # on IntegrityError: the unique column decides a race between workers.
-                notification, is_new = Notification.objects.get_or_create(
-                    dedupe_key=key, defaults=fields)
-                if not is_new:
+                # The INSERT in a savepoint: the unique column decides a race between
+                # workers (or a repeated call), the loser skips the recipient.
+                try:
+                    with transaction.atomic():
+                        notification = Notification.objects.create(dedupe_key=key, **fields)
+                except IntegrityError:
                     continue
             created.append(notification)
             send_after_commit(notification.pk)
