@@ -79,7 +79,13 @@ def validate_relations(record: Record) -> None:
 
 
 def _clean(record: Record) -> None:
-    record.full_clean(exclude=["number", "status", "created_by"], validate_unique=False)
+    # A relation holding an object loaded from the database exists: no query to prove it
+    # (Django's full_clean asks the database for every foreign key otherwise).
+    loaded = [f.name for f in record._meta.concrete_fields if f.is_relation
+              and record._state.fields_cache.get(f.name) is not None
+              and record._state.fields_cache[f.name].pk is not None]
+    record.full_clean(exclude=["number", "status", "created_by", *loaded],
+                      validate_unique=False)
     validate_relations(record)
 
 
