@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from itertools import accumulate
 from pathlib import Path
 
 import httpbench  # bench/ is on sys.path when run as a script
@@ -80,14 +81,18 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="'next' links followed to reach the deep page (default 20)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the database (and temporary directory) afterwards")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure a PostgreSQL database kept by --keep instead of loading "
+                             "a new one (implies --keep)")
     return parser.parse_args(argv)
 
 
 # --- Database set-up (before Django is imported) -----------------------------------------
 
 
-def prepare_database(url: str, tmp: Path) -> tuple[str, str, callable]:
-    """Return (database URL, engine label, cleanup); fresh database either way."""
+def prepare_database(url: str, tmp: Path, reuse: bool = False) -> tuple[str, str, callable]:
+    """Return (database URL, engine label, cleanup); a fresh database either way, unless
+    ``reuse`` and the PostgreSQL database exists."""
     def sqlite_file(reason: str | None):
         path = tmp / "bench.sqlite3"
         if reason:
@@ -120,8 +125,10 @@ def prepare_database(url: str, tmp: Path) -> tuple[str, str, callable]:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return sqlite_file(f"PostgreSQL is not reachable at {admin_url} ({first_line})")
     with conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not (reuse and exists):
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
 
     def drop() -> None:
         with psycopg.connect(admin_url, connect_timeout=3, autocommit=True) as c:
@@ -250,6 +257,34 @@ def build_world(rng: random.Random) -> dict:
     }
 
 
+def load_world() -> dict:
+    """The world of a database loaded by an earlier run (``--reuse``)."""
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    from itsm.catalog.models import Service, SLAPolicy
+    from itsm.core.models import Organization, Team
+
+    user = get_user_model()
+    provider = Organization.objects.get(code="nebula")
+    customers = list(Organization.objects.filter(provider=provider).order_by("code"))
+    agents = list(user.objects.filter(profile__organization=provider).order_by("username"))
+    services = list(Service.objects.filter(provider=provider).order_by("pk"))
+    agent = agents[1]
+    agent.set_password(AGENT_PASSWORD)
+    agent.save(update_fields=["password"])
+    return {
+        "provider": provider, "customers": customers, "agents": agents,
+        "teams": list(Team.objects.filter(organization=provider).order_by("pk")),
+        "requesters": {org.pk: list(user.objects.filter(profile__organization=org)
+                                    .order_by("username")) for org in customers},
+        "services": services,
+        "policies": {"standard": SLAPolicy.objects.get(provider=provider, service=None),
+                     "critical": SLAPolicy.objects.get(provider=provider, service=services[4])},
+        "agent": agent, "token": Token.objects.get_or_create(user=agent)[0].key,
+    }
+
+
 # --- Bulk load ---------------------------------------------------------------------------------
 
 def bulk_load(world: dict, n: int, rng: random.Random) -> dict:
@@ -276,21 +311,26 @@ def bulk_load(world: dict, n: int, rng: random.Random) -> dict:
         pairs.setdefault(int(priority), []).append((impact, urgency))
     statuses, status_w = zip(*STATUS_WEIGHTS.items(), strict=True)
     priorities, priority_w = zip(*PRIORITY_WEIGHTS.items(), strict=True)
+    status_w, priority_w = list(accumulate(status_w)), list(accumulate(priority_w))
     customers = world["customers"]
-    org_weights = [1 / (i + 1) ** 0.7 for i in range(len(customers))]  # a few big customers
-    channels_req = (["portal", "email", "phone", "im", "api"], [50, 25, 18, 5, 2])
-    channels_inc = (["portal", "email", "phone", "im", "monitoring"], [25, 15, 30, 5, 25])
+    org_weights = list(accumulate(1 / (i + 1) ** 0.7 for i in range(len(customers))))  # skewed
+    channels_req = (["portal", "email", "phone", "im", "api"],
+                    list(accumulate([50, 25, 18, 5, 2])))
+    channels_inc = (["portal", "email", "phone", "im", "monitoring"],
+                    list(accumulate([25, 15, 30, 5, 25])))
 
     t0 = time.perf_counter()
     rows: list[dict] = []
-    for _i in range(n):
+    for i in range(n):
+        if i and i % 100_000 == 0:
+            step(f"  {i:,} tickets generated")
         incident = rng.random() < 0.4
-        status = rng.choices(statuses, status_w)[0]
+        status = rng.choices(statuses, cum_weights=status_w)[0]
         is_open = status not in FINAL
         created = random_created_at(rng, now, is_open, tz)
-        org = rng.choices(customers, org_weights)[0]
+        org = rng.choices(customers, cum_weights=org_weights)[0]
         requester = rng.choice(world["requesters"][org.pk])
-        priority = rng.choices(priorities, priority_w)[0]
+        priority = rng.choices(priorities, cum_weights=priority_w)[0]
         if incident and rng.random() < 0.3:
             priority = max(1, priority - 1)
         impact, urgency = rng.choice(pairs[priority])
@@ -301,7 +341,7 @@ def bulk_load(world: dict, n: int, rng: random.Random) -> dict:
         description = (f"{requester.last_name}{requester.first_name}反映：{system}{symptom}，"
                        f"{rng.choice(DETAILS)}。请尽快处理。")
         channel_set = channels_inc if incident else channels_req
-        channel = rng.choices(*channel_set)[0]
+        channel = rng.choices(channel_set[0], cum_weights=channel_set[1])[0]
         team = rng.choice(teams) if status != "new" else (
             teams[0] if rng.random() < 0.5 else None)
         assignee = rng.choice(team_members[team.pk]) if team and status not in {
@@ -434,23 +474,27 @@ def bulk_load(world: dict, n: int, rng: random.Random) -> dict:
 
 
 def sla_clocks(row: dict, now: dt.datetime, hours, targets: dict, rng) -> dict:
-    """Plausible response and resolution clocks of a ticket, as the sweep left them."""
+    """Plausible response and resolution clocks of a ticket, as the sweep left them. A
+    stopped clock only gets its due time (warning and escalation moments are for running
+    clocks: computing them for a million closed tickets would take minutes)."""
     response_min, resolution_min = targets[row["priority"]]
     created, status = row["created_at"], row["status"]
     clocks = {}
 
-    def moments(minutes):
+    def moments(minutes, running):
         target = dt.timedelta(minutes=minutes)
-        return (hours.add(created, target), hours.add(created, target * 0.75),
-                hours.add(created, target * 1.5))
+        due = hours.add(created, target)
+        if not running:
+            return due, None, None
+        return due, hours.add(created, target * 0.75), hours.add(created, target * 1.5)
 
     def stamps(due, warn, escalate, until):
-        return {"warned_at": warn if warn <= until else None,
+        return {"warned_at": warn if warn and warn <= until else None,
                 "breached_at": due if due <= until else None,
-                "escalated_at": escalate if escalate <= until else None}
+                "escalated_at": escalate if escalate and escalate <= until else None}
 
-    due, warn, escalate = moments(response_min)
     responded = row.get("first_response_at")
+    due, warn, escalate = moments(response_min, not responded)
     clock = {"target_minutes": response_min, "due_at": due, "warn_at": warn,
              "escalate_at": escalate, "paused_since": None, "paused_seconds": 0,
              "explanation": {"target_minutes": response_min, "bulk_loaded": True}}
@@ -462,7 +506,8 @@ def sla_clocks(row: dict, now: dt.datetime, hours, targets: dict, rng) -> dict:
                      **stamps(due, warn, escalate, now))
     clocks["response"] = clock
 
-    due, warn, escalate = moments(resolution_min)
+    done = status in {"resolved", "closed"}
+    due, warn, escalate = moments(resolution_min, not done)
     clock = {"target_minutes": resolution_min, "paused_seconds": 0, "stopped_at": None,
              "paused_since": None, "met": None,
              "explanation": {"target_minutes": resolution_min, "bulk_loaded": True}}
@@ -471,10 +516,10 @@ def sla_clocks(row: dict, now: dt.datetime, hours, targets: dict, rng) -> dict:
         clock.update(due_at=None, warn_at=None, escalate_at=None, paused_since=since,
                      **stamps(due, warn, escalate, since))
         clock["breached_at"] = None
-    elif status in {"resolved", "closed"}:
-        done = row["resolved_at"]
-        clock.update(due_at=due, warn_at=warn, escalate_at=escalate, stopped_at=done,
-                     met=done <= due, **stamps(due, warn, escalate, done))
+    elif done:
+        finished = row["resolved_at"]
+        clock.update(due_at=due, warn_at=None, escalate_at=None, stopped_at=finished,
+                     met=finished <= due, **stamps(due, warn, escalate, finished))
     else:
         clock.update(due_at=due, warn_at=warn, escalate_at=escalate,
                      met=False if due <= now else None, **stamps(due, warn, escalate, now))
@@ -754,16 +799,7 @@ def measure_sla(world: dict, created_id: int) -> dict:
 # --- Report ---------------------------------------------------------------------------------
 
 
-def print_report(result: dict) -> None:
-    load, sweep = result["bulk_load"], result["sla"]
-    line = "-" * 100
-    print()
-    print(line)
-    print(f"ITSM — {result['database']} ({result['database_version']}), "
-          f"{load['tickets']:,} tickets, {result['environment']['cpus']} CPUs, "
-          f"Python {result['environment']['python']}; {result['server']}"
-          f"{', Redis' if result.get('redis') else ''}")
-    print(line)
+def print_load(result: dict, load: dict) -> None:
     print(f"World set-up (service layer)     {result['world_seconds']:8.1f} s   "
           f"{result['world']}")
     print(f"Bulk load: generate              {load['generate_seconds']:8.1f} s   "
@@ -775,6 +811,22 @@ def print_report(result: dict) -> None:
     print(f"Bulk load: SLA clocks            {load['clock_insert_seconds']:8.1f} s   "
           f"{load['clock_rows_per_second'] or 0:>9,} rows/s   ({load['sla_clocks']:,} clocks, "
           f"{load['ratings']:,} ratings)")
+
+
+def print_report(result: dict) -> None:
+    load, sweep = result["bulk_load"], result["sla"]
+    line = "-" * 100
+    print()
+    print(line)
+    print(f"ITSM — {result['database']} ({result['database_version']}), "
+          f"{load['tickets']:,} tickets, {result['environment']['cpus']} CPUs, "
+          f"Python {result['environment']['python']}; {result['server']}"
+          f"{', Redis' if result.get('redis') else ''}")
+    print(line)
+    if load.get("reused"):
+        print(f"Reused database: {load['tickets']:,} tickets, {load['sla_clocks']:,} clocks")
+    else:
+        print_load(result, load)
     print(line)
     create = result["create_api"]
     print(f"POST /api/service-requests/ ×{create['n']}: {create['per_second']} tickets/s, "
@@ -806,6 +858,15 @@ def print_report(result: dict) -> None:
           f"(peak {rss['worker']['peak_mb']})")
     print(line)
     print(f"Total run time {result['total_seconds']:.0f} s; JSON: {result.get('json')}")
+
+
+def reused_load() -> dict:
+    """What a reused database holds (the loading figures are in the earlier run's JSON)."""
+    from itsm.servicedesk.models import Incident, ServiceRequest, SLAClock
+
+    return {"reused": True,
+            "tickets": ServiceRequest.objects.count() + Incident.objects.count(),
+            "sla_clocks": SLAClock.objects.count()}
 
 
 def measure_report(world: dict, base: str | None = None, headers: dict | None = None) -> dict:
@@ -848,13 +909,14 @@ def measure_report(world: dict, base: str | None = None, headers: dict | None = 
 
 
 def run(tickets: int, database_url: str = DEFAULT_PG_URL, creates: int = 500,
-        requests: int = 50, depth: int = 20, keep: bool = False) -> dict:
+        requests: int = 50, depth: int = 20, keep: bool = False, reuse: bool = False) -> dict:
     """Load ``tickets`` into a fresh database and measure; the figures (see ``main``)."""
+    keep = keep or reuse
     args = argparse.Namespace(tickets=tickets, database_url=database_url, creates=creates,
                               requests=requests, depth=depth, keep=keep)
     started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="itsm-bench-"))
-    database_url, engine, drop = prepare_database(args.database_url, tmp)
+    database_url, engine, drop = prepare_database(args.database_url, tmp, reuse)
     shown = urllib.parse.urlparse(database_url)
     step(f"ITSM on {engine} {shown._replace(netloc=shown.hostname or '').geturl()}, "
          f"{tickets:,} tickets")
@@ -876,16 +938,24 @@ def run(tickets: int, database_url: str = DEFAULT_PG_URL, creates: int = 500,
             version = cursor.fetchone()[0]
         result["database_version"] = (version.split(" on ")[0] if engine == "postgresql"
                                       else f"SQLite {version}")
-        step("Building the world through the service layer")
-        with Clock() as c:
-            world = build_world(rng)
-        result["world_seconds"] = round(c.seconds, 1)
-        result["world"] = (f"{len(world['customers'])} customers, {len(world['agents'])} "
-                           f"agents, {len(world['teams'])} teams, "
-                           f"{sum(len(v) for v in world['requesters'].values())} requesters, "
-                           f"{len(world['services'])} services")
-        step(f"Bulk-loading {args.tickets:,} tickets")
-        result["bulk_load"] = bulk_load(world, args.tickets, rng)
+        from itsm.core.models import Organization
+
+        if reuse and Organization.objects.filter(code="nebula").exists():
+            step("Reusing the database of an earlier run")
+            world = load_world()
+            result["world"] = "reused"
+            result["bulk_load"] = reused_load()
+        else:
+            step("Building the world through the service layer")
+            with Clock() as c:
+                world = build_world(rng)
+            result["world_seconds"] = round(c.seconds, 1)
+            result["world"] = (f"{len(world['customers'])} customers, "
+                               f"{len(world['agents'])} agents, {len(world['teams'])} teams, "
+                               f"{sum(len(v) for v in world['requesters'].values())} "
+                               f"requesters, {len(world['services'])} services")
+            step(f"Bulk-loading {args.tickets:,} tickets")
+            result["bulk_load"] = bulk_load(world, args.tickets, rng)
         connections.close_all()
         step("Measuring over HTTP (gunicorn, one sync worker)")
         env = web_environment(database_url, tmp / "var", engine)
@@ -912,7 +982,7 @@ def run(tickets: int, database_url: str = DEFAULT_PG_URL, creates: int = 500,
 def main(argv=None) -> int:
     args = parse_args(argv)
     result = run(args.tickets, args.database_url, args.creates, args.requests, args.depth,
-                 args.keep)
+                 args.keep, args.reuse)
     RESULTS_DIR.mkdir(exist_ok=True)
     path = RESULTS_DIR / f"itsm-{result['database']}-{args.tickets}.json"
     result["json"] = str(path.relative_to(BENCH_DIR.parent))

@@ -3,6 +3,7 @@ systems, symptoms and details that titles and descriptions are made of, and the 
 statuses and priorities and the spread of creation times over one year."""
 
 import datetime as dt
+import itertools
 import random
 
 SYSTEMS = ["财务系统", "ERP", "OA 办公系统", "邮箱", "VPN", "打印机", "MES 生产系统", "CRM",
@@ -47,6 +48,12 @@ STATUS_WEIGHTS = {"closed": 84.5, "cancelled": 5.5, "new": 1.5, "assigned": 2.0,
 FINAL = {"closed", "cancelled"}
 
 
+HOURS = range(24)
+#: Cumulative weights of the hour a ticket is raised (office hours mostly).
+HOUR_WEIGHTS = list(itertools.accumulate([1, 1, 1, 1, 1, 1, 2, 4, 12, 20, 22, 18, 8, 16, 20, 20, 18,
+                                          14, 8, 5, 4, 3, 2, 1]))
+
+
 def random_created_at(rng: random.Random, now: dt.datetime, is_open: bool,
                       tz) -> dt.datetime:
     """Working days and office hours mostly; open tickets are mostly recent."""
@@ -58,8 +65,7 @@ def random_created_at(rng: random.Random, now: dt.datetime, is_open: bool,
     moment = (now - dt.timedelta(days=days)).astimezone(tz)
     if moment.weekday() >= 5 and rng.random() < 0.8:
         moment -= dt.timedelta(days=moment.weekday() - 4)
-    hour = rng.choices(range(24), weights=[1, 1, 1, 1, 1, 1, 2, 4, 12, 20, 22, 18, 8, 16,
-                                           20, 20, 18, 14, 8, 5, 4, 3, 2, 1])[0]
+    hour = rng.choices(HOURS, cum_weights=HOUR_WEIGHTS)[0]
     moment = moment.replace(hour=hour, minute=rng.randrange(60), second=rng.randrange(60),
                             microsecond=rng.randrange(1_000_000))
     return min(moment, now - dt.timedelta(minutes=1)).astimezone(dt.UTC)
