@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -35,7 +36,7 @@ from itsm.core.choices import STAFF_WRITER_ROLES, AuditAction, LinkKind, Timelin
 from itsm.core.exceptions import WorkflowError
 from itsm.core.models import Record, RecordLink, Team
 
-from .choices import TicketStatus
+from .choices import NOT_IN_QUEUE
 from .models import Incident, ServiceRequest, Ticket
 
 if TYPE_CHECKING:
@@ -54,9 +55,6 @@ RULE_SERVICE_OWNER_TEAM = "service_owner_team"
 #: Ticket types whose open tickets make up a person's load.
 TICKET_TYPES: tuple[type[Ticket], ...] = (ServiceRequest, Incident)
 #: Statuses that no longer count as work in hand.
-CLOSED_FOR_LOAD = frozenset({TicketStatus.RESOLVED, TicketStatus.CLOSED,
-                             TicketStatus.CANCELLED})
-
 #: Timeline reasons, stored untranslated and translated when shown (``describe_event``).
 REASONS = {
     LEAST_LOADED: gettext_noop("assigned automatically to the member of %(team)s with the "
@@ -108,11 +106,12 @@ def eligible_members(team: Team) -> list[User]:
 
 
 def open_ticket_counts(user_ids: list[int]) -> dict[int, int]:
-    """Open (not resolved, closed or cancelled) tickets assigned to each person."""
+    """Open (not resolved, closed or cancelled) tickets assigned to each person (served
+    by the partial index of open tickets per assignee)."""
     counts = dict.fromkeys(user_ids, 0)
     for model in TICKET_TYPES:
         rows = (model.objects.filter(assignee_id__in=user_ids)
-                .exclude(status__in=CLOSED_FOR_LOAD)
+                .exclude(status__in=NOT_IN_QUEUE)
                 .order_by().values("assignee_id").annotate(n=Count("id")))
         for row in rows:
             counts[row["assignee_id"]] += row["n"]
@@ -120,15 +119,17 @@ def open_ticket_counts(user_ids: list[int]) -> dict[int, int]:
 
 
 def last_assignments(team: Team, user_ids: list[int]) -> dict[int, Any]:
-    """When each person's most recent ticket of this team was raised (None: never)."""
+    """When each person's most recent ticket of this team was raised (None: never): one
+    index descent per person, however many tickets the team has had."""
     latest: dict[int, Any] = dict.fromkeys(user_ids)
     for model in TICKET_TYPES:
-        rows = (model.objects.filter(assignee_team=team, assignee_id__in=user_ids)
-                .order_by().values("assignee_id").annotate(last=Max("created_at")))
-        for row in rows:
-            current = latest[row["assignee_id"]]
-            if current is None or row["last"] > current:
-                latest[row["assignee_id"]] = row["last"]
+        newest = (model.objects.filter(assignee_team=team, assignee=OuterRef("pk"))
+                  .order_by("-created_at").values("created_at")[:1])
+        rows = (get_user_model().objects.filter(pk__in=user_ids).order_by()
+                .values_list("pk", Subquery(newest)))
+        for pk, last in rows:
+            if last is not None and (latest[pk] is None or last > latest[pk]):
+                latest[pk] = last
     return latest
 
 

@@ -82,6 +82,11 @@ def ticket_indexes(prefix: str) -> list[models.Index]:
         # The queues "breaching soon" and "breached" sort open tickets by SLA due time.
         models.Index(fields=["due_at", "-id"], name=f"{prefix}_open_due",
                      condition=~models.Q(status__in=NOT_IN_QUEUE)),
+        # Automatic assignment: each member's open tickets, and their latest of a team.
+        models.Index(fields=["assignee"], name=f"{prefix}_open_assignee",
+                     condition=~models.Q(status__in=NOT_IN_QUEUE)),
+        models.Index(fields=["assignee_team", "assignee", "-created_at"],
+                     name=f"{prefix}_team_assignee"),
     ]
 
 
