@@ -8,7 +8,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import JSONParser
@@ -21,6 +20,7 @@ from itsm.cmdb.api.serializers import ConfigurationItemSerializer as CMDBItemSer
 from itsm.cmdb.api.serializers import RecordCISerializer
 from itsm.cmdb.models import ConfigurationItem
 from itsm.core import access
+from itsm.core.api.authentication import TokenAuthentication
 from itsm.core.api.views import RecordViewSet
 from itsm.core.filtersets import to_utc
 
