@@ -75,6 +75,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help=f"loopback PostgreSQL URL or 'sqlite' (default {DEFAULT_PG_URL})")
     parser.add_argument("--creates", type=int, default=500,
                         help="tickets created one at a time through the API (default 500)")
+    parser.add_argument("--imports", type=int, default=1000,
+                        help="tickets imported in one bulk import request (default 1000)")
     parser.add_argument("--requests", type=int, default=50,
                         help="timed requests per list measurement (default 50)")
     parser.add_argument("--depth", type=int, default=20,
@@ -294,6 +296,7 @@ def bulk_load(world: dict, n: int, rng: random.Random) -> dict:
     from sequences.models import Sequence
 
     from itsm.catalog.choices import DEFAULT_PRIORITY_MATRIX
+    from itsm.core import search
     from itsm.servicedesk.models import Incident, SatisfactionRating, ServiceRequest, SLAClock
 
     now = timezone.now()
@@ -389,6 +392,10 @@ def bulk_load(world: dict, n: int, rng: random.Random) -> dict:
 
     fields = {f.name for f in ServiceRequest._meta.concrete_fields}
     policy_ids = {k: p.pk for k, p in policies.items()}
+    if connection.vendor == "postgresql":  # bulk loading: build the GIN indexes afterwards
+        with connection.cursor() as cursor:
+            for model in (ServiceRequest, Incident):
+                cursor.execute(f'DROP INDEX IF EXISTS "{model._meta.db_table}_search"')
     batch = 5000
     ticket_seconds = search_seconds = 0.0
     counts = {ServiceRequest: 0, Incident: 0}
@@ -445,6 +452,9 @@ def bulk_load(world: dict, n: int, rng: random.Random) -> dict:
             SatisfactionRating.objects.bulk_create(ratings[start:start + batch])
     for key, last in counters.items():
         Sequence.objects.update_or_create(name=key, defaults={"last": last})
+    with Clock() as c:
+        search.ensure_indexes()
+    index_seconds = c.seconds
     analyze_seconds = 0.0
     if connection.vendor == "postgresql":
         with Clock() as c, connection.cursor() as cursor:
@@ -465,6 +475,7 @@ def bulk_load(world: dict, n: int, rng: random.Random) -> dict:
         "ticket_rows_per_second": round(n / ticket_seconds),
         "clock_insert_seconds": round(clock_seconds, 2),
         "clock_rows_per_second": round(len(clock_objs) / clock_seconds) if clock_objs else None,
+        "search_index_seconds": round(index_seconds, 2),
         "analyze_seconds": round(analyze_seconds, 2),
         "total_seconds": round(generate_seconds + insert_seconds, 2),
         "rows_per_second_overall": round((n + len(clock_objs))
@@ -659,6 +670,15 @@ def measure_http(world: dict, env: dict, args: argparse.Namespace, rng: random.R
             body=lambda _i: ticket_payload(world, rng), expect=201, check=keep)
         result["create_api"]["example"] = created[-1]["number"]
         result["example_id"] = created[-1]["id"]
+        step(f"  importing {args.imports} tickets in one request (bulk import)")
+        rows = [ticket_payload(world, rng) for _ in range(args.imports)]
+        answer = httpbench.request("POST", f"{base}/api/service-requests/import/",
+                                   headers=token, body={"rows": rows}, timeout=600)
+        if answer.status != 201:
+            raise SystemExit(f"Bulk import answered {answer.status}: {answer.head()}")
+        result["bulk_import"] = {"rows": args.imports, "seconds": round(answer.ms / 1000, 2),
+                                 "rows_per_second": round(args.imports * 1000 / answer.ms, 1),
+                                 "created": answer.json()["created"]}
         session = {"Cookie": httpbench.cookie_header(
             login(base, world["agent"].username, AGENT_PASSWORD))}
         lists = {}
@@ -909,11 +929,12 @@ def measure_report(world: dict, base: str | None = None, headers: dict | None = 
 
 
 def run(tickets: int, database_url: str = DEFAULT_PG_URL, creates: int = 500,
-        requests: int = 50, depth: int = 20, keep: bool = False, reuse: bool = False) -> dict:
+        requests: int = 50, depth: int = 20, keep: bool = False, reuse: bool = False,
+        imports: int = 1000) -> dict:
     """Load ``tickets`` into a fresh database and measure; the figures (see ``main``)."""
     keep = keep or reuse
     args = argparse.Namespace(tickets=tickets, database_url=database_url, creates=creates,
-                              requests=requests, depth=depth, keep=keep)
+                              requests=requests, depth=depth, keep=keep, imports=imports)
     started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="itsm-bench-"))
     database_url, engine, drop = prepare_database(args.database_url, tmp, reuse)
@@ -982,7 +1003,7 @@ def run(tickets: int, database_url: str = DEFAULT_PG_URL, creates: int = 500,
 def main(argv=None) -> int:
     args = parse_args(argv)
     result = run(args.tickets, args.database_url, args.creates, args.requests, args.depth,
-                 args.keep, args.reuse)
+                 args.keep, args.reuse, args.imports)
     RESULTS_DIR.mkdir(exist_ok=True)
     path = RESULTS_DIR / f"itsm-{result['database']}-{args.tickets}.json"
     result["json"] = str(path.relative_to(BENCH_DIR.parent))
