@@ -38,7 +38,8 @@ def titles(*keys: str) -> set[str]:
 
 
 def test_segmentation_keeps_service_words_whole():
-    assert search.words("服务器宕机，打印机卡纸") == ["服务", "服务器", "宕机", "打印", "打印机", "卡纸"]
+    assert search.words("服务器宕机，打印机卡纸") == [
+        "服务", "服务器", "宕机", "打印", "打印机", "卡纸"]
     assert search.words("财务系统 VPN") == ["财务", "系统", "vpn"]
     assert search.words("，。！") == []
     assert search.search_text("REQ-2026-000001", None, "蓝屏") == "req 2026 000001 蓝屏"
