@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "itsm.problems",
     "itsm.changes",
     "itsm.servicedesk",
+    "itsm.quality",
     # Last, so that our templates under admin/ (base_site) override its own.
     "django.contrib.admin",
 ]

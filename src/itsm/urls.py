@@ -15,6 +15,7 @@ api_patterns = [
     path("", include("itsm.security.api.urls")),
     path("", include("itsm.problems.api.urls")),
     path("", include("itsm.changes.api.urls")),
+    path("", include("itsm.quality.api.urls")),
     path("token/", ObtainTokenView.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
@@ -35,4 +36,5 @@ urlpatterns = [
     path("", include("itsm.security.urls")),
     path("", include("itsm.problems.urls")),
     path("", include("itsm.changes.urls")),
+    path("", include("itsm.quality.urls")),
 ]

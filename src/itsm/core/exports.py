@@ -23,6 +23,15 @@ FORMATS = {
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def spreadsheet_text(value: str) -> str:
+    """Text safe for a CSV/XLSX cell: control characters (from mail or API clients) are
+    not allowed in XLSX cells, and text a spreadsheet would run as a formula
+    (=HYPERLINK(…), +cmd|…, @SUM …) is kept as text with a leading apostrophe (OWASP
+    "CSV injection")."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 class PersonField(fields.Field):
     def get_value(self, obj):
         return display_name(super().get_value(obj))
@@ -61,13 +70,9 @@ class RecordResource(resources.ModelResource):
             return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
         if value is None:
             return ""
-        # Control characters (from mail or API clients) are not allowed in XLSX cells.
-        text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
-        if isinstance(value, str) and text.startswith(FORMULA_STARTS):
-            # Text a spreadsheet would run as a formula (=HYPERLINK(…), +cmd|…, @SUM …)
-            # is kept as text: a leading apostrophe (OWASP "CSV injection").
-            text = "'" + text
-        return text
+        if isinstance(value, str):
+            return spreadsheet_text(value)
+        return ILLEGAL_CHARACTERS_RE.sub("", str(value))
 
 
 def export_response(resource_class, queryset, file_format: str, *, actor) -> HttpResponse:

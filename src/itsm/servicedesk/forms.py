@@ -1,10 +1,12 @@
 """Forms for tickets."""
 
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from itsm.catalog.models import Service
 from itsm.core.choices import Priority
 from itsm.core.forms import RecordForm
+from itsm.core.imports import MAX_IMPORT_ROWS
 
 from .models import Incident, MajorIncident, ServiceRequest
 
@@ -50,3 +52,16 @@ class MajorIncidentForm(RecordForm):
         fields = ["organization", "requester", "title", "description", "service",
                   "impact_scope", "event_report", "analysis_report", "priority",
                   "assignee_team", "assignee", "owner"]
+
+
+class TicketImportForm(forms.Form):
+    """A CSV or XLSX file of tickets to import (GEN-9)."""
+
+    file = forms.FileField(label=_("File (CSV or XLSX)"),
+                           widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "The first row names the columns; at most %(limit)s rows. All rows are imported, "
+            "or none if any row is invalid.") % {"limit": MAX_IMPORT_ROWS}

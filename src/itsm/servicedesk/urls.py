@@ -36,10 +36,11 @@ urlpatterns = [
     path("requests/<int:pk>/rate/", REQUEST_VIEWS["rate"].as_view(), name="request-rate"),
     path("incidents/<int:pk>/rate/", INCIDENT_VIEWS["rate"].as_view(), name="incident-rate"),
     path("rate/<str:token>/", RatingLinkView.as_view(), name="rate"),
-    # Merging duplicates and links between records (INC-3)
+    # Merging duplicates and links between records (INC-3); bulk import (GEN-9)
     *(route for segment, name, views in (("requests", "request", REQUEST_VIEWS),
                                          ("incidents", "incident", INCIDENT_VIEWS))
       for route in (
+          path(f"{segment}/import/", views["import"].as_view(), name=f"{name}-import"),
           path(f"{segment}/<int:pk>/merge/", views["merge"].as_view(), name=f"{name}-merge"),
           path(f"{segment}/<int:pk>/links/", views["link"].as_view(), name=f"{name}-link"),
           path(f"{segment}/<int:pk>/links/<int:link_id>/delete/", views["unlink"].as_view(),

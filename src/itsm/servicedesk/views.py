@@ -6,21 +6,25 @@ from typing import Any
 
 from django import forms as django_forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.generic import TemplateView
 
-from itsm.core import access
+from itsm.core import access, imports
 from itsm.core import rules as perms
 from itsm.core import views as base
 from itsm.core.choices import LinkKind
+from itsm.core.exceptions import UploadTooLarge
+from itsm.core.uploads import check_request_size
 
 from . import filtersets, forms, models, resources, satisfaction
 from . import services as sd_services
+from .api import serializers as api_serializers
+from .forms import TicketImportForm
 
 TICKET_DETAIL_FIELDS = ("service", "category", "channel", "impact", "urgency",
                         "affected_system", "resolution", "first_response_at", "resolved_at",
@@ -184,10 +188,13 @@ class UnlinkView(base.RecordActionView):
 
 
 class TicketContextMixin(RelationsContextMixin, RatingContextMixin):
-    """A ticket's detail page also shows its SLA clocks, explained in words."""
+    """A ticket's detail page also shows its SLA clocks, explained in words; the list
+    offers service staff the import."""
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
+        if isinstance(self, base.RecordListView) and access.is_staff_writer(self.request.user):
+            context["import_url"] = reverse(f"{self.url_prefix}-import")
         record = context.get("record")
         if isinstance(self, base.RecordDetailView) and record is not None:
             from .sla import clocks_of
@@ -221,12 +228,66 @@ class RecordRatingView(base.RecordActionView):
         return {"rating_form": form}
 
 
+class TicketImportView(base.RecordViewMixin, TemplateView):
+    """Upload a CSV or XLSX file of tickets (service staff): every row is validated as by
+    the API's create endpoint, and all rows are imported or none (GEN-9)."""
+
+    template_name = "servicedesk/ticket_import.html"
+    import_serializer: type
+    export_resource = None
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated and not access.is_staff_writer(request.user):
+            raise PermissionDenied(_("Only service staff may import tickets."))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        serializer = self.import_serializer(context={"request": self.request})
+        context.setdefault("form", TicketImportForm())
+        context["columns"] = [(name, self.label_of(name), field.required)
+                              for name, field in imports.writable_fields(serializer).items()
+                              if name != "version"]
+        return context
+
+    def label_of(self, name: str) -> str:
+        try:
+            return str(self.model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            return "" if name == "non_field_errors" else name
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form, status, row_errors = TicketImportForm(request.POST, request.FILES), 400, []
+        try:
+            check_request_size(request)
+            if form.is_valid():
+                records = imports.import_file(self.import_serializer, form.cleaned_data["file"],
+                                              request=request,
+                                              resource_class=self.export_resource)
+                messages.success(request, ngettext(
+                    "%(count)d ticket imported.", "%(count)d tickets imported.", len(records))
+                    % {"count": len(records)})
+                return redirect(f"{self.url_prefix}-list")
+        except imports.ImportFailed as exc:
+            row_errors = [(number, self.label_of(field), messages_)
+                          for number, fields in sorted(exc.errors.items())
+                          for field, messages_ in fields.items()]
+        except ValidationError as exc:
+            base.add_errors(form, exc)
+        except UploadTooLarge as exc:
+            form.add_error("file", exc.message)
+            status = 413
+        return self.render_to_response(self.get_context_data(form=form, row_errors=row_errors),
+                                       status=status)
+
+
 class ServiceRequestMixin(TicketContextMixin):
     model = models.ServiceRequest
     url_prefix = "servicedesk:request"
     form_class = forms.ServiceRequestForm
     filterset_class = filtersets.ServiceRequestFilterSet
     export_resource = resources.ServiceRequestResource
+    import_serializer = api_serializers.ServiceRequestSerializer
     detail_fields = TICKET_DETAIL_FIELDS
 
 
@@ -236,6 +297,7 @@ class IncidentMixin(TicketContextMixin):
     form_class = forms.IncidentForm
     filterset_class = filtersets.IncidentFilterSet
     export_resource = resources.IncidentResource
+    import_serializer = api_serializers.IncidentSerializer
     detail_fields = (*TICKET_DETAIL_FIELDS, "is_major", "cause")
 
 
@@ -252,8 +314,9 @@ def views_for(mixin: type) -> dict[str, type]:
 
 
 def relation_views_for(mixin: type) -> dict[str, type]:
-    """Merge, link and unlink views bound to one ticket type."""
-    generic = {"merge": MergeView, "link": LinkView, "unlink": UnlinkView}
+    """Merge, link, unlink and import views bound to one ticket type."""
+    generic = {"merge": MergeView, "link": LinkView, "unlink": UnlinkView,
+               "import": TicketImportView}
     return {name: type(f"{mixin.__name__[:-5]}{cls.__name__}", (mixin, cls), {})
             for name, cls in generic.items()}
 

@@ -36,6 +36,10 @@ def navigation(request: HttpRequest) -> dict:
                       reverse("security:plan-list"), "security"))
     if staff or access.has_role(user, Role.CUSTOMER_ADMIN):
         items.append((_("Configuration items"), reverse("cmdb:item-list"), "cmdb"))
+    from itsm.quality.reports import may_see_reports
+
+    if may_see_reports(user):
+        items.append((_("Service-level report"), reverse("quality:service-level"), "quality"))
     if staff:
         items.append((_("API documentation"), reverse("api:docs"), "api"))
     if perms.can_manage_master_data(user) and staff:

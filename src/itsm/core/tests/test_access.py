@@ -60,6 +60,8 @@ PROVIDER_STAFF = {"agent", "auditor", "admin", "agent_q"}
 RATED = {"servicerequest", "incident"}
 #: Ticket types that can be merged and linked (servicedesk.services).
 RELATED = {"servicerequest", "incident"}
+#: Ticket types with a bulk import (core.imports).
+IMPORTED = {"servicerequest", "incident"}
 TICKETS = list(TICKET_ROUTES)
 #: Ticket types customers see (their own records).
 CUSTOMER_TICKETS = [t for t in TICKETS if t not in STAFF_ONLY]
@@ -440,6 +442,9 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
     # CMDB imports (staff writers; see cmdb test_api)
     "api:configurationitem-import": ("POST", "denied"),
     "api:cirelation-import": ("POST", "denied"),
+    # Ticket imports (staff writers; scoping and roles in servicedesk/tests/test_import)
+    **{api_route(ticket, "import"): ("POST", "denied") for ticket in IMPORTED},
+    **{ui_route(ticket, "import"): ("GET", "login") for ticket in IMPORTED},
     # The emailed rating link: public, the signed token is the credential (a bad one: 400)
     "servicedesk:rate": ("GET", "open"),
     # Emergency plans and drills (security; scoping and roles tested in security/tests)
@@ -455,6 +460,11 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
     **{f"changes:{name}": ("GET", "login") for name in [
         "calendar", "meeting-list", "meeting-create", "board-list", "board-create",
         "template-list", "template-create", "freeze-list", "freeze-create"]},
+    # The service-level report: the organization is a query parameter (scoping and roles
+    # in quality/tests/test_views: other organizations 404, requesters 403)
+    "quality:service-level": ("GET", "login"),
+    "quality:service-level-export": ("GET", "login"),
+    "api:service-level-report": ("GET", "denied"),
 }
 #: URL arguments of OTHER_ROUTES that take some.
 OTHER_ROUTE_KWARGS: dict[str, dict[str, str]] = {

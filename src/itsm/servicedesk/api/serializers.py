@@ -10,6 +10,7 @@ from rest_framework import serializers
 from itsm.catalog.models import Service
 from itsm.core.api.serializers import RecordSerializer
 from itsm.core.choices import LinkKind
+from itsm.core.imports import MAX_IMPORT_ROWS
 
 from .. import alerts, satisfaction
 from ..models import Incident, MajorIncident, ServiceRequest
@@ -43,6 +44,40 @@ class IncidentSerializer(TicketSerializer):
                   "alert_fingerprint", "cause"]
         read_only_fields = [*RecordSerializer.Meta.read_only_fields, *TICKET_READ_ONLY,
                             "is_major", "major_incident", "alert_fingerprint"]
+
+
+# --- Bulk import (GEN-9) ---------------------------------------------------------------------
+
+
+class TicketImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=gettext_lazy(
+        "A CSV (UTF-8 or GB18030) or XLSX file; the first row names the fields (API names, "
+        "labels or the export's column headings). Related objects by id, code, name, user "
+        "name or email; choices by value or label."))
+
+
+class ServiceRequestImportSerializer(serializers.Serializer):
+    """The JSON body of ``…/import/``: rows with the fields of the create endpoint."""
+
+    rows = ServiceRequestSerializer(many=True, max_length=MAX_IMPORT_ROWS)
+
+
+class IncidentImportSerializer(serializers.Serializer):
+    """The JSON body of ``…/import/``: rows with the fields of the create endpoint."""
+
+    rows = IncidentSerializer(many=True, max_length=MAX_IMPORT_ROWS)
+
+
+class TicketImportResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    numbers = serializers.ListField(child=serializers.CharField())
+
+
+class TicketImportErrorSerializer(serializers.Serializer):
+    rows = serializers.DictField(
+        child=serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+        help_text=gettext_lazy("Row number (1-based; in a file, as the spreadsheet numbers "
+                               "it) → field → messages. Nothing was imported."))
 
 
 # --- Monitoring alerts (INC-6) -------------------------------------------------------------

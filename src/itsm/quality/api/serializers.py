@@ -1,0 +1,131 @@
+"""The service-level report as JSON (read-only serializers of ``reports`` dataclasses)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+
+class PeriodSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="YYYY-MM")
+    time_zone = serializers.CharField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(help_text="Exclusive: the first moment of the next month.")
+    until = serializers.DateTimeField(help_text="Measured until: the end, or now while the "
+                                                "month is running.")
+    minutes = serializers.IntegerField()
+    complete = serializers.BooleanField()
+
+
+class SummarySerializer(serializers.Serializer):
+    opened = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+    open_at_end = serializers.IntegerField()
+    clocks = serializers.IntegerField()
+    met = serializers.IntegerField()
+    breached = serializers.IntegerField()
+    attainment = serializers.FloatField(allow_null=True)
+    response_attainment = serializers.FloatField(allow_null=True)
+    resolution_attainment = serializers.FloatField(allow_null=True)
+
+
+class SLORowSerializer(serializers.Serializer):
+    service_id = serializers.IntegerField(allow_null=True)
+    service = serializers.CharField()
+    priority = serializers.IntegerField()
+    priority_label = serializers.CharField()
+    kind = serializers.CharField()
+    kind_label = serializers.CharField()
+    target_minutes = serializers.IntegerField(allow_null=True)
+    target_minutes_max = serializers.IntegerField(allow_null=True)
+    clocks = serializers.IntegerField()
+    met = serializers.IntegerField()
+    breached = serializers.IntegerField()
+    still_open = serializers.IntegerField()
+    attainment = serializers.FloatField(allow_null=True)
+
+
+class BreachRowSerializer(serializers.Serializer):
+    ticket_type = serializers.CharField()
+    ticket_id = serializers.IntegerField()
+    number = serializers.CharField()
+    title = serializers.CharField()
+    url = serializers.CharField()
+    service_id = serializers.IntegerField(allow_null=True)
+    service = serializers.CharField()
+    priority = serializers.IntegerField()
+    priority_label = serializers.CharField()
+    kind = serializers.CharField()
+    kind_label = serializers.CharField()
+    target_minutes = serializers.IntegerField()
+    due_at = serializers.DateTimeField()
+    stopped_at = serializers.DateTimeField(allow_null=True)
+    still_open = serializers.BooleanField()
+    overrun_minutes = serializers.IntegerField()
+    escalated_at = serializers.DateTimeField(allow_null=True)
+    reasons = serializers.ListField(child=serializers.CharField())
+    reason = serializers.CharField()
+
+
+def _plain(value: Any, tz) -> Any:
+    """As DRF's DateTimeField writes a time: ISO 8601 in the current time zone."""
+    if isinstance(value, dt.datetime):
+        text = value.astimezone(tz).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return value
+
+
+@extend_schema_field(BreachRowSerializer(many=True))
+class BreachRowsField(serializers.Field):
+    """The breach rows as plain dicts: a month can have thousands, and a serializer per
+    row costs ten times more than the report itself. Same fields as BreachRowSerializer."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, rows) -> list[dict[str, Any]]:
+        names = tuple(BreachRowSerializer().fields)
+        tz = timezone.get_current_timezone()
+        return [{name: _plain(getattr(row, name), tz) for name in names} for row in rows]
+
+
+class AvailabilityRowSerializer(serializers.Serializer):
+    service_id = serializers.IntegerField()
+    service = serializers.CharField()
+    period_minutes = serializers.IntegerField()
+    outage_minutes = serializers.IntegerField()
+    outages = serializers.IntegerField()
+    records = serializers.IntegerField()
+    longest_outage_minutes = serializers.IntegerField()
+    availability = serializers.FloatField(allow_null=True)
+    target = serializers.FloatField()
+    met = serializers.BooleanField(allow_null=True)
+    max_interruption_minutes = serializers.IntegerField()
+    interruption_met = serializers.BooleanField()
+
+
+class SatisfactionRowSerializer(serializers.Serializer):
+    service_id = serializers.IntegerField(allow_null=True)
+    service = serializers.CharField()
+    ratings = serializers.IntegerField()
+    mean = serializers.FloatField(allow_null=True)
+    satisfied = serializers.IntegerField()
+    satisfied_percent = serializers.FloatField(allow_null=True)
+
+
+class ServiceLevelReportSerializer(serializers.Serializer):
+    organization = serializers.IntegerField(source="organization.pk")
+    organization_name = serializers.CharField(source="organization.name")
+    service = serializers.IntegerField(source="service.pk", allow_null=True, default=None)
+    period = PeriodSerializer()
+    generated_at = serializers.DateTimeField()
+    summary = SummarySerializer()
+    slo = SLORowSerializer(many=True)
+    breaches = BreachRowsField()
+    availability = AvailabilityRowSerializer(many=True)
+    satisfaction = SatisfactionRowSerializer(many=True)
+    satisfaction_total = SatisfactionRowSerializer()
