@@ -104,12 +104,13 @@ def matches(model: type[Model], query: str, using: str = "default") -> Q | None:
     # Table names come from model metadata, the words go in as parameters.
     table = model._meta.db_table
     if connections[using].vendor == "postgresql":
-        return Q(RawSQL(f"{_pg_vector(table)} @@ plainto_tsquery('simple', %s)",  # noqa: S611
-                        [" ".join(terms)], output_field=BooleanField()))
+        return Q(RawSQL(  # noqa: S611 # nosec B611 - model table name, words as parameters
+            f"{_pg_vector(table)} @@ plainto_tsquery('simple', %s)",
+            [" ".join(terms)], output_field=BooleanField()))
     if connections[using].vendor == "sqlite":
         phrase = " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        return Q(pk__in=RawSQL(  # noqa: S611
-            f'SELECT rowid FROM "{table}_fts" WHERE "{table}_fts" MATCH %s',  # noqa: S608
+        return Q(pk__in=RawSQL(  # noqa: S611 # nosec B611 - model table name, parameters
+            f'SELECT rowid FROM "{table}_fts" WHERE "{table}_fts" MATCH %s',  # noqa: S608 # nosec B608
             [phrase]))
     condition = Q()
     for term in terms:
@@ -170,7 +171,7 @@ def _ensure_fts5(cursor, table: str, tables: set[str]) -> bool:
                               (f"{fts}_update", "AFTER UPDATE OF search_text", remove + add)):
         cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
         cursor.execute(f'CREATE TRIGGER "{name}" {event} ON "{table}" BEGIN {body} END')
-    cursor.execute(f"""INSERT INTO "{fts}"("{fts}") VALUES ('rebuild')""")  # noqa: S608
+    cursor.execute(f"""INSERT INTO "{fts}"("{fts}") VALUES ('rebuild')""")  # noqa: S608 # nosec B608
     return True
 
 
