@@ -17,7 +17,7 @@ from django.db import models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from itsm.core import access, audit
+from itsm.core import access, audit, imports
 from itsm.core.choices import AuditAction
 
 from .choices import RelationKind
@@ -290,50 +290,26 @@ class ImportFailed(Exception):
 
 
 def read_table(name: str, content: bytes) -> dict[str, list[dict[str, str]]]:
-    """Rows of an uploaded CSV (UTF-8 with or without BOM, or GBK/GB18030) or XLSX file.
+    """Rows of an uploaded CSV (UTF-8 with or without BOM, or GBK/GB18030) or XLSX file
+    (read as ticket imports read them: ``core.imports``).
 
     Answers ``{"items": rows, "relations": rows}``; a CSV file fills ``items`` only.
     Each row is a dict of the lower-cased header to the stripped cell text.
     """
-    if name.lower().endswith((".xlsx", ".xlsm")) or content[:2] == b"PK":
-        return _read_xlsx(content)
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes any byte sequence
-        raise ValidationError({"file": [_("The file is neither UTF-8 nor GBK text.")]})
-    import csv
-    import io
-
-    reader = csv.reader(io.StringIO(text, newline=""))
-    return {"items": _rows(list(reader)), "relations": []}
-
-
-def _read_xlsx(content: bytes) -> dict[str, list[dict[str, str]]]:
-    import io
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ValidationError({"file": [_("The file is not a readable XLSX workbook.")]}) \
-            from exc
-    sheets = book.worksheets
+    if not imports.is_workbook(name, content):
+        return {"items": _rows(list(imports.csv_cells(content))), "relations": []}
+    book = imports.open_workbook(content)
     result: dict[str, list[dict[str, str]]] = {"items": [], "relations": []}
-    for index, sheet in enumerate(sheets):
-        rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(
-            values_only=True)]
-        if sheet.title.strip().lower() == RELATIONS_SHEET or (
-                index == 1 and sheet.title.strip().lower() != "items"):
-            result["relations"] = _rows(rows)
-        elif index == 0:
-            result["items"] = _rows(rows)
-    book.close()
+    try:
+        for index, sheet in enumerate(book.worksheets):
+            rows = list(imports.sheet_cells(sheet))
+            if sheet.title.strip().lower() == RELATIONS_SHEET or (
+                    index == 1 and sheet.title.strip().lower() != "items"):
+                result["relations"] = _rows(rows)
+            elif index == 0:
+                result["items"] = _rows(rows)
+    finally:
+        book.close()
     return result
 
 

@@ -79,13 +79,19 @@ def read_upload(upload) -> tuple[str, Iterator[list[str]]]:
     BOM, or GB18030 as Chinese Excel writes it) or XLSX file (its first sheet)."""
     check_upload_size(upload.size)
     content = upload.read()
-    name = (upload.name or "").lower()
-    if name.endswith((".xlsx", ".xlsm")) or content[:4] == b"PK\x03\x04":
+    if is_workbook(upload.name, content):
         return "xlsx", _xlsx_cells(content)
-    return "csv", _csv_cells(content)
+    return "csv", csv_cells(content)
 
 
-def _csv_cells(content: bytes) -> Iterator[list[str]]:
+def is_workbook(name: str | None, content: bytes) -> bool:
+    """An XLSX file by its name or its first bytes (a ZIP archive)."""
+    return (name or "").lower().endswith((".xlsx", ".xlsm")) or content[:4] == b"PK\x03\x04"
+
+
+def csv_cells(content: bytes) -> Iterator[list[str]]:
+    """The rows of a CSV file in UTF-8 (with or without BOM) or GB18030; a 400 for a file
+    the csv module cannot read."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = content.decode(encoding)
@@ -101,7 +107,9 @@ def _csv_cells(content: bytes) -> Iterator[list[str]]:
                                         % {"error": exc}]}) from exc
 
 
-def _xlsx_cells(content: bytes) -> Iterator[list[str]]:
+def open_workbook(content: bytes):
+    """An XLSX workbook (read-only, values): a 400 for one that is not readable or that
+    would unpack to far more than an upload may be (a ZIP bomb). Close it after use."""
     from openpyxl import load_workbook
 
     unreadable = ValidationError({"file": [_("The file is not a readable XLSX workbook.")]})
@@ -113,12 +121,20 @@ def _xlsx_cells(content: bytes) -> Iterator[list[str]]:
     if unpacked > MAX_XLSX_EXPANSION * settings.MAX_UPLOAD_BYTES:
         raise ValidationError({"file": [_("The workbook unpacks to an unreasonable size.")]})
     try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        return load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
         raise unreadable from exc
+
+
+def sheet_cells(sheet) -> Iterator[list[str]]:
+    for row in sheet.iter_rows(values_only=True):
+        yield ["" if value is None else str(value) for value in row]
+
+
+def _xlsx_cells(content: bytes) -> Iterator[list[str]]:
+    book = open_workbook(content)
     try:
-        for row in book.worksheets[0].iter_rows(values_only=True):
-            yield ["" if value is None else str(value) for value in row]
+        yield from sheet_cells(book.worksheets[0])
     finally:
         book.close()
 
