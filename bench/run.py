@@ -24,7 +24,7 @@ import helpdesk
 import servicedesk
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-PG_ITSM = "postgres://postgres@127.0.0.1:5432/itsm_bench"
+PG_ITSM = "postgres://postgres@127.0.0.1:5432/itsm_bench_{size}"
 PG_HELPDESK = "postgres://postgres@127.0.0.1:5432/helpdesk_bench"
 
 #: (label, target, unit, direction) of issue 5, checked on the figures of each run.
@@ -53,6 +53,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="tickets created one at a time through each API (default 300)")
     parser.add_argument("--requests", type=int, default=50,
                         help="timed requests per list/search measurement (default 50)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="ITSM on PostgreSQL: measure the database an earlier --reuse run "
+                             "kept (itsm_bench_100k, itsm_bench_1m …) instead of loading anew")
     parser.add_argument("--depth", type=int, default=20,
                         help="'next' links followed to reach the deep page (default 20)")
     return parser.parse_args(argv)
@@ -196,6 +199,12 @@ def print_table(runs: list[dict]) -> None:
     print(line)
 
 
+def size_label(tickets: int) -> str:
+    if tickets % 1_000_000 == 0:
+        return f"{tickets // 1_000_000}m"
+    return f"{tickets // 1000}k" if tickets % 1000 == 0 else str(tickets)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -206,9 +215,10 @@ def main(argv=None) -> int:
         for database in databases:
             if database == "sqlite" and tickets > 100_000:
                 continue  # 1M tickets: PostgreSQL only
-            url = PG_ITSM if database == "postgresql" else "sqlite"
-            ours = servicedesk.run(tickets, url, creates=args.creates,
-                                   requests=args.requests, depth=args.depth)
+            url = PG_ITSM.format(size=size_label(tickets)) if database == "postgresql" \
+                else "sqlite"
+            ours = servicedesk.run(tickets, url, creates=args.creates, requests=args.requests,
+                                   depth=args.depth, reuse=args.reuse and database != "sqlite")
             servicedesk.print_report(ours)
             theirs = None
             if not args.no_helpdesk and tickets <= args.helpdesk_max:
