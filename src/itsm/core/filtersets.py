@@ -96,6 +96,8 @@ class RecordFilterSet(django_filters.FilterSet):
     due_before = DateTimeFilter(
         field_name="due_at", lookup_expr="lt", label=_("due before"))
 
+    #: Filters built even when not asked for: the list page shows their fields and tabs.
+    always_built = ("status", "priority", "organization", "queue")
     #: Fields of the record base that are deliberately not filterable.
     unfiltered_fields = ("title", "description", "created_by", "updated_at", "version", "id",
                          "search_text")  # search_text: through ``q``
@@ -111,6 +113,12 @@ class RecordFilterSet(django_filters.FilterSet):
             field_name="status", choices=workflow.statuses.choices, label=_("status"))
         self.filters["number"] = django_filters.CharFilter(
             field_name="number", lookup_expr="iexact", label=_("number"))
+        # Only the filters asked for (and those the list page shows) are built: a filter
+        # without a value changes nothing, and each one builds a form field, several
+        # with scoped querysets, on every request.
+        asked = set(self.data) if self.data is not None else set()
+        self.filters = {name: f for name, f in self.filters.items()
+                        if name in asked or name in self.always_built}
 
     def search(self, queryset, name, value):
         """The record numbered ``value``, or records containing every word of it

@@ -89,8 +89,11 @@ class RecordSerializer(serializers.ModelSerializer):
         if "request" not in self.context:
             return fields
         user = request_user(self)
-        for name, queryset in record_relation_querysets(user).items():
-            fields[name].queryset = queryset
+        if self.context["request"].method not in ("GET", "HEAD"):
+            # The choices only matter for writes (and for the forms of the browsable API
+            # and OPTIONS, which ask as POST/PUT); a read does not build them.
+            for name, queryset in record_relation_querysets(user).items():
+                fields[name].queryset = queryset
         if not access.is_staff_writer(user):
             fields["organization"].required = False
             fields["requester"].required = False
