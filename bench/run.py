@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,7 +24,8 @@ from pathlib import Path
 import helpdesk
 import servicedesk
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
 PG_ITSM = "postgres://postgres@127.0.0.1:5432/itsm_bench_{size}"
 PG_HELPDESK = "postgres://postgres@127.0.0.1:5432/helpdesk_bench"
 
@@ -199,6 +201,19 @@ def print_table(runs: list[dict]) -> None:
     print(line)
 
 
+def run_itsm(tickets: int, url: str, args: argparse.Namespace, reuse: bool) -> dict:
+    """bench/servicedesk.py in a process of its own (Django is configured once per
+    process, for one database); its JSON."""
+    command = [sys.executable, str(BENCH_DIR / "servicedesk.py"), "--tickets", str(tickets),
+               "--database-url", url, "--creates", str(args.creates),
+               "--requests", str(args.requests), "--depth", str(args.depth)]
+    if reuse:
+        command.append("--reuse")
+    subprocess.run(command, check=True)  # noqa: S603 - our own script, argument list
+    engine = "sqlite" if url == "sqlite" else "postgresql"
+    return json.loads((RESULTS_DIR / f"itsm-{engine}-{tickets}.json").read_text())
+
+
 def size_label(tickets: int) -> str:
     if tickets % 1_000_000 == 0:
         return f"{tickets // 1_000_000}m"
@@ -217,9 +232,7 @@ def main(argv=None) -> int:
                 continue  # 1M tickets: PostgreSQL only
             url = PG_ITSM.format(size=size_label(tickets)) if database == "postgresql" \
                 else "sqlite"
-            ours = servicedesk.run(tickets, url, creates=args.creates, requests=args.requests,
-                                   depth=args.depth, reuse=args.reuse and database != "sqlite")
-            servicedesk.print_report(ours)
+            ours = run_itsm(tickets, url, args, reuse=args.reuse and database != "sqlite")
             theirs = None
             if not args.no_helpdesk and tickets <= args.helpdesk_max:
                 theirs = helpdesk.run(tickets, PG_HELPDESK if database == "postgresql"
