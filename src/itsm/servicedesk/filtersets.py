@@ -59,8 +59,10 @@ class TicketFilterSet(RecordFilterSet):
         if value == Queue.MINE:
             return queryset.filter(assignee=user)
         if value == Queue.MY_TEAMS:
-            # A subquery, not a join: no DISTINCT over the page (indexes keep serving it).
-            return queryset.filter(assignee_team__in=Team.objects.filter(members=user))
+            # The team ids first (one small query): no join, no DISTINCT over the page, and
+            # a plan PostgreSQL makes in a fraction of the time a subquery costs it.
+            teams = list(Team.objects.filter(members=user).values_list("pk", flat=True))
+            return queryset.filter(assignee_team_id__in=teams)
         if value == Queue.UNASSIGNED:
             return queryset.filter(assignee__isnull=True)
         if value == Queue.BREACHING:
