@@ -137,3 +137,15 @@ def test_refresh_recomputes_stale_search_text(world, tickets):
     assert found(world, "卡纸") == set()
     assert search.refresh(ServiceRequest) == 1
     assert found(world, "卡纸") == titles("jam")
+
+
+def test_nightly_statistics_let_sqlite_walk_the_sorted_index(world, tickets):
+    from itsm.core.tasks import refresh_query_statistics
+
+    done = refresh_query_statistics.call_local()
+    assert done is (connection.vendor == "sqlite")
+    if done:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = %s",
+                           ["servicedesk_servicerequest"])
+            assert cursor.fetchone()[0] > 0
