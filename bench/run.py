@@ -49,6 +49,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--databases", default="postgresql,sqlite",
                         help="postgresql and/or sqlite (default both; 1M: PostgreSQL only)")
     parser.add_argument("--no-helpdesk", action="store_true", help="ITSM only")
+    parser.add_argument("--helpdesk-from", metavar="SUITE_JSON",
+                        help="take django-helpdesk's figures from an earlier suite's JSON "
+                             "instead of measuring it again (they do not change with ours)")
     parser.add_argument("--helpdesk-max", type=int, default=100_000,
                         help="largest size django-helpdesk is run at (default 100000)")
     parser.add_argument("--creates", type=int, default=300,
@@ -225,6 +228,11 @@ def main(argv=None) -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     databases = [d for d in args.databases.split(",") if d]
     started = time.perf_counter()
+    earlier = {}
+    if args.helpdesk_from:
+        for run in json.loads(Path(args.helpdesk_from).read_text())["runs"]:
+            if run.get("helpdesk"):
+                earlier[(run["database"], run["tickets"])] = run["helpdesk"]
     runs = []
     for tickets in sizes:
         for database in databases:
@@ -233,8 +241,8 @@ def main(argv=None) -> int:
             url = PG_ITSM.format(size=size_label(tickets)) if database == "postgresql" \
                 else "sqlite"
             ours = run_itsm(tickets, url, args, reuse=args.reuse and database != "sqlite")
-            theirs = None
-            if not args.no_helpdesk and tickets <= args.helpdesk_max:
+            theirs = earlier.get((database, tickets))
+            if theirs is None and not args.no_helpdesk and tickets <= args.helpdesk_max:
                 theirs = helpdesk.run(tickets, PG_HELPDESK if database == "postgresql"
                                       else "sqlite", creates=args.creates,
                                       requests=args.requests, keep=False)
