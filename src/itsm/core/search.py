@@ -182,20 +182,32 @@ def ensure_indexes_after_migrate(sender, using: str = "default", **kwargs: Any) 
         ensure_indexes(using, models)
 
 
+def rewrite(manager, fields: tuple[str, ...], *, batch: int = 2000) -> int:
+    """Recompute ``search_text`` of every row of ``manager`` from ``fields``, in batches
+    by id; only changed rows are written. The rows changed."""
+    changed = last = 0
+    while rows := list(manager.filter(pk__gt=last).order_by("pk")[:batch]):
+        stale = []
+        for row in rows:
+            text = search_text(*(getattr(row, f) for f in fields))
+            if text != row.search_text:
+                row.search_text = text
+                stale.append(row)
+        if stale:
+            manager.bulk_update(stale, ["search_text"])
+        changed += len(stale)
+        last = rows[-1].pk
+    return changed
+
+
 def backfill(app_label: str, model_name: str, fields: tuple[str, ...]):
     """A migration operation filling ``search_text`` of existing rows (historical models
-    have no ``make_search_text``: the fields are named)."""
+    have no ``search_fields``: the fields are named)."""
     from django.db import migrations
 
     def forwards(apps, schema_editor) -> None:
         model = apps.get_model(app_label, model_name)
-        manager = model._base_manager.using(schema_editor.connection.alias)
-        last = 0
-        while rows := list(manager.filter(pk__gt=last).order_by("pk")[:2000]):
-            for row in rows:
-                row.search_text = search_text(*(getattr(row, f) for f in fields))
-            manager.bulk_update(rows, ["search_text"])
-            last = rows[-1].pk
+        rewrite(model._base_manager.using(schema_editor.connection.alias), fields)
 
     return migrations.RunPython(forwards, migrations.RunPython.noop, elidable=True)
 
@@ -203,17 +215,4 @@ def backfill(app_label: str, model_name: str, fields: tuple[str, ...]):
 def refresh(model: type[Model], *, batch: int = 2000, using: str = "default") -> int:
     """Recompute the stored search text of every row of ``model`` (after a change of how
     it is made); the rows changed."""
-    changed = 0
-    last = 0
-    manager = model._base_manager.using(using)
-    while True:
-        rows = list(manager.filter(pk__gt=last).order_by("pk")[:batch])
-        if not rows:
-            return changed
-        for row in rows:
-            text = row.make_search_text()
-            if text != row.search_text:
-                row.search_text = text
-                changed += 1
-        manager.bulk_update(rows, ["search_text"])
-        last = rows[-1].pk
+    return rewrite(model._base_manager.using(using), model.search_fields, batch=batch)
