@@ -210,6 +210,8 @@ if REDIS_URL:
         "immediate": False,
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
+    # Sessions are read from Redis (written to both): no session query per request.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
                           "LOCATION": "itsm_cache"}}

@@ -26,11 +26,13 @@ from django.utils.translation import gettext as _
 
 from itsm.core import access, audit
 from itsm.core import rules as perms
+from itsm.core.cache import bump
 from itsm.core.calendar_seed import china_arrangement, published_years
 from itsm.core.choices import AuditAction, CalendarExceptionKind
 from itsm.core.models import BusinessCalendar, CalendarException, CalendarWindow
 
 from .models import PriorityRule, Service, SLAPolicy, SLATarget
+from .services import CALENDARS
 
 M = TypeVar("M", bound=models.Model)
 
@@ -235,11 +237,14 @@ def update_policy(policy: SLAPolicy, *, actor, changes: dict[str, Any],
 
 
 def touch_calendar(calendar: BusinessCalendar) -> None:
-    """A new version: ``business_hours()`` of every process stops using its cached copy.
+    """A new version: ``business_hours()`` of every process stops using its cached copy,
+    and so does what is cached under the ``CALENDARS`` family (the missing-holidays
+    warning).
 
     Strictly later than the previous version even when the clock stands still (tests
     freeze it) or goes backwards.
     """
+    bump(CALENDARS)
     stamp = max(timezone.now(), calendar.updated_at + dt.timedelta(microseconds=1))
     BusinessCalendar.objects.filter(pk=calendar.pk).update(updated_at=stamp)
     calendar.updated_at = stamp

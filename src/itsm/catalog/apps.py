@@ -6,3 +6,6 @@ class CatalogConfig(AppConfig):
     name = "itsm.catalog"
     label = "catalog"
     verbose_name = _("Service catalogue")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401 - connects the receivers

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core import access
@@ -107,10 +106,11 @@ class SLAPolicy(models.Model):
     def applicable(cls, *, provider_id: int, service_id: int | None,
                    customer_id: int | None) -> SLAPolicy | None:
         """The most specific active policy for a service and customer."""
-        candidates = cls.objects.filter(provider_id=provider_id, is_active=True).filter(
-            Q(service_id=service_id) | Q(service__isnull=True),
-            Q(customer_id=customer_id) | Q(customer__isnull=True),
-        ).prefetch_related("targets")
+        from .services import active_policies
+
+        candidates = [p for p in active_policies(provider_id)
+                      if p.service_id in (service_id, None)
+                      and p.customer_id in (customer_id, None)]
         return max(candidates, key=lambda p: (p.specificity, -p.pk), default=None)
 
     def target_for(self, priority: int) -> SLATarget | None:

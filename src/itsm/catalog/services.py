@@ -1,27 +1,72 @@
-"""Catalogue look-ups used by the service desk: priority matrix, policy, calendar."""
+"""Catalogue look-ups used by the service desk: priority matrix, policy, calendar.
+
+Every ticket created or changed needs them, and they change a few times a year: they
+are kept in the shared cache under the ``CATALOGUE`` and ``CALENDARS`` versions
+(``core.cache``), which every change to the rows behind them renews (``signals``).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.conf import settings
 
+from itsm.core.cache import cached
 from itsm.core.choices import Priority
 from itsm.core.models import BusinessCalendar, Organization
 
 from .choices import DEFAULT_PRIORITY_MATRIX, DEFAULT_TARGETS
 from .models import PriorityRule, Service, SLAPolicy
 
+#: The cache family of the priority matrix, SLA policies and targets, and services.
+CATALOGUE = "catalogue"
+#: The cache family of what is derived from calendars (windows, exceptions).
+CALENDARS = "calendars"
+def priority_matrix(provider_id: int) -> dict[tuple[int, int], int]:
+    """The provider's own (impact, urgency) → priority rules."""
+    return cached(CATALOGUE, f"priority-matrix:{provider_id}", lambda: {
+        (impact, urgency): priority for impact, urgency, priority in
+        PriorityRule.objects.filter(provider_id=provider_id)
+        .values_list("impact", "urgency", "priority")})
+
 
 def priority_for(organization: Organization, impact: int, urgency: int) -> int:
     """Impact × urgency → priority, from the provider's matrix or the shipped default."""
-    rule = PriorityRule.objects.filter(provider_id=organization.serving_provider_id,
-                                       impact=impact, urgency=urgency).first()
+    rule = priority_matrix(organization.serving_provider_id).get((impact, urgency))
     if rule is not None:
-        return rule.priority
+        return rule
     return int(DEFAULT_PRIORITY_MATRIX.get((impact, urgency), Priority.GENERAL))
+
+
+def active_policies(provider_id: int) -> list[SLAPolicy]:
+    """The provider's active SLA policies with their targets (their calendars come from
+    ``calendar_by_id()``, which follows calendar changes)."""
+    return cached(CATALOGUE, f"sla-policies:{provider_id}", lambda: list(
+        SLAPolicy.objects.filter(provider_id=provider_id, is_active=True)
+        .prefetch_related("targets")))
+
+
+def calendar_by_id(pk: int) -> BusinessCalendar:
+    """A business calendar by id."""
+    return cached(CALENDARS, f"calendar:{pk}", lambda: BusinessCalendar.objects.get(pk=pk))
+
+
+def calendar_exceptions(calendar: BusinessCalendar, first: dt.date, last: dt.date
+                        ) -> list[list[Any]]:
+    """``[date, kind, name]`` of the calendar's dated exceptions from first to last."""
+    rows = cached(CALENDARS, f"calendar-exceptions:{calendar.pk}", lambda: list(
+        calendar.exceptions.order_by("date", "pk").values_list("date", "kind", "name")))
+    return [[str(day), kind, name] for day, kind, name in rows if first <= day <= last]
 
 
 def default_calendar() -> BusinessCalendar:
     """The calendar used when neither the policy nor the service names one."""
+    return calendar_by_id(cached(CALENDARS, f"default:{settings.ITSM_DEFAULT_CALENDAR}",
+                                 lambda: _default_calendar().pk))
+
+
+def _default_calendar() -> BusinessCalendar:
     calendar = BusinessCalendar.objects.filter(name=settings.ITSM_DEFAULT_CALENDAR).first()
     if calendar is None:
         calendar = (BusinessCalendar.objects.filter(always_on=False, windows__isnull=False)
@@ -42,7 +87,7 @@ def targets_for(policy: SLAPolicy | None, priority: int) -> tuple[int, int]:
 
 def calendar_for(policy: SLAPolicy | None, service: Service | None) -> BusinessCalendar:
     if policy is not None and policy.calendar_id:
-        return policy.calendar
+        return calendar_by_id(policy.calendar_id)
     if service is not None:
-        return service.calendar
+        return calendar_by_id(service.calendar_id)
     return default_calendar()

@@ -17,6 +17,7 @@ class CoreConfig(AppConfig):
         post_migrate.connect(ensure_indexes_after_migrate)  # every app with records
         from . import (
             checks,  # noqa: F401 - registers the system checks
+            invalidation,  # noqa: F401 - cached who-is-who follows the directory
             retention,  # noqa: F401 - refuses deleting records inside retention
         )
 

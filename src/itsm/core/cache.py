@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -74,3 +75,52 @@ class ResilientRedisCache(RedisCache):
 
 for _name, _fallback in _FALLBACKS.items():
     setattr(ResilientRedisCache, _name, _tolerant(_name, _fallback))
+
+
+# --- Versioned families of cached data ------------------------------------------------------
+# Data derived from rarely changing tables (calendars, the catalogue) is cached under a key
+# that carries the family's version token; a change deletes the token, so every process
+# computes anew at its next read. The token is deleted again when the transaction commits:
+# a process that read the old rows in the meantime cached them under a token nobody uses.
+
+
+def _version_key(family: str) -> str:
+    return f"itsm:version:{family}"
+
+
+def version(family: str) -> str:
+    """The current version token of ``family`` (a new one when there is none)."""
+    from django.core.cache import cache
+
+    token = cache.get(_version_key(family))
+    if token is None:
+        token = uuid.uuid4().hex
+        if not cache.add(_version_key(family), token, None):
+            token = cache.get(_version_key(family)) or token
+    return token
+
+
+def bump(*families: str) -> None:
+    """Invalidate everything cached under ``families`` now and once more on commit."""
+    from django.core.cache import cache
+    from django.db import transaction
+
+    keys = [_version_key(f) for f in families]
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+#: Cached reference data is read anew at least this often (seconds).
+REFERENCE_SECONDS = 3600
+
+
+def cached(family: str, key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()``, kept under ``key`` until ``family`` changes (``bump``)."""
+    from django.core.cache import cache
+
+    full_key = f"itsm:{family}:{key}:{version(family)}"
+    value = cache.get(full_key)
+    if value is None:
+        value = compute()
+        cache.set(full_key, value, REFERENCE_SECONDS)
+    return value

@@ -89,7 +89,7 @@ def delete_object(instance: models.Model, *, actor) -> None:
 def _set_roles(user, roles: list[str]) -> None:
     groups = [Group.objects.get_or_create(name=role)[0] for role in roles]
     user.groups.set(groups)
-    user.__dict__.pop("_itsm_roles", None)
+    access.forget_principal(user)
 
 
 @transaction.atomic

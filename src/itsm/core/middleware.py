@@ -11,7 +11,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
-from . import audit
+from . import access, audit
 from .choices import AuditSource
 
 LANGUAGE_COOKIE = settings.LANGUAGE_COOKIE_NAME
@@ -38,8 +38,7 @@ class UserLanguageMiddleware:
         language = None
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            profile = getattr(user, "profile", None)
-            language = getattr(profile, "language", None)
+            language = access.language_of(user)
         if language is None:
             language = request.COOKIES.get(LANGUAGE_COOKIE)
         if language is None and request.path.startswith("/api/"):

@@ -51,6 +51,7 @@ from django.utils.translation import gettext as _
 
 from . import access, audit, templating
 from . import rules as perms
+from .cache import cached
 from .choices import (
     AuditAction,
     ChannelKind,
@@ -67,6 +68,9 @@ from .models import (
     Organization,
 )
 from .text import single_line
+
+#: The cache family of notification templates and channels (``core.invalidation``).
+NOTIFICATIONS = "notifications"
 
 logger = logging.getLogger(__name__)
 
@@ -157,8 +161,10 @@ def _customised(event: str, provider_id: int | None, language: str, *, record, a
     the built-in text (also when the template fails: logged, never raised)."""
     if provider_id is None:
         return subject, body
-    template = NotificationTemplate.objects.filter(
-        provider_id=provider_id, event=event, language=language, is_active=True).first()
+    template = cached(NOTIFICATIONS, f"templates:{provider_id}", lambda: {
+        (t.event, t.language): t for t in NotificationTemplate.objects.filter(
+            provider_id=provider_id, is_active=True).order_by("-pk")
+    }).get((event, language))
     if template is None:
         return subject, body
     with translation.override(language):
@@ -248,8 +254,9 @@ def notify(
             **common, "recipient": user.email.strip()[:500],
             "payload": {**payload, "user_id": pk}}))
     if provider_id is not None:
-        for channel in NotificationChannel.objects.filter(organization_id=provider_id,
-                                                          is_active=True).order_by("pk"):
+        for channel in cached(NOTIFICATIONS, f"channels:{provider_id}", lambda: list(
+                NotificationChannel.objects.filter(organization_id=provider_id,
+                                                   is_active=True).order_by("pk"))):
             if not channel.wants(event):
                 continue
             rows.append((_row_dedupe_key(dedupe_key, f"channel:{channel.pk}"), {

@@ -131,6 +131,7 @@ class RecordListView(RecordViewMixin, TemplateView):
             ordering=request.GET.get("ordering", ""),
             # Record types with work queues (tickets) offer them as tabs.
             queues=getattr(filterset.filters.get("queue"), "extra", {}).get("choices"),
+            organization_choices=access.organization_choices(request.user),
             query_string=request.GET.urlencode(),
         )
         return self.render_to_response(context, status=400 if error else 200)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -116,4 +117,9 @@ class Workflow:
         return [t for t in self.from_status(record.status) if t.allowed_for(user, record)]
 
     def label(self, status: str) -> str:
-        return str(dict(self.statuses.choices).get(status, status))
+        return str(self._labels.get(status, status))
+
+    @cached_property
+    def _labels(self) -> dict[str, Any]:
+        """Status → (lazy, translated when shown) label; lists show it on every row."""
+        return dict(self.statuses.choices)

@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from itsm.catalog.choices import Impact, Urgency
 from itsm.catalog.models import Service
+from itsm.core import access
 from itsm.core.filtersets import RecordFilterSet
-from itsm.core.models import Team
 
 from .choices import NOT_IN_QUEUE, Channel
 from .models import Incident, MajorIncident, ServiceRequest
@@ -59,10 +59,9 @@ class TicketFilterSet(RecordFilterSet):
         if value == Queue.MINE:
             return queryset.filter(assignee=user)
         if value == Queue.MY_TEAMS:
-            # The team ids first (one small query): no join, no DISTINCT over the page, and
-            # a plan PostgreSQL makes in a fraction of the time a subquery costs it.
-            teams = list(Team.objects.filter(members=user).values_list("pk", flat=True))
-            return queryset.filter(assignee_team_id__in=teams)
+            # The team ids first (cached with the user's roles): no join, no DISTINCT over
+            # the page, and a plan PostgreSQL makes in a fraction of a subquery's time.
+            return queryset.filter(assignee_team_id__in=sorted(access.team_ids_of(user)))
         if value == Queue.UNASSIGNED:
             return queryset.filter(assignee__isnull=True)
         if value == Queue.BREACHING:

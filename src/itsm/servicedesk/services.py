@@ -165,7 +165,6 @@ def plan_assignment(ticket: Ticket, *, strategy: str | None = None) -> Assignmen
     return AssignmentPlan(team=team, assignee=choose_member(team, strategy), strategy=strategy)
 
 
-@transaction.atomic
 def assign_automatically(ticket: Ticket) -> AssignmentPlan | None:
     """Assign a new ticket by the rules, as the system (``actor=None``).
 
@@ -179,6 +178,11 @@ def assign_automatically(ticket: Ticket) -> AssignmentPlan | None:
     team = team_for(ticket)
     if team is None or assignment_strategy() == OFF:
         return None
+    return _assign(ticket, team)
+
+
+@transaction.atomic
+def _assign(ticket: Ticket, team: Team) -> AssignmentPlan | None:
     Team.objects.select_for_update().filter(pk=team.pk).first()
     plan = plan_assignment(ticket)
     if plan is None:

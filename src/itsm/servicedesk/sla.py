@@ -158,9 +158,8 @@ def _paused_since(statuses: list[tuple[dt.datetime, str]], paused: Iterable[str]
 def _crossed_exceptions(calendar: BusinessCalendar, start: dt.datetime,
                         end: dt.datetime) -> list[list[str]]:
     tz = ZoneInfo(calendar.time_zone)
-    first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
-    return [[str(e.date), e.kind, e.name]
-            for e in calendar.exceptions.filter(date__gte=first, date__lte=last)]
+    return catalog.calendar_exceptions(calendar, start.astimezone(tz).date(),
+                                       end.astimezone(tz).date())
 
 
 def _explanation(calendar: BusinessCalendar, hours: BusinessHours, target: dt.timedelta,
