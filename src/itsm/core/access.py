@@ -55,7 +55,7 @@ def _principal(user: User) -> None:
         else:
             scope = frozenset({org.pk})
         teams = frozenset(Team.objects.filter(members=user).values_list("pk", flat=True))
-        language = profile.language if profile is not None else None
+        language = str(profile.language) if profile is not None and profile.language else None
         values = (roles, org, scope, teams, language)
         cache.set(key, values, PRINCIPAL_SECONDS)
     (user._itsm_roles, user._itsm_org, user._itsm_scope, user._itsm_teams,
