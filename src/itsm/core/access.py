@@ -28,39 +28,37 @@ PRINCIPAL_SECONDS = 300
 
 
 def _principal(user: User) -> None:
-    """Set the user's roles, organization, scope and teams (``_itsm_*``) for the request:
-    from the shared cache where an earlier request left them (one cache read instead of
-    five queries), else from the database."""
+    """Set the user's roles, organization, scope, teams and language (``_itsm_*``) for
+    the request: from the shared cache where an earlier request left them (one cache
+    read instead of five queries), else from the database."""
     if getattr(user, "_itsm_principal", False):
         return
-    from django.core.cache import cache
+    from .cache import cached
 
-    from .cache import version
+    (user._itsm_roles, user._itsm_org, user._itsm_scope, user._itsm_teams,
+     user._itsm_language) = cached(DIRECTORY, f"principal:{user.pk}",
+                                   lambda: _read_principal(user), PRINCIPAL_SECONDS)
+    user._itsm_principal = True
+
+
+def _read_principal(user: User) -> tuple:
     from .models import Organization, Team
 
-    user._itsm_version = version(DIRECTORY)
-    key = f"itsm:principal:{user.pk}:{user._itsm_version}"
-    values = cache.get(key)
-    if values is None:
-        roles = frozenset(user.groups.values_list("name", flat=True))
-        if user.is_superuser:
-            roles |= {Role.ADMINISTRATOR}
-        profile = getattr(user, "profile", None)
-        org = profile.organization if profile is not None else None
-        if org is None:
-            scope: frozenset[int] = frozenset()
-        elif org.kind == OrganizationKind.PROVIDER and roles & STAFF_ROLES:
-            scope = frozenset(Organization.objects.filter(Q(pk=org.pk) | Q(provider_id=org.pk))
-                              .order_by().values_list("pk", flat=True))
-        else:
-            scope = frozenset({org.pk})
-        teams = frozenset(Team.objects.filter(members=user).values_list("pk", flat=True))
-        language = str(profile.language) if profile is not None and profile.language else None
-        values = (roles, org, scope, teams, language)
-        cache.set(key, values, PRINCIPAL_SECONDS)
-    (user._itsm_roles, user._itsm_org, user._itsm_scope, user._itsm_teams,
-     user._itsm_language) = values
-    user._itsm_principal = True
+    roles = frozenset(user.groups.values_list("name", flat=True))
+    if user.is_superuser:
+        roles |= {Role.ADMINISTRATOR}
+    profile = getattr(user, "profile", None)
+    org = profile.organization if profile is not None else None
+    if org is None:
+        scope: frozenset[int] = frozenset()
+    elif org.kind == OrganizationKind.PROVIDER and roles & STAFF_ROLES:
+        scope = frozenset(Organization.objects.filter(Q(pk=org.pk) | Q(provider_id=org.pk))
+                          .order_by().values_list("pk", flat=True))
+    else:
+        scope = frozenset({org.pk})
+    teams = frozenset(Team.objects.filter(members=user).values_list("pk", flat=True))
+    language = str(profile.language) if profile is not None and profile.language else None
+    return roles, org, scope, teams, language
 
 
 def forget_principal(user: User) -> None:
@@ -155,18 +153,14 @@ def organization_choices(user: User | AnonymousUser | None) -> list[tuple[int, s
     scope = scope_organization_ids(user)
     if not scope:
         return []
-    from django.core.cache import cache
-
+    from .cache import cached
     from .models import Organization
 
-    key = (f"itsm:organization-choices:{min(scope)}:{len(scope)}:"
-           f"{getattr(user, '_itsm_version', '')}")
-    choices = cache.get(key)
-    if choices is None or {pk for pk, _name in choices} != scope:
-        choices = list(Organization.objects.filter(pk__in=scope).order_by("name")
-                       .values_list("pk", "name"))
-        cache.set(key, choices, PRINCIPAL_SECONDS)
-    return choices
+    # The scope follows from the organization and whether the user is its staff.
+    return cached(DIRECTORY, f"organization-choices:{organization_of(user).pk}:"
+                             f"{int(is_provider_staff(user))}",
+                  lambda: list(Organization.objects.filter(pk__in=scope).order_by("name")
+                               .values_list("pk", "name")), PRINCIPAL_SECONDS)
 
 
 def provider_id_of(user: User | AnonymousUser | None) -> int | None:

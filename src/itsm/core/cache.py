@@ -114,13 +114,40 @@ def bump(*families: str) -> None:
 REFERENCE_SECONDS = 3600
 
 
-def cached(family: str, key: str, compute: Callable[[], Any]) -> Any:
-    """``compute()``, kept under ``key`` until ``family`` changes (``bump``)."""
+def cached(family: str, key: str, compute: Callable[[], Any],
+           timeout: int = REFERENCE_SECONDS) -> Any:
+    """``compute()`` (never None), kept under ``key`` until ``family`` changes (``bump``)
+    or ``timeout`` seconds have passed."""
     from django.core.cache import cache
 
     full_key = f"itsm:{family}:{key}:{version(family)}"
     value = cache.get(full_key)
     if value is None:
         value = compute()
-        cache.set(full_key, value, REFERENCE_SECONDS)
+        cache.set(full_key, value, timeout)
     return value
+
+
+def bump_on_change(family: str, *models: type, through: tuple[type, ...] = (),
+                   unless_only: frozenset[str] = frozenset()) -> None:
+    """Renew ``family`` whenever a row of ``models`` is saved or deleted, or a
+    many-to-many ``through`` table is changed, whichever path does it (services, the
+    Django admin, fixtures). A save of ``unless_only`` fields alone changes nothing."""
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    def changed(sender, update_fields=None, **kwargs) -> None:
+        if update_fields is not None and unless_only and set(update_fields) <= unless_only:
+            return
+        bump(family)
+
+    def members_changed(sender, action: str, **kwargs) -> None:
+        if action in {"post_add", "post_remove", "post_clear"}:
+            bump(family)
+
+    for model in models:
+        post_save.connect(changed, sender=model, weak=False, dispatch_uid=f"{family}-{model}")
+        post_delete.connect(changed, sender=model, weak=False,
+                            dispatch_uid=f"{family}-{model}-deleted")
+    for table in through:
+        m2m_changed.connect(members_changed, sender=table, weak=False,
+                            dispatch_uid=f"{family}-{table}")

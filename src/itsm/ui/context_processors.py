@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -11,11 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from itsm.core import access
 from itsm.core import rules as perms
-from itsm.core.cache import version as cache_version
+from itsm.core.cache import cached
 from itsm.core.choices import Language, Role
-
-#: The calendar warning is computed again at least this often (seconds).
-CALENDAR_WARNING_SECONDS = 600
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -68,15 +64,13 @@ def calendar_warning(request: HttpRequest) -> dict | None:
     lacks the holidays of this year (or, from November, of next year). One query per
     provider and day, cached until a calendar changes (``CALENDARS`` version)."""
     if not hasattr(request, "_itsm_calendar_warning"):
-        from itsm.catalog.admin_services import CALENDARS, calendars_missing_holidays
+        from itsm.catalog.admin_services import calendars_missing_holidays
+        from itsm.catalog.services import CALENDARS
 
         user = request.user
-        key = (f"itsm:calendar-warning:{access.provider_id_of(user)}:"
-               f"{timezone.localdate().isoformat()}:{cache_version(CALENDARS)}")
-        missing = cache.get(key)
-        if missing is None:
-            missing = calendars_missing_holidays(user)
-            cache.set(key, missing, CALENDAR_WARNING_SECONDS)
+        missing = cached(CALENDARS, f"missing-holidays:{access.provider_id_of(user)}:"
+                                    f"{timezone.localdate().isoformat()}",
+                         lambda: calendars_missing_holidays(user))
         warning = None
         if missing:
             warning = {
