@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from itsm.core.choices import PRIORITY_COLORS, LinkKind, Priority, TimelineKind
@@ -50,33 +50,33 @@ def record_rows(records, portal: bool) -> SafeString:
     first = records[0]
     prefix = first.get_absolute_url().removesuffix(f"{first.pk}/")
     left, over = _("{time} left"), _("{time} overdue")
-    rows = []
-    for record in records:
-        cells = [format_html('<td><a href="{}{}/">{}</a></td><td>{}</td><td>{}</td><td>{}</td>',
-                             prefix, record.pk, record.number, record.title,
-                             status_badge(record), priority_badge(record))]
-        if not portal:
-            team = record.assignee_team
-            cells.append(format_html(
-                "<td>{}</td><td>{}</td><td>{}{}</td>", record.organization,
-                person(record.requester), person(record.assignee),
-                format_html(' <span class="text-muted small">({})</span>', team) if team
-                else ""))
-        cells.append(format_html("<td>{}</td>", _local(record.created_at)))
-        due = record.due_at
-        if due is None:
-            cells.append(mark_safe("<td>—</td>"))
-        else:
-            running = not record.is_final
-            countdown = format_html(
-                ' <span class="sla-countdown small text-muted" data-due="{}" data-left="{}" '
-                'data-over="{}"></span>', timezone.localtime(due).isoformat(), left, over,
-            ) if running and record.status != "resolved" else ""
-            cells.append(format_html('<td><span class="{}">{}</span>{}</td>',
-                                     "sla-countdown-list" if running else "", _local(due),
-                                     countdown))
-        rows.append(mark_safe("<tr>" + "".join(cells) + "</tr>"))  # noqa: S308 - escaped
-    return mark_safe("\n".join(rows))  # noqa: S308 - every cell escaped above
+
+    def staff_cells(record) -> SafeString | str:
+        if portal:
+            return ""
+        team = record.assignee_team
+        return format_html(
+            "<td>{}</td><td>{}</td><td>{}{}</td>", record.organization,
+            person(record.requester), person(record.assignee),
+            format_html(' <span class="text-muted small">({})</span>', team) if team else "")
+
+    def due_cell(record) -> SafeString:
+        if record.due_at is None:
+            return format_html("<td>{}</td>", "—")
+        running = not record.is_final
+        countdown = format_html(
+            ' <span class="sla-countdown small text-muted" data-due="{}" data-left="{}" '
+            'data-over="{}"></span>', timezone.localtime(record.due_at).isoformat(), left, over,
+        ) if running and record.status != "resolved" else ""
+        return format_html('<td><span class="{}">{}</span>{}</td>',
+                           "sla-countdown-list" if running else "", _local(record.due_at),
+                           countdown)
+
+    return format_html_join("\n", "<tr><td><a href=\"{}{}/\">{}</a></td><td>{}</td><td>{}</td>"
+                            "<td>{}</td>{}<td>{}</td>{}</tr>", (
+                                (prefix, r.pk, r.number, r.title, status_badge(r),
+                                 priority_badge(r), staff_cells(r), _local(r.created_at),
+                                 due_cell(r)) for r in records))
 
 
 @register.simple_tag
@@ -85,8 +85,9 @@ def select_options(choices, selected) -> SafeString:
     list of values, compared as text) selected; empty values are left out."""
     chosen = {str(v) for v in (selected if isinstance(selected, list | tuple) else [selected])
               if v not in (None, "")}
-    return format_html_join("", '<option value="{}"{}>{}</option>', (
-        (value, mark_safe(" selected") if str(value) in chosen else "", label)
+    return format_html_join("", "{}", (
+        (format_html('<option value="{}" selected>{}</option>' if str(value) in chosen
+                     else '<option value="{}">{}</option>', value, label),)
         for value, label in choices if value not in (None, "")))
 
 
