@@ -54,7 +54,6 @@ ASSIGNMENT_STRATEGIES = (LEAST_LOADED, ROUND_ROBIN, OFF)
 RULE_SERVICE_OWNER_TEAM = "service_owner_team"
 #: Ticket types whose open tickets make up a person's load.
 TICKET_TYPES: tuple[type[Ticket], ...] = (ServiceRequest, Incident)
-#: Statuses that no longer count as work in hand.
 #: Timeline reasons, stored untranslated and translated when shown (``describe_event``).
 REASONS = {
     LEAST_LOADED: gettext_noop("assigned automatically to the member of %(team)s with the "
@@ -152,41 +151,30 @@ def choose_member(team: Team, strategy: str) -> User | None:
     return min(members, key=turn)
 
 
-def plan_assignment(ticket: Ticket, *, strategy: str | None = None) -> AssignmentPlan | None:
-    """What automatic assignment would do with ``ticket`` (None: leave it alone)."""
-    strategy = strategy or assignment_strategy()
-    if strategy == OFF or ticket.assignee_id or ticket.assignee_team_id:
-        return None
-    if ticket.status != ticket.workflow.initial:
-        return None
-    team = team_for(ticket)
-    if team is None:
-        return None
-    return AssignmentPlan(team=team, assignee=choose_member(team, strategy), strategy=strategy)
-
-
 def assign_automatically(ticket: Ticket) -> AssignmentPlan | None:
     """Assign a new ticket by the rules, as the system (``actor=None``).
 
     Goes through the workflow's ``assign`` transition (audit entry, timeline event,
     SLA clocks) and adds a timeline event with the reason. A team without an
     eligible member leaves the ticket unassigned, with an internal timeline note.
-    The team row is locked, so concurrent creations take turns one after another.
+    The team row is locked while the member is chosen, so concurrent creations take
+    turns one after another. A ticket created with a team or assignee, or no longer new,
+    is left alone without a lookup or a lock.
     """
-    if ticket.assignee_id or ticket.assignee_team_id or ticket.status != ticket.workflow.initial:
-        return None  # assigned by whoever created it: no rule to look up, no lock to take
-    team = team_for(ticket)
-    if team is None or assignment_strategy() == OFF:
+    strategy = assignment_strategy()
+    if (strategy == OFF or ticket.assignee_id or ticket.assignee_team_id
+            or ticket.status != ticket.workflow.initial):
         return None
-    return _assign(ticket, team)
+    team = team_for(ticket)
+    if team is None:
+        return None
+    return _assign(ticket, team, strategy)
 
 
 @transaction.atomic
-def _assign(ticket: Ticket, team: Team) -> AssignmentPlan | None:
+def _assign(ticket: Ticket, team: Team, strategy: str) -> AssignmentPlan:
     Team.objects.select_for_update().filter(pk=team.pk).first()
-    plan = plan_assignment(ticket)
-    if plan is None:
-        return None
+    plan = AssignmentPlan(team=team, assignee=choose_member(team, strategy), strategy=strategy)
     params = {"team": plan.team.name, "service": ticket.service.name}
     if plan.assignee is None:
         services.add_timeline_event(ticket, TimelineKind.UPDATED, actor=None, internal=True,
