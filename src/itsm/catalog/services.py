@@ -8,6 +8,7 @@ are kept in the shared cache under the ``CATALOGUE`` and ``CALENDARS`` versions
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +24,8 @@ from .models import PriorityRule, Service, SLAPolicy
 CATALOGUE = "catalogue"
 #: The cache family of what is derived from calendars (windows, exceptions).
 CALENDARS = "calendars"
+
+
 def priority_matrix(provider_id: int) -> dict[tuple[int, int], int]:
     """The provider's own (impact, urgency) → priority rules."""
     return cached(CATALOGUE, f"priority-matrix:{provider_id}", lambda: {
@@ -62,8 +65,8 @@ def calendar_exceptions(calendar: BusinessCalendar, first: dt.date, last: dt.dat
 
 def default_calendar() -> BusinessCalendar:
     """The calendar used when neither the policy nor the service names one."""
-    return calendar_by_id(cached(CALENDARS, f"default:{settings.ITSM_DEFAULT_CALENDAR}",
-                                 lambda: _default_calendar().pk))
+    name = hashlib.sha256(settings.ITSM_DEFAULT_CALENDAR.encode()).hexdigest()[:16]
+    return calendar_by_id(cached(CALENDARS, f"default:{name}", lambda: _default_calendar().pk))
 
 
 def _default_calendar() -> BusinessCalendar:
