@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Avg,
@@ -45,6 +46,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
 )
 from django.db.models.fields.json import KT, KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
@@ -56,7 +58,7 @@ from django.utils.translation import ngettext
 
 from itsm.catalog.models import Service, SLAPolicy
 from itsm.core import access
-from itsm.core.choices import AuditAction, Priority, Role
+from itsm.core.choices import AuditAction, Priority
 from itsm.core.models import AuditEntry, Organization
 from itsm.servicedesk.choices import ClockKind, TicketStatus
 from itsm.servicedesk.models import (
@@ -64,6 +66,7 @@ from itsm.servicedesk.models import (
     MajorIncident,
     SatisfactionRating,
     ServiceRequest,
+    SLAClock,
     Ticket,
 )
 
@@ -80,27 +83,21 @@ URL_PK = 987654321
 
 
 def may_see_reports(user) -> bool:
-    """Provider staff (the auditor included) and customer administrators."""
-    return access.is_provider_staff(user) or (
-        access.is_customer(user) and access.has_role(user, Role.CUSTOMER_ADMIN))
+    """Provider staff (the auditor included) and customer administrators: those who see
+    every record of their organizations."""
+    return access.sees_all_records_of_organization(user)
 
 
 def reportable_organizations(user) -> QuerySet:
     """Organizations ``user`` may get reports of: the provider's staff its own and its
     customers', a customer administrator their own organization, anyone else none."""
-    if access.is_provider_staff(user):
-        return Organization.objects.filter(pk__in=access.scope_organization_ids(user))
-    own = access.organization_of(user)
-    if own is not None and may_see_reports(user):
-        return Organization.objects.filter(pk=own.pk)
-    return Organization.objects.none()
+    if not may_see_reports(user):
+        return Organization.objects.none()
+    return Organization.objects.visible_to(user)
 
 
 def may_report_on(user, organization: Organization) -> bool:
-    if access.is_provider_staff(user):
-        return organization.pk in access.scope_organization_ids(user)
-    own = access.organization_of(user)
-    return may_see_reports(user) and own is not None and own.pk == organization.pk
+    return may_see_reports(user) and organization.pk in access.scope_organization_ids(user)
 
 
 def services_of(organization: Organization) -> QuerySet:
@@ -328,8 +325,9 @@ class _ServiceInfo:
 
 def _services(organization: Organization) -> dict[int, _ServiceInfo]:
     """Every service of the provider (one query), whether it serves the organization, and
-    the availability target that applies: that of the most specific active SLA policy
-    naming the service or the customer, else the service's own (one query)."""
+    the availability target that applies: that of the policy the SLA clocks apply
+    (``SLAPolicy.applicable``, cached) when it names the service or the customer, else the
+    service's own (a provider-wide policy carries only the default target)."""
     subscribed = Service.customers.through.objects.filter(
         service_id=OuterRef("pk"), organization_id=organization.pk)
     rows = Service.objects.filter(provider_id=organization.serving_provider_id).annotate(
@@ -338,16 +336,11 @@ def _services(organization: Organization) -> dict[int, _ServiceInfo]:
         "subscribed")
     services = {pk: _ServiceInfo(name, subscribed, active, target, interruption)
                 for pk, name, active, target, interruption, subscribed in rows}
-    policies = SLAPolicy.objects.filter(
-        provider_id=organization.serving_provider_id, is_active=True).filter(
-        Q(customer_id=organization.pk) | Q(customer__isnull=True)).filter(
-        Q(service__isnull=False) | Q(customer__isnull=False)).values_list(
-        "pk", "service_id", "customer_id", "availability_target")
     for pk, info in services.items():
-        candidates = [(2 * bool(s) + bool(c), -p, target) for p, s, c, target in policies
-                      if s in (None, pk)]
-        if candidates:
-            info.availability_target = max(candidates)[2]
+        policy = SLAPolicy.applicable(provider_id=organization.serving_provider_id,
+                                      service_id=pk, customer_id=organization.pk)
+        if policy is not None and policy.specificity:
+            info.availability_target = policy.availability_target
     return services
 
 
@@ -443,7 +436,7 @@ def _slo_rows(groups: dict[tuple, dict], services: dict[int, _ServiceInfo]) -> l
 
 BREACH_FIELDS = ("pk", "number", "title", "service_id", "priority", "sla_clocks__kind",
                  "sla_clocks__target_minutes", "breach_due", "sla_clocks__stopped_at",
-                 "sla_clocks__escalated_at", "priority_changes")
+                 "sla_clocks__escalated_at", "priority_changes", "response_met")
 
 
 def _breached_tickets(model: type[Ticket], organization: Organization, period: Period,
@@ -460,6 +453,7 @@ def _breaches(organization: Organization, period: Period, service: Service | Non
     priorities, kinds = _labels(Priority), _labels(ClockKind)
     rows: list[BreachRow] = []
     priority_changes: dict[tuple[str, int, str], str] = {}
+    late_responses: set[tuple[str, int]] = set()
     for model in TICKET_MODELS:
         label = model._meta.model_name
         prefix, suffix = reverse(f"{model.url_prefix}-detail", args=[URL_PK]).split(
@@ -467,10 +461,14 @@ def _breaches(organization: Organization, period: Period, service: Service | Non
         values = (_breached_tickets(model, organization, period, service)
                   .annotate(breach_due=Coalesce("sla_clocks__due_at", "sla_clocks__breached_at"),
                             priority_changes=KeyTextTransform("priority_changes",
-                                                              "sla_clocks__explanation"))
+                                                              "sla_clocks__explanation"),
+                            response_met=Subquery(SLAClock.objects.filter(
+                                record_type=ContentType.objects.get_for_model(model),
+                                record_id=OuterRef("pk"), kind=ClockKind.RESPONSE)
+                                .values("met")[:1]))
                   .order_by().values_list(*BREACH_FIELDS))
         for (pk, number, title, service_id, priority, kind, target, due, stopped_at,
-             escalated_at, changes) in values:
+             escalated_at, changes, response_met) in values:
             end = stopped_at or now
             rows.append(BreachRow(
                 ticket_type=label, ticket_id=pk, number=number, title=title,
@@ -483,9 +481,11 @@ def _breaches(organization: Organization, period: Period, service: Service | Non
                 overrun_minutes=max(0, int((end - due).total_seconds() // 60)),
                 escalated_at=escalated_at))
             priority_changes[(label, pk, kind)] = changes or ""
+            if response_met is False:
+                late_responses.add((label, pk))
     if rows:
         explain = _Explainer(_histories(organization, period, service), priority_changes,
-                             period.time_zone, priorities)
+                             late_responses, period.time_zone, priorities)
         for row in rows:
             row.reasons = explain.reasons(row)
             row.reason = "; ".join(row.reasons) if row.reasons else explain.not_recorded
@@ -550,9 +550,11 @@ class _Explainer:
     party) stop the clock and explain nothing. Without such facts: "Not recorded"."""
 
     def __init__(self, histories: dict[tuple[str, int], _History],
-                 priority_changes: dict[tuple[str, int, str], str], tz: str,
+                 priority_changes: dict[tuple[str, int, str], str],
+                 late_responses: set[tuple[str, int]], tz: str,
                  priorities: dict[int, str]) -> None:
         self.histories, self.priority_changes = histories, priority_changes
+        self.late_responses = late_responses
         self.tz, self.priorities = ZoneInfo(tz), priorities
         self.not_recorded = _("Not recorded")
         self.never_assigned = _("Never assigned")
@@ -579,7 +581,7 @@ class _Explainer:
                 reasons.append(ngettext("Reopened %(count)d time after being resolved",
                                         "Reopened %(count)d times after being resolved",
                                         history.reopened) % {"count": history.reopened})
-            if (row.ticket_type, row.ticket_id, ClockKind.RESPONSE) in self.priority_changes:
+            if (row.ticket_type, row.ticket_id) in self.late_responses:
                 reasons.append(self.late_response)
         return reasons
 

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from itsm.catalog.models import SLAPolicy
+from itsm.catalog.models import Service, SLAPolicy
 from itsm.core import services as core
 from itsm.quality.reports import merge_intervals, service_level_report
 from itsm.servicedesk.models import Incident, ServiceRequest, SLAClock
@@ -196,11 +196,37 @@ def test_availability_with_overlapping_outages_clipped_at_the_borders(world, ser
 
 
 def test_availability_target_of_the_customer_policy(world, services):
+    """The target of the policy the clocks apply when it names the service or the
+    customer (the most specific wins), else the service's own: a provider-wide policy
+    carries only the default target."""
+    for service, target in (("erp", "99.0"), ("mail", "98.0")):
+        Service.objects.filter(pk=services[service].pk).update(availability_target=target)
+    SLAPolicy.objects.create(provider=world.orgs["P"], name="全局", availability_target="95.0")
+    assert {r.service: r.target for r in report(world).availability} == {
+        "ERP": 99.0, "MAIL": 98.0}
+    SLAPolicy.objects.create(provider=world.orgs["P"], name="A 的通用",
+                             customer=world.orgs["A"], availability_target="99.7")
     SLAPolicy.objects.create(provider=world.orgs["P"], name="A 的 ERP",
                              service=services["erp"], customer=world.orgs["A"],
                              availability_target="99.5")
     assert {r.service: r.target for r in report(world).availability} == {
-        "ERP": 99.5, "MAIL": 99.9}
+        "ERP": 99.5, "MAIL": 99.7}
+    SLAPolicy.objects.create(provider=world.orgs["P"], name="邮件", service=services["mail"],
+                             availability_target="99.8")
+    assert {r.service: r.target for r in report(world).availability} == {
+        "ERP": 99.5, "MAIL": 99.8}
+
+
+def test_first_response_late_in_the_month_before(world, services):
+    """The response was due (and late) in September, the resolution in October: the
+    October breach still says the first response was late."""
+    late = ticket(world, "2026-09-30 21:00", service=services["erp"])  # due 22:00 / 01:00
+    step(world, late, "2026-09-30 23:00", "start")
+    step(world, late, "2026-10-01 03:00", "resolve")
+    [breach] = report(world).breaches
+    assert (breach.number, breach.kind) == (late.number, "resolution")
+    assert "The first response was late as well" in breach.reasons
+    assert [b.kind for b in report(world, month=9).breaches] == ["response"]
 
 
 def test_satisfaction_per_service(world, services, october):
@@ -251,8 +277,10 @@ def test_who_may_ask_for_the_report(world, services):
         service_level_report(world.orgs["A"], 2026, 10, user=world.agent_q)
     with pytest.raises(PermissionDenied):  # a requester
         service_level_report(world.orgs["A"], 2026, 10, user=world.requester_a)
+    ticket(world, "2026-10-05 09:00", service=services["erp"])
     for user in (world.auditor, world.custadmin_a, world.lead):
-        assert service_level_report(world.orgs["A"], 2026, 10, user=user).slo == []
+        result = service_level_report(world.orgs["A"], 2026, 10, user=user, now=NOVEMBER)
+        assert result.summary.opened == 1
 
 
 def _more_tickets(world, services, n: int, offset: int) -> None:
@@ -280,4 +308,4 @@ def test_query_count_does_not_grow_with_the_tickets(world, services):
     assert 0 < len(first.breaches) < len(second.breaches)
     # services, policies; per ticket type: SLO counts, breaches, their histories, ticket
     # counts; ratings; urgent incidents, major incidents
-    assert len(large.captured_queries) == len(small.captured_queries) == 13
+    assert len(large.captured_queries) == len(small.captured_queries) == 12

@@ -70,7 +70,8 @@ def test_api_returns_the_sections(world, october):
     assert (response_breach["kind"], response_breach["overrun_minutes"]) == ("response", 30)
     assert response_breach["due_at"] == "2026-10-06T10:00:00+08:00"
     assert resolution_breach["overrun_minutes"] == 60
-    assert resolution_breach["reasons"] and resolution_breach["reason"]
+    assert resolution_breach["reasons"] == ["首次响应也已超时"]  # zh-Hans, the default
+    assert resolution_breach["reason"] == "首次响应也已超时"
     # The fast breach rows say exactly what the documented serializer says
     report = service_level_report(world.orgs["A"], 2026, 10)
     assert data["breaches"] == json.loads(json.dumps(
