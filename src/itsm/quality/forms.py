@@ -93,11 +93,11 @@ class ServiceLevelReportForm(forms.Form):
         data["year"], data["month"] = year, month
         service_id = data.get("service")
         data["service"] = None
-        services = services_of(organization).order_by("name")
+        services = {s.pk: s for s in services_of(organization).order_by("name")}
         self.fields["service"].widget.choices = [("", _("All services"))] + [
-            (s.pk, s.name) for s in services]
+            (pk, s.name) for pk, s in services.items()]
         if service_id is not None:
-            data["service"] = services.filter(pk=service_id).first()
+            data["service"] = services.get(service_id)
             if data["service"] is None:
                 self.add_error("service", _("Choose a service that serves %(organization)s.")
                                % {"organization": organization.name})

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import permissions
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -50,7 +50,6 @@ class ServiceLevelReportView(APIView):
     def get(self, request):
         form = ServiceLevelReportForm(request.query_params, user=request.user)
         if not form.is_valid():
-            raise ValidationError({("non_field_errors" if name == "__all__" else name): errors
-                                   for name, errors in form.errors.items()})
+            raise DjangoValidationError(form.errors.as_data())  # 400 with field messages
         report = reports.service_level_report(**form.report_arguments(), user=request.user)
         return Response(ServiceLevelReportSerializer(report).data)
