@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from itsm.core import access, audit, imports
@@ -330,14 +329,9 @@ def _rows(rows: list[list[str]]) -> list[dict[str, str]]:
 
 def _choice(choices: type[models.TextChoices], value: str, field: str) -> str:
     """A choice by its code or its label in any language of the UI (files travel)."""
-    wanted = value.strip().lower()
-    for code, label in choices.choices:
-        labels = set()
-        for language, _name in settings.LANGUAGES:
-            with translation.override(language):
-                labels.add(str(label).lower())
-        if wanted == code.lower() or wanted in labels:
-            return code
+    code = imports.choice_labels(choices.choices).get(value.strip().lower())
+    if code is not None:
+        return code
     raise ValidationError({field: [_("“%(value)s” is not one of: %(choices)s.") % {
         "value": value, "choices": ", ".join(choices.values)}]})
 

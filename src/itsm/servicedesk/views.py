@@ -237,8 +237,8 @@ class TicketImportView(base.RecordViewMixin, TemplateView):
     export_resource = None
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.is_authenticated and not access.is_staff_writer(request.user):
-            raise PermissionDenied(_("Only service staff may import tickets."))
+        if request.user.is_authenticated:
+            imports.require_importer(request.user)
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

@@ -195,8 +195,7 @@ class ImportMixin:
         [messages]}}}`` (rows of a file numbered as the spreadsheet does, the header
         being row 1) and nothing is created; otherwise 201 with the new numbers.
         """
-        if not access.is_staff_writer(request.user):
-            raise PermissionDenied(_("Only service staff may import tickets."))
+        imports.require_importer(request.user)
         check_request_size(request)
         serializer_class = self.get_serializer_class()
         try:
