@@ -50,7 +50,7 @@ from httpbench import (  # bench/ is on sys.path when run as a script
     start_gunicorn,
     timed,
 )
-from vocabulary import DETAILS, SYMPTOMS, SYSTEMS
+from vocabulary import DETAILS, SEARCH_WORDS, SYMPTOMS, SYSTEMS
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
@@ -59,7 +59,6 @@ REQUIREMENTS = BENCH_DIR / "helpdesk-requirements.txt"
 SITE_SCRIPT = BENCH_DIR / "helpdesk_site.py"
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/helpdesk_bench"
 SYSTEM = "django-helpdesk 2.6.1"
-SEARCH_WORDS = ("宕机", "财务系统", "VPN")
 PAGE_LENGTH = 25  #: helpdesk's default tickets_per_page, the length its list asks for
 DEEP_PAGE = 100
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

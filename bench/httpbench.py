@@ -247,9 +247,6 @@ class Server:
         except OSError:
             return ""
 
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM to the master (gunicorn stops its workers), SIGKILL if it lingers."""
         if self.process.poll() is None:

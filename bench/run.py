@@ -16,20 +16,21 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import helpdesk
-import servicedesk
+from vocabulary import SEARCH_WORDS
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 PG_ITSM = "postgres://postgres@127.0.0.1:5432/itsm_bench_{size}"
 PG_HELPDESK = "postgres://postgres@127.0.0.1:5432/helpdesk_bench"
 
-#: (label, target, unit, direction) of issue 5, checked on the figures of each run.
+#: Figure → (target, unit, direction) of issue 5, checked on the figures of each run.
 TARGETS = {
     "list_p95_ms": (100, "ms", "below"),
     "search_p95_ms": (300, "ms", "below"),
@@ -94,7 +95,7 @@ def summarize(ours: dict, theirs: dict | None) -> dict:
         summary["list_ratio"] = min_ratio(pairs, ("queue page 1", "queue deep", "API page 1",
                                                   "API deep"))
         summary["search_ratio"] = min_ratio(pairs, [f"search {w}" for w in
-                                                    servicedesk.SEARCH_WORDS])
+                                                    SEARCH_WORDS])
     return summary
 
 
@@ -124,7 +125,7 @@ def compare(ours: dict, theirs: dict) -> tuple[dict, dict]:
         other = (theirs.get(key) or {}).get("p50_ms")
         pairs[label] = {"ours": mine, "theirs": other, "unit": "ms p50",
                         "ratio": ratio(other, mine)}
-    for word in servicedesk.SEARCH_WORDS:
+    for word in SEARCH_WORDS:
         mine = ours_p50(f"API search {word}")
         other = ((theirs.get("search_all") or {}).get(word) or {}).get("p50_ms")
         pairs[f"search {word}"] = {"ours": mine, "theirs": other, "unit": "ms p50",
@@ -207,14 +208,19 @@ def print_table(runs: list[dict]) -> None:
 def run_itsm(tickets: int, url: str, args: argparse.Namespace, reuse: bool) -> dict:
     """bench/servicedesk.py in a process of its own (Django is configured once per
     process, for one database); its JSON."""
+    RESULTS_DIR.mkdir(exist_ok=True)
+    path = RESULTS_DIR / f"itsm-run-{size_label(tickets)}-{os.getpid()}.json"
     command = [sys.executable, str(BENCH_DIR / "servicedesk.py"), "--tickets", str(tickets),
                "--database-url", url, "--creates", str(args.creates),
-               "--requests", str(args.requests), "--depth", str(args.depth)]
+               "--requests", str(args.requests), "--depth", str(args.depth),
+               "--json", str(path)]
     if reuse:
         command.append("--reuse")
+    # Read back from the path given (the run may fall back to SQLite and name its own
+    # file after the engine it used), never an older run's file.
+    path.unlink(missing_ok=True)
     subprocess.run(command, check=True)  # noqa: S603 - our own script, argument list
-    engine = "sqlite" if url == "sqlite" else "postgresql"
-    return json.loads((RESULTS_DIR / f"itsm-{engine}-{tickets}.json").read_text())
+    return json.loads(path.read_text())
 
 
 def size_label(tickets: int) -> str:

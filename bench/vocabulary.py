@@ -69,3 +69,7 @@ def random_created_at(rng: random.Random, now: dt.datetime, is_open: bool,
     moment = moment.replace(hour=hour, minute=rng.randrange(60), second=rng.randrange(60),
                             microsecond=rng.randrange(1_000_000))
     return min(moment, now - dt.timedelta(minutes=1)).astimezone(dt.UTC)
+
+#: Keyword searches measured on both systems: a 2-character and a 4-character Chinese
+#: word and an English word (run.py pairs the figures by these words).
+SEARCH_WORDS = ("宕机", "财务系统", "VPN")
