@@ -379,3 +379,34 @@ def test_nul_characters_in_a_file_are_row_errors(world):
                          b"title,organization,requester\nx\x00y,a\x00,requester_a\n")
     assert response.status_code == 400
     assert set(response.json()["rows"]["2"]) == {"title", "organization"}
+
+
+def zip_bomb(unpacked: int) -> bytes:
+    """A ZIP archive (an "XLSX") of a few KB that unpacks to ``unpacked`` bytes."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * unpacked)
+    return buffer.getvalue()
+
+
+UNREADABLE_CSV = b'title\n"' + b"x" * 200_000 + b'"\n'  # past the csv module's field limit
+
+
+@pytest.mark.parametrize(("name", "content", "limit", "message"), [
+    # may unpack to 4 × 10,000 bytes: 50,000 is refused before openpyxl reads it
+    ("bomb.xlsx", zip_bomb(50_000), 10_000, "The workbook unpacks to an unreasonable size."),
+    ("t.csv", UNREADABLE_CSV, 300_000, "The file is not readable CSV: %(error)s"),
+])
+def test_files_that_would_exhaust_the_server_are_400(world, settings, name, content, limit,
+                                                     message):
+    settings.MAX_UPLOAD_BYTES = limit
+    response = post_file(world, name, content)
+    assert response.status_code == 400
+    with translation.override("zh-hans"):  # the agent's language
+        expected = translation.gettext(message).split("%(error)s")[0]
+    [text] = response.json()["file"]
+    assert text.startswith(expected) and expected
+    assert ServiceRequest.objects.count() == 0
