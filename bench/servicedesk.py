@@ -1019,7 +1019,9 @@ def main(argv=None) -> int:
     RESULTS_DIR.mkdir(exist_ok=True)
     path = Path(args.json) if args.json else \
         RESULTS_DIR / f"itsm-{result['database']}-{args.tickets}.json"
-    result["json"] = str(path.relative_to(BENCH_DIR.parent))
+    path = path.resolve()
+    result["json"] = str(path.relative_to(BENCH_DIR.parent)
+                         if path.is_relative_to(BENCH_DIR.parent) else path)
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     print_report(result)
     return 0
