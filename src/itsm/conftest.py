@@ -174,7 +174,10 @@ def _empty_cache():
     """Rate-limit counters (and anything else cached) start empty in every test."""
     from django.core.cache import cache
 
+    from itsm.core.cache import forget_local
+
     cache.clear()
+    forget_local()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -10,8 +10,11 @@ request touching the cache answered 500 until Redis came back.
 from __future__ import annotations
 
 import logging
+import pickle
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -82,21 +85,61 @@ for _name, _fallback in _FALLBACKS.items():
 # that carries the family's version token; a change deletes the token, so every process
 # computes anew at its next read. The token is deleted again when the transaction commits:
 # a process that read the old rows in the meantime cached them under a token nobody uses.
+#
+# Two levels spare the round trips to the shared cache (several per request otherwise):
+# - the version tokens are read once per *scope* (a request, a job; at most
+#   ``SCOPE_SECONDS`` elsewhere), all families in one read; a change made in this process
+#   forgets them at once, a change made elsewhere is seen from the next scope on;
+# - the values are kept in process memory as well, pickled: every read gets its own copy,
+#   as from the shared cache, so a caller changing what it got changes nobody else's.
+#   A key carries its version token, so an entry is never stale, only unused.
+
+#: Version tokens read at the start of a scope are trusted this long without a new one.
+SCOPE_SECONDS = 2.0
+#: Values kept in process memory; beyond this the oldest are dropped.
+LOCAL_ENTRIES = 2048
+
+_FAMILIES: set[str] = set()
+_scope = threading.local()
+_local: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+_local_lock = threading.Lock()
 
 
 def _version_key(family: str) -> str:
     return f"itsm:version:{family}"
 
 
+def begin_scope(*_args: Any, **_kwargs: Any) -> None:
+    """Read the version tokens anew at their next use (a request or a job starts; a test
+    emptied the shared cache). Connected to ``request_started`` and huey's task start."""
+    _scope.versions = None
+
+
+def _versions() -> dict[str, str]:
+    versions = getattr(_scope, "versions", None)
+    if versions is None or time.monotonic() - _scope.started > SCOPE_SECONDS:
+        from django.core.cache import cache
+
+        found = cache.get_many([_version_key(f) for f in _FAMILIES])
+        versions = {f: found[_version_key(f)] for f in _FAMILIES if _version_key(f) in found}
+        _scope.versions, _scope.started = versions, time.monotonic()
+    return versions
+
+
 def version(family: str) -> str:
     """The current version token of ``family`` (a new one when there is none)."""
     from django.core.cache import cache
 
-    token = cache.get(_version_key(family))
+    _FAMILIES.add(family)
+    versions = _versions()
+    token = versions.get(family)
     if token is None:
-        token = uuid.uuid4().hex
-        if not cache.add(_version_key(family), token, None):
-            token = cache.get(_version_key(family)) or token
+        token = cache.get(_version_key(family))
+        if token is None:
+            token = uuid.uuid4().hex
+            if not cache.add(_version_key(family), token, None):
+                token = cache.get(_version_key(family)) or token
+        versions[family] = token
     return token
 
 
@@ -106,26 +149,53 @@ def bump(*families: str) -> None:
     from django.db import transaction
 
     keys = [_version_key(f) for f in families]
-    cache.delete_many(keys)
-    transaction.on_commit(lambda: cache.delete_many(keys))
+
+    def forget() -> None:
+        cache.delete_many(keys)
+        for family in families:
+            (getattr(_scope, "versions", None) or {}).pop(family, None)
+
+    forget()
+    transaction.on_commit(forget)
 
 
 #: Cached reference data is read anew at least this often (seconds).
 REFERENCE_SECONDS = 3600
 
 
+def remember(key: str, compute: Callable[[], Any], timeout: int = REFERENCE_SECONDS) -> Any:
+    """``compute()`` (never None) under a ``key`` that changes whenever the value would:
+    from this process's memory, else the shared cache, else computed and kept in both
+    for ``timeout`` seconds."""
+    from django.core.cache import cache
+
+    now = time.monotonic()
+    entry = _local.get(key)
+    if entry is not None and entry[0] > now:
+        return pickle.loads(entry[1])  # noqa: S301 - written by this process
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, timeout)
+    with _local_lock:
+        _local[key] = (now + timeout, pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+        while len(_local) > LOCAL_ENTRIES:
+            _local.popitem(last=False)
+    return value
+
+
+def forget_local() -> None:
+    """Drop what this process keeps (tests that empty the shared cache call this)."""
+    with _local_lock:
+        _local.clear()
+    begin_scope()
+
+
 def cached(family: str, key: str, compute: Callable[[], Any],
            timeout: int = REFERENCE_SECONDS) -> Any:
     """``compute()`` (never None), kept under ``key`` until ``family`` changes (``bump``)
     or ``timeout`` seconds have passed."""
-    from django.core.cache import cache
-
-    full_key = f"itsm:{family}:{key}:{version(family)}"
-    value = cache.get(full_key)
-    if value is None:
-        value = compute()
-        cache.set(full_key, value, timeout)
-    return value
+    return remember(f"itsm:{family}:{key}:{version(family)}", compute, timeout)
 
 
 def bump_on_change(family: str, *models: type, through: tuple[type, ...] = (),

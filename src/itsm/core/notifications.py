@@ -264,7 +264,7 @@ def notify(
                 "payload": {**payload, "channel_id": channel.pk, "kind": channel.kind}}))
 
     created: list[Notification] = []
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # a transaction when there is none
         for key, fields in rows:
             if key is None:
                 notification = Notification.objects.create(**fields)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+from collections.abc import Collection
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -59,38 +60,60 @@ def add_timeline_event(
     )
 
 
-def validate_relations(record: Record) -> None:
-    """People and teams on a record must belong to its organization or its provider."""
+def validate_relations(record: Record, changed: Collection[str] | None = None) -> None:
+    """People and teams on a record must belong to its organization or its provider.
+
+    ``changed``: only these fields were set; the others were checked when they were (a
+    transition that sets the assignee loads neither the organization nor the requester).
+    """
+    names = {"requester", "owner", "assignee", "assignee_team"}
+    if changed is not None:
+        names &= set(changed)
+    if not names:
+        return
     errors: dict[str, str] = {}
     org = record.organization
     provider_id = org.serving_provider_id
-    requester_org = getattr(getattr(record.requester, "profile", None), "organization_id", None)
-    if record.requester_id and requester_org != org.pk:
-        errors["requester"] = _("The requester must belong to the record's organization.")
+    if "requester" in names and record.requester_id:
+        profile = getattr(record.requester, "profile", None)
+        if getattr(profile, "organization_id", None) != org.pk:
+            errors["requester"] = _("The requester must belong to the record's organization.")
     for name in ("owner", "assignee"):
-        person = getattr(record, name)
+        person = getattr(record, name) if name in names else None
         if person is not None and not access.is_staff_of(person, provider_id):
             errors[name] = _("Choose a member of the service provider's staff.")
-    team = record.assignee_team
+    team = record.assignee_team if "assignee_team" in names else None
     if team is not None and team.organization_id != provider_id:
         errors["assignee_team"] = _("Choose a team of the service provider.")
     if errors:
         raise ValidationError(errors)
 
 
-def _clean(record: Record) -> None:
-    # A relation holding an object loaded from the database exists: no query to prove it
-    # (Django's full_clean asks the database for every foreign key otherwise).
-    loaded = [f.name for f in record._meta.concrete_fields if f.is_relation
-              and record._state.fields_cache.get(f.name) is not None
-              and record._state.fields_cache[f.name].pk is not None]
-    record.full_clean(exclude=["number", "status", "created_by", *loaded],
+def _clean(record: Record, changed: Collection[str] | None = None) -> None:
+    # A relation holding an object loaded from the database exists, and one left as it was
+    # still does (the foreign key holds it): no query to prove either (Django's full_clean
+    # asks the database for every foreign key otherwise).
+    known = [f.name for f in record._meta.concrete_fields if f.is_relation and (
+        (changed is not None and f.name not in changed)
+        or (record._state.fields_cache.get(f.name) is not None
+            and record._state.fields_cache[f.name].pk is not None))]
+    record.full_clean(exclude=["number", "status", "created_by", *known],
                       validate_unique=False)
-    validate_relations(record)
+    validate_relations(record, changed)
 
 
 def _lock(record: R) -> R:
     return type(record).objects.select_for_update().get(pk=record.pk)
+
+
+def reload(record: Record) -> None:
+    """Read ``record``'s columns anew (one query), keeping the related objects it holds
+    whose ids did not change (``refresh_from_db`` drops them all: a query each later)."""
+    fresh = type(record)._base_manager.get(pk=record.pk)
+    for field in record._meta.concrete_fields:
+        # Setting an id that changed drops the related object held for the old one.
+        setattr(record, field.attname, getattr(fresh, field.attname))
+    record.__dict__.pop("_prefetched_objects_cache", None)
 
 
 def _check_version(record: Record, expected_version: int | None) -> None:
@@ -128,6 +151,7 @@ def create_record(model: type[R], *, actor, data: dict[str, Any]) -> R:
     _clean(record)
     record.validate_many(many)
     record.number = next_number(model)
+    record.before_insert()
     record.save()
     many_delta = set_many(record, many)
     audit.log(action=AuditAction.CREATE, instance=record, actor=actor,
@@ -182,7 +206,7 @@ def update_record(
     many = _pop_many(type(record), changes)
     for name, value in changes.items():
         setattr(record, name, value)
-    _clean(record)
+    _clean(record, changes)
     record.validate_many(many)
     delta = audit.diff(before, audit.snapshot(record)) | set_many(record, many)
     if not delta:
@@ -206,14 +230,18 @@ def transition_record(
     comment: str = "",
     expected_version: int | None = None,
     on_decision: bool = False,
+    locked: bool = False,
 ) -> R:
     """Move a record along its workflow, enforcing the declaration for every caller.
 
     ``on_decision``: the application performs an automatic transition because of
     ``actor``'s decision (a vote); ``actor`` is recorded but not checked against the
-    transition's actors.
+    transition's actors. ``locked``: the caller holds the row and ``record`` is current
+    (created or locked in this transaction): it is moved on in place, without reading it
+    again first.
     """
-    record = _lock(record)
+    if not locked:
+        record = _lock(record)
     workflow = record.workflow
     transition = workflow.get(name)
     if transition is None:
@@ -253,7 +281,7 @@ def transition_record(
     record.status = transition.target
     if transition.stamp:
         setattr(record, transition.stamp, timezone.now())
-    _clean(record)
+    _clean(record, values)
     record.version += 1
     record.updated_at = timezone.now()
     record.save()
@@ -265,7 +293,7 @@ def transition_record(
                                      transition=name, old_status=old_status)
     if comment:
         add_comment(record, actor=actor, body=comment)
-    record.refresh_from_db()  # receivers may have moved it on (e.g. automatic approval)
+    reload(record)  # receivers may have moved it on (e.g. automatic approval)
     return record
 
 

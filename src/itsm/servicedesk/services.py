@@ -105,31 +105,36 @@ def eligible_members(team: Team) -> list[User]:
 
 
 def open_ticket_counts(user_ids: list[int]) -> dict[int, int]:
-    """Open (not resolved, closed or cancelled) tickets assigned to each person (served
-    by the partial index of open tickets per assignee)."""
+    """Open (not resolved, closed or cancelled) tickets assigned to each person: one
+    query over the ticket types, each served by its partial index of open tickets per
+    assignee."""
     counts = dict.fromkeys(user_ids, 0)
-    for model in TICKET_TYPES:
-        rows = (model.objects.filter(assignee_id__in=user_ids)
-                .exclude(status__in=NOT_IN_QUEUE)
-                .order_by().values("assignee_id").annotate(n=Count("id")))
-        for row in rows:
-            counts[row["assignee_id"]] += row["n"]
+    for pk, n in _union(model.objects.filter(assignee_id__in=user_ids)
+                        .exclude(status__in=NOT_IN_QUEUE).order_by()
+                        .values("assignee_id").annotate(n=Count("id"))
+                        .values_list("assignee_id", "n") for model in TICKET_TYPES):
+        counts[pk] += n
     return counts
 
 
 def last_assignments(team: Team, user_ids: list[int]) -> dict[int, Any]:
     """When each person's most recent ticket of this team was raised (None: never): one
-    index descent per person, however many tickets the team has had."""
+    query, one index descent per person and ticket type, however many tickets the team
+    has had."""
     latest: dict[int, Any] = dict.fromkeys(user_ids)
-    for model in TICKET_TYPES:
-        newest = (model.objects.filter(assignee_team=team, assignee=OuterRef("pk"))
-                  .order_by("-created_at").values("created_at")[:1])
-        rows = (get_user_model().objects.filter(pk__in=user_ids).order_by()
-                .values_list("pk", Subquery(newest)))
-        for pk, last in rows:
-            if last is not None and (latest[pk] is None or last > latest[pk]):
-                latest[pk] = last
+    people = get_user_model().objects.filter(pk__in=user_ids).order_by()
+    for pk, last in _union(people.values_list("pk", Subquery(
+            model.objects.filter(assignee_team=team, assignee=OuterRef("pk"))
+            .order_by("-created_at").values("created_at")[:1])) for model in TICKET_TYPES):
+        if last is not None and (latest[pk] is None or last > latest[pk]):
+            latest[pk] = last
     return latest
+
+
+def _union(querysets):
+    """The rows of all ``querysets`` (``UNION ALL``): one round trip."""
+    first, *others = querysets
+    return first.union(*others, all=True)
 
 
 def choose_member(team: Team, strategy: str) -> User | None:
@@ -152,7 +157,8 @@ def choose_member(team: Team, strategy: str) -> User | None:
 
 
 def assign_automatically(ticket: Ticket) -> AssignmentPlan | None:
-    """Assign a new ticket by the rules, as the system (``actor=None``).
+    """Assign a ticket just created in the current transaction by the rules, as the
+    system (``actor=None``; ``record_created`` calls this).
 
     Goes through the workflow's ``assign`` transition (audit entry, timeline event,
     SLA clocks) and adds a timeline event with the reason. A team without an
@@ -173,7 +179,10 @@ def assign_automatically(ticket: Ticket) -> AssignmentPlan | None:
 
 @transaction.atomic
 def _assign(ticket: Ticket, team: Team, strategy: str) -> AssignmentPlan:
-    Team.objects.select_for_update().filter(pk=team.pk).first()
+    # Assigners of one team take turns; ticket inserts naming the team (their foreign key
+    # checks) do not wait for them.
+    list(Team.objects.select_for_update(no_key=True).filter(pk=team.pk).order_by()
+         .values_list("pk", flat=True))
     plan = AssignmentPlan(team=team, assignee=choose_member(team, strategy), strategy=strategy)
     params = {"team": plan.team.name, "service": ticket.service.name}
     if plan.assignee is None:
@@ -181,14 +190,14 @@ def _assign(ticket: Ticket, team: Team, strategy: str) -> AssignmentPlan:
                                     fields=[], reason=REASONS["no_member"],
                                     reason_params=params, rule=plan.rule, team=plan.team.pk)
         return plan
-    services.transition_record(ticket, "assign", actor=None,
+    # Only new tickets are assigned here: created in this transaction, current and ours.
+    services.transition_record(ticket, "assign", actor=None, locked=True,
                                values={"assignee_team": plan.team, "assignee": plan.assignee})
     services.add_timeline_event(ticket, TimelineKind.UPDATED, actor=None,
                                 fields=["assignee_team", "assignee"],
                                 reason=REASONS[plan.strategy], reason_params=params,
                                 rule=plan.rule, strategy=plan.strategy, team=plan.team.pk,
                                 assignee=plan.assignee.pk)
-    ticket.refresh_from_db()
     return plan
 
 

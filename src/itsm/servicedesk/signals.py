@@ -13,22 +13,28 @@ from .models import Incident, Ticket
 
 logger = logging.getLogger(__name__)
 
-#: Ticket fields whose change moves the deadlines.
-SLA_FIELDS = frozenset({"priority", "service_id", "organization_id"})
-
-
 def _is_ticket(sender) -> bool:
     return isinstance(sender, type) and issubclass(sender, Ticket)
+
+
+# The receivers of ``record_created`` run in this order: clocks, assignment, major incident.
+
+
+@receiver(signals.record_created)
+def start_clocks(sender, record, actor=None, **kwargs) -> None:
+    """Start the clocks of a new ticket (planned before its insert; ``sla``)."""
+    if _is_ticket(sender):
+        from .sla import start_new_clocks
+
+        start_new_clocks(record)
 
 
 @receiver(signals.record_created)
 def assign_new_ticket(sender, record, actor=None, **kwargs) -> None:
     """Automatic assignment (REQ-3) of a ticket created without a team or assignee.
 
-    Connected before ``start_clocks``: the assignment's own transition recomputes the
-    clocks, ``start_clocks`` then runs on the assigned ticket, and a major incident
-    declared there inherits the team. A failed assignment leaves the ticket as created
-    (its savepoint is rolled back) and is logged; it never prevents the creation.
+    A failed assignment leaves the ticket as created (its savepoint is rolled back) and
+    is logged; it never prevents the creation.
     """
     if not _is_ticket(sender):
         return
@@ -45,13 +51,9 @@ def assign_new_ticket(sender, record, actor=None, **kwargs) -> None:
 
 
 @receiver(signals.record_created)
-def start_clocks(sender, record, actor=None, **kwargs) -> None:
-    """Start the clocks of a new ticket. One that already left its initial status was
-    assigned automatically, and that transition computed its clocks (``follow_status``)."""
-    if _is_ticket(sender) and record.status == record.workflow.initial:
-        from .sla import new_ticket_history, recompute_clocks
-
-        recompute_clocks(record, history=new_ticket_history(record))
+def declare_major(sender, record, actor=None, **kwargs) -> None:
+    """A new incident that qualifies becomes a major incident (after its assignment, so
+    that the major incident inherits the team)."""
     if sender is Incident:
         from .major import declare_major_incident, qualifies_as_major
 
@@ -60,18 +62,19 @@ def start_clocks(sender, record, actor=None, **kwargs) -> None:
 
 
 @receiver(signals.record_transitioned)
-def follow_status(sender, record, **kwargs) -> None:
+def follow_status(sender, record, actor=None, transition="", old_status="", **kwargs) -> None:
     if _is_ticket(sender):
-        from .sla import recompute_clocks
+        from .sla import moves_clocks, recompute_clocks
 
-        recompute_clocks(record)
+        if moves_clocks(record, old_status, transition, actor):
+            recompute_clocks(record)
 
 
 @receiver(signals.record_updated)
 def follow_targets(sender, record, changes, **kwargs) -> None:
-    if _is_ticket(sender) and SLA_FIELDS & set(changes):
-        from .sla import recompute_clocks
+    from .sla import SLA_FIELDS, recompute_clocks
 
+    if _is_ticket(sender) and SLA_FIELDS & set(changes):
         recompute_clocks(record)
 
 

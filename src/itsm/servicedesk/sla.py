@@ -1,4 +1,5 @@
-"""SLA clocks (SLM-6, SLM-7): derived from a ticket's history, recomputed on every change.
+"""SLA clocks (SLM-6, SLM-7): derived from a ticket's history, recomputed on every change
+that can move them.
 
 A ticket's history is its audit trail (status, priority and service changes, with
 their times) plus its comments (the first public reply of provider staff is the first
@@ -20,6 +21,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
@@ -46,6 +48,8 @@ logger = logging.getLogger(__name__)
 #: Statuses that count as the provider having responded when staff move a ticket there.
 RESPONSE_STATUSES = frozenset({TicketStatus.IN_PROGRESS, TicketStatus.WAITING_CUSTOMER,
                                TicketStatus.WAITING_THIRD_PARTY, TicketStatus.RESOLVED})
+#: Ticket fields the targets depend on (by name and by column).
+SLA_FIELDS = frozenset({"priority", "service", "service_id", "organization", "organization_id"})
 DEFAULT_WARNING_PERCENT = 75
 DEFAULT_SECOND_ESCALATION_PERCENT = 150
 
@@ -196,18 +200,16 @@ DERIVED = ("organization_id", "policy", "calendar", "target_minutes", "started_a
            "explanation", "updated_at")
 
 
-def recompute_clocks(ticket: Ticket, *, now: dt.datetime | None = None,
-                     history: TicketHistory | None = None) -> dict[str, SLAClock]:
-    """Derive both clocks of ``ticket`` from its history (read unless given) and store
-    them, both in one upsert."""
-    now = now or timezone.now()
+def derive_clocks(ticket: Ticket, history: TicketHistory, now: dt.datetime
+                  ) -> tuple[SLAPolicy | None, dict[str, SLAClock]]:
+    """The applicable policy and both clocks of ``ticket`` by its history (unsaved; no
+    queries while the catalogue and calendars are cached)."""
     org = ticket.organization
     policy = SLAPolicy.applicable(provider_id=org.serving_provider_id,
                                   service_id=ticket.service_id, customer_id=org.pk)
     response_minutes, resolution_minutes = catalog.targets_for(policy, ticket.priority)
     calendar = catalog.calendar_for(policy, ticket.service)
     hours = calendar.business_hours()
-    history = history or ticket_history(ticket)
     workflow = ticket.workflow
     last_time, last_status = history.statuses[-1]
     finished = workflow.final | {TicketStatus.RESOLVED}
@@ -250,17 +252,82 @@ def recompute_clocks(ticket: Ticket, *, now: dt.datetime | None = None,
         }
         clocks[kind] = SLAClock(record_type=record_type, record_id=ticket.pk, kind=kind,
                                 **values)
+    return policy, clocks
+
+
+def _set_derived(ticket: Ticket, policy: SLAPolicy | None, clocks: dict[str, SLAClock],
+                 history: TicketHistory) -> dict[str, Any]:
+    """Put what the clocks decide on the ticket; those values by field name."""
+    values = {"sla_policy": policy, "first_response_at": history.first_response_at,
+              "due_at": clocks[ClockKind.RESOLUTION].due_at}
+    for name, value in values.items():
+        setattr(ticket, name, value)
+    return values
+
+
+def recompute_clocks(ticket: Ticket, *, now: dt.datetime | None = None,
+                     history: TicketHistory | None = None) -> dict[str, SLAClock]:
+    """Derive both clocks of ``ticket`` from its history (read unless given) and store
+    them, both in one upsert; the ticket's policy, first response and due time follow
+    (in the database and on ``ticket``)."""
+    history = history or ticket_history(ticket)
+    policy, clocks = derive_clocks(ticket, history, now or timezone.now())
     SLAClock.objects.bulk_create(clocks.values(), update_conflicts=True,
                                  unique_fields=["record_type", "record_id", "kind"],
                                  update_fields=DERIVED)
     for kind, clock in clocks.items():  # stopped late: breached when it was due
         if clock.stopped_at and clock.met is False:
-            SLAClock.objects.filter(record_type=record_type, record_id=ticket.pk, kind=kind,
-                                    breached_at__isnull=True).update(breached_at=clock.due_at)
+            SLAClock.objects.filter(record_type=clock.record_type, record_id=ticket.pk,
+                                    kind=kind, breached_at__isnull=True
+                                    ).update(breached_at=clock.due_at)
     type(ticket).objects.filter(pk=ticket.pk).update(
-        sla_policy=policy, first_response_at=history.first_response_at,
-        due_at=clocks[ClockKind.RESOLUTION].due_at)
+        **_set_derived(ticket, policy, clocks, history))
     return clocks
+
+
+def _clock_inputs(ticket: Ticket) -> tuple:
+    return (ticket.organization_id, ticket.service_id, ticket.priority, ticket.created_at,
+            ticket.status)
+
+
+def moves_clocks(ticket: Ticket, old_status: str, transition: str, actor) -> bool:
+    """Whether a transition of ``ticket`` (now in its new status) can move its clocks.
+
+    One between two statuses in which both clocks run (neither paused, resolved nor
+    final) cannot, unless it may be the first response (a person moves the ticket to a
+    response status before anyone responded) or it sets a field the targets depend on:
+    assigning and reassigning leave the clocks as they are.
+    """
+    workflow = ticket.workflow
+    running = set(workflow.statuses.values) - workflow.paused - workflow.final - {
+        TicketStatus.RESOLVED}
+    step = workflow.get(transition)
+    if (old_status not in running or ticket.status not in running or step is None
+            or SLA_FIELDS & set(step.fields)):
+        return True
+    return (ticket.status in RESPONSE_STATUSES and actor is not None
+            and ticket.first_response_at is None)
+
+
+def plan_new_clocks(ticket: Ticket) -> None:
+    """Before a new ticket is inserted: its clocks, and its policy and due time set on it,
+    so that the insert carries them (``start_new_clocks`` then only inserts the clocks)."""
+    history = new_ticket_history(ticket)
+    policy, clocks = derive_clocks(ticket, history, ticket.created_at)
+    _set_derived(ticket, policy, clocks, history)
+    ticket._planned_clocks = (_clock_inputs(ticket), clocks)
+
+
+def start_new_clocks(ticket: Ticket) -> None:
+    """Store the clocks of a ticket just inserted: those planned before the insert,
+    unless what they depend on changed since (then derived from its history)."""
+    inputs, clocks = ticket.__dict__.pop("_planned_clocks", (None, None))
+    if inputs != _clock_inputs(ticket):
+        recompute_clocks(ticket)
+        return
+    for clock in clocks.values():
+        clock.record_id = ticket.pk
+    SLAClock.objects.bulk_create(clocks.values())
 
 
 def clocks_of(ticket: Ticket) -> dict[str, SLAClock]:

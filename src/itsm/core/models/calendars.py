@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -55,11 +54,9 @@ class BusinessCalendar(models.Model):
 
     def business_hours(self) -> BusinessHours:
         """The calendar as pure data for business-time arithmetic (cached per version)."""
-        hours = cache.get(self._cache_key())
-        if hours is None:
-            hours = self._build()
-            cache.set(self._cache_key(), hours, 3600)
-        return hours
+        from itsm.core.cache import remember
+
+        return remember(self._cache_key(), self._build)
 
     def _build(self) -> BusinessHours:
         weekly: dict[int, list[tuple[dt.time, dt.time]]] = {}

@@ -484,6 +484,10 @@ class Record(models.Model):
         """Hook: fill derived fields of a new record before validation (``provided`` are
         the field names the caller set). The base does nothing."""
 
+    def before_insert(self) -> None:
+        """Hook: derive what the insert should carry once the new record is valid (it has
+        its number, not its id yet). The base does nothing."""
+
     def validate_many(self, values: dict[str, list]) -> None:
         """Hook: check many-to-many values (field name → objects) before they are set;
         raise ValidationError. The base accepts them."""

@@ -140,3 +140,33 @@ def test_a_new_notification_template_is_used_at_once(world):
                                                 event=NotificationEvent.RECORD_CREATED)
                     .values_list("subject", flat=True))
     assert subjects and all(s.endswith(f"已受理 {ticket.number}") for s in subjects)
+
+
+def test_a_change_another_process_made_is_seen_from_the_next_request_on(world):
+    """Version tokens are read once per request: what another process changed (here: its
+    rows written without signals and its bump, the shared token deleted) counts from this
+    process's next request, never later."""
+    from django.contrib.auth import get_user_model
+    from django.core.cache import cache
+
+    from itsm.core.access import DIRECTORY
+    from itsm.core.cache import _version_key
+
+    client = world.client("agent")
+    ticket = world.request("requester_a", title="另一进程")
+    assert client.get(f"/api/service-requests/{ticket.pk}/").status_code == 200
+    get_user_model().groups.through.objects.filter(user=world.agent).delete()  # no signal
+    assert client.get(f"/api/service-requests/{ticket.pk}/").status_code == 200  # cached
+    cache.delete(_version_key(DIRECTORY))  # the other process's bump
+    assert client.get(f"/api/service-requests/{ticket.pk}/").status_code in (403, 404)
+
+
+def test_what_the_cache_answers_is_each_caller_s_own_copy(world):
+    from itsm.catalog.services import active_policies
+
+    SLAPolicy.objects.create(provider=world.orgs["P"], name="通用 SLA")
+    first = active_policies(world.orgs["P"].pk)
+    first[0].name = "改坏了"
+    first.clear()
+    again = active_policies(world.orgs["P"].pk)
+    assert [p.name for p in again] == ["通用 SLA"]

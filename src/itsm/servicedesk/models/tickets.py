@@ -66,6 +66,12 @@ class Ticket(Record):
 
             self.priority = priority_for(self.organization, self.impact, self.urgency)
 
+    def before_insert(self) -> None:
+        """The SLA clocks, so that the insert carries the policy and due time."""
+        from ..sla import plan_new_clocks
+
+        plan_new_clocks(self)
+
     @property
     def status_color(self) -> str:
         return STATUS_COLORS.get(self.status, "secondary")

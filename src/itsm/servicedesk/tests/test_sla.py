@@ -342,3 +342,52 @@ def test_a_calendar_without_working_time_never_blocks_a_ticket(world):
                              resolution_minutes=240)
     ticket = raise_ticket(world, "2025-09-22 09:00")
     assert ticket.pk and clock(ticket, "resolution").due_at is None
+
+
+# --- Clocks planned before the insert; transitions that cannot move them -----------------
+
+
+def test_the_create_answer_carries_the_deadline_to_the_minute(world):
+    p = policy(world, STANDARD, resolution=240)
+    with time_machine.travel(at("2025-09-30 17:30"), tick=False):
+        answer = world.client("agent").post("/api/service-requests/", {
+            "organization": world.orgs["A"].pk, "requester": world.requester_a.pk,
+            "title": "打印机卡纸", "priority": 3}, format="json")
+    assert answer.status_code == 201, answer.content
+    ticket = ServiceRequest.objects.get(pk=answer.json()["id"])
+    assert due(ticket) == "2025-10-09 12:30"                # across National Day
+    assert dt.datetime.fromisoformat(answer.json()["due_at"]) == ticket.due_at \
+        == clock(ticket, "resolution").due_at
+    assert answer.json()["sla_policy"] == p.pk == ticket.sla_policy_id
+
+
+def test_assigning_and_reassigning_leave_the_clocks_as_they_were(world):
+    policy(world, STANDARD, resolution=240)
+    ticket = raise_ticket(world, "2025-09-22 09:00")
+    before = {c.kind: (c.due_at, c.warn_at, c.updated_at) for c in sla.clocks_of(ticket).values()}
+    ticket = step(world, ticket, "2025-09-22 09:30", "assign",
+                  assignee_team=world.teams["desk"])
+    ticket = step(world, ticket, "2025-09-22 10:00", "assign", assignee=world.engineer)
+    after = {c.kind: (c.due_at, c.warn_at, c.updated_at) for c in sla.clocks_of(ticket).values()}
+    assert after == before                                  # not even rewritten
+    assert due(ticket) == "2025-09-22 13:00"
+    ticket = step(world, ticket, "2025-09-22 10:30", "start", assignee=world.engineer)
+    assert clock(ticket, "response").stopped_at == at("2025-09-22 10:30")  # first response
+
+
+def test_an_automatically_assigned_ticket_has_the_clocks_its_history_gives(world, settings):
+    settings.ITSM_ASSIGNMENT_STRATEGY = "least_loaded"
+    policy(world, STANDARD, resolution=240)
+    service = Service.objects.create(provider=world.orgs["P"], code="print", name="打印服务",
+                                     owner_team=world.teams["desk"],
+                                     calendar=BusinessCalendar.objects.get(name=STANDARD))
+    world.teams["desk"].members.add(world.engineer)
+    ticket = raise_ticket(world, "2025-09-22 09:00", service=service)
+    assert ticket.status == "assigned" and ticket.assignee_id is not None
+    columns = ["due_at", "warn_at", "escalate_at", "stopped_at", "met", "target_minutes"]
+    planned = {c.kind: {k: getattr(c, k) for k in columns} for c in sla.clocks_of(ticket).values()}
+    assert set(planned) == {"response", "resolution"}
+    with time_machine.travel(at("2025-09-22 09:00"), tick=False):
+        sla.recompute_clocks(ServiceRequest.objects.get(pk=ticket.pk))
+    again = {c.kind: {k: getattr(c, k) for k in columns} for c in sla.clocks_of(ticket).values()}
+    assert again == planned and due(ticket) == "2025-09-22 13:00"
