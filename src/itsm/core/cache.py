@@ -172,7 +172,7 @@ def remember(key: str, compute: Callable[[], Any], timeout: int = REFERENCE_SECO
     now = time.monotonic()
     entry = _local.get(key)
     if entry is not None and entry[0] > now:
-        return pickle.loads(entry[1])  # nosec B301 - bytes this process pickled itself
+        return pickle.loads(entry[1])  # noqa: S301  # nosec B301 - bytes this process pickled
     value = cache.get(key)
     if value is None:
         value = compute()
