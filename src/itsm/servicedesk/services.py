@@ -99,9 +99,10 @@ def team_for(ticket: Ticket) -> Team | None:
 def eligible_members(team: Team) -> list[User]:
     """Active members of the team who are writing staff of its provider, by id."""
     writers = Q(groups__name__in=STAFF_WRITER_ROLES) | Q(is_superuser=True)
+    # With their profiles: who is who and their language are read from them next.
     return list(team.members.filter(writers, is_active=True,
                                     profile__organization_id=team.organization_id)
-                .distinct().order_by("pk"))
+                .select_related("profile__organization").distinct().order_by("pk"))
 
 
 def open_ticket_counts(user_ids: list[int]) -> dict[int, int]:

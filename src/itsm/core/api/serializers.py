@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -85,7 +86,13 @@ class RecordSerializer(serializers.ModelSerializer):
         read_only_fields = ["number", "status", "created_by", "created_at", "updated_at"]
 
     def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()
+        # What ModelSerializer derives from the model and Meta is the same for every
+        # serializer of a class: derived once, copied for each (fields are bound to one).
+        template = type(self).__dict__.get("_model_fields")
+        if template is None:
+            template = super().get_fields()
+            type(self)._model_fields = template
+        fields = copy.deepcopy(template)
         if "request" not in self.context:
             return fields
         user = request_user(self)

@@ -26,7 +26,9 @@ class TicketSerializer(RecordSerializer):
     def get_fields(self):
         fields = super().get_fields()
         if "request" in self.context and "service" in fields:
-            fields["service"].queryset = Service.objects.visible_to(self.context["request"].user)
+            # The owner team comes along: automatic assignment routes to it.
+            fields["service"].queryset = Service.objects.visible_to(
+                self.context["request"].user).select_related("owner_team")
         return fields
 
 
