@@ -17,6 +17,7 @@ status changes so that the workflow, SLA clocks and notifications follow.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -132,7 +133,7 @@ def last_assignments(team: Team, user_ids: list[int]) -> dict[int, Any]:
     return latest
 
 
-def _union(querysets):
+def _union(querysets: Iterable[QuerySet]) -> QuerySet:
     """The rows of all ``querysets`` (``UNION ALL``): one round trip."""
     first, *others = querysets
     return first.union(*others, all=True)
@@ -161,9 +162,10 @@ def assign_automatically(ticket: Ticket) -> AssignmentPlan | None:
     """Assign a ticket just created in the current transaction by the rules, as the
     system (``actor=None``; ``record_created`` calls this).
 
-    Goes through the workflow's ``assign`` transition (audit entry, timeline event,
-    SLA clocks) and adds a timeline event with the reason. A team without an
-    eligible member leaves the ticket unassigned, with an internal timeline note.
+    Goes through the workflow's ``assign`` transition (audit entry, timeline event, the
+    assignee's notification; the clocks stay as they were) and adds a timeline event
+    with the reason. A team without an eligible member leaves the ticket unassigned,
+    with an internal timeline note.
     The team row is locked while the member is chosen, so concurrent creations take
     turns one after another. A ticket created with a team or assignee, or no longer new,
     is left alone without a lookup or a lock.
