@@ -1,8 +1,8 @@
 """Django admin for the catalogue and business calendars.
 
 Saves go through ``catalog.admin_services`` (audited, administrators only) and every
-change to a calendar, its windows or exceptions bumps ``updated_at`` so that the cached
-``business_hours()`` are rebuilt. Administrators who are not superusers see their
+change to a calendar, its windows or exceptions renews what is cached of calendars
+(``touch_calendar``). Administrators who are not superusers see their
 provider's rows (and the shared calendars) only.
 """
 

@@ -2,8 +2,8 @@
 
 Administrators of a provider maintain its services, SLA policies, priority matrix and
 calendars; every change is atomic, validated and audited like the directory's
-(``core.directory``). Every change to a calendar, its windows or its exceptions bumps
-``BusinessCalendar.updated_at``: ``business_hours()`` is cached per version.
+(``core.directory``). Every change to a calendar, its windows or its exceptions renews
+what is cached of calendars (``CALENDARS``) and bumps ``BusinessCalendar.updated_at``.
 
 Shared calendars (no organization) serve every provider: only superusers change them,
 except that any provider administrator may seed China's official arrangement into one
@@ -30,9 +30,9 @@ from itsm.core.cache import bump
 from itsm.core.calendar_seed import china_arrangement, published_years
 from itsm.core.choices import AuditAction, CalendarExceptionKind
 from itsm.core.models import BusinessCalendar, CalendarException, CalendarWindow
+from itsm.core.models.calendars import CALENDARS
 
 from .models import PriorityRule, Service, SLAPolicy, SLATarget
-from .services import CALENDARS
 
 M = TypeVar("M", bound=models.Model)
 
@@ -237,12 +237,10 @@ def update_policy(policy: SLAPolicy, *, actor, changes: dict[str, Any],
 
 
 def touch_calendar(calendar: BusinessCalendar) -> None:
-    """A new version: ``business_hours()`` of every process stops using its cached copy,
-    and so does what is cached under the ``CALENDARS`` family (the missing-holidays
-    warning).
-
-    Strictly later than the previous version even when the clock stands still (tests
-    freeze it) or goes backwards.
+    """After bulk writes to a calendar's windows or exceptions (they send no signal): what
+    every process caches of calendars is renewed (``CALENDARS``: business hours,
+    exceptions, the missing-holidays warning) and ``updated_at`` moves on, strictly later
+    than before even when the clock stands still (tests freeze it) or goes backwards.
     """
     bump(CALENDARS)
     stamp = max(timezone.now(), calendar.updated_at + dt.timedelta(microseconds=1))

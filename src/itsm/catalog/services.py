@@ -2,7 +2,8 @@
 
 Every ticket created or changed needs them, and they change a few times a year: they
 are kept in the shared cache under the ``CATALOGUE`` and ``CALENDARS`` versions
-(``core.cache``), which every change to the rows behind them renews (``signals``).
+(``core.cache``), which every change to the rows behind them renews (``signals``,
+``core.invalidation``).
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ from django.conf import settings
 from itsm.core.cache import cached
 from itsm.core.choices import Priority
 from itsm.core.models import BusinessCalendar, Organization
+from itsm.core.models.calendars import CALENDARS
 
 from .choices import DEFAULT_PRIORITY_MATRIX, DEFAULT_TARGETS
 from .models import PriorityRule, Service, SLAPolicy
 
 #: The cache family of the priority matrix, SLA policies and targets, and services.
 CATALOGUE = "catalogue"
-#: The cache family of what is derived from calendars (windows, exceptions).
-CALENDARS = "calendars"
 
 
 def priority_matrix(provider_id: int) -> dict[tuple[int, int], int]:

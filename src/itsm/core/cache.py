@@ -163,22 +163,24 @@ def bump(*families: str) -> None:
 REFERENCE_SECONDS = 3600
 
 
-def remember(key: str, compute: Callable[[], Any], timeout: int = REFERENCE_SECONDS) -> Any:
-    """``compute()`` (never None) under a ``key`` that changes whenever the value would:
-    from this process's memory, else the shared cache, else computed and kept in both
-    for ``timeout`` seconds."""
+def cached(family: str, key: str, compute: Callable[[], Any],
+           timeout: int = REFERENCE_SECONDS) -> Any:
+    """``compute()`` (never None), kept under ``key`` until ``family`` changes (``bump``)
+    or ``timeout`` seconds have passed: from this process's memory, else the shared
+    cache, else computed and kept in both."""
     from django.core.cache import cache
 
+    full_key = f"itsm:{family}:{key}:{version(family)}"
     now = time.monotonic()
-    entry = _local.get(key)
+    entry = _local.get(full_key)
     if entry is not None and entry[0] > now:
         return pickle.loads(entry[1])  # noqa: S301  # nosec B301 - bytes this process pickled
-    value = cache.get(key)
+    value = cache.get(full_key)
     if value is None:
         value = compute()
-        cache.set(key, value, timeout)
+        cache.set(full_key, value, timeout)
     with _local_lock:
-        _local[key] = (now + timeout, pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+        _local[full_key] = (now + timeout, pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
         while len(_local) > LOCAL_ENTRIES:
             _local.popitem(last=False)
     return value
@@ -189,13 +191,6 @@ def forget_local() -> None:
     with _local_lock:
         _local.clear()
     begin_scope()
-
-
-def cached(family: str, key: str, compute: Callable[[], Any],
-           timeout: int = REFERENCE_SECONDS) -> Any:
-    """``compute()`` (never None), kept under ``key`` until ``family`` changes (``bump``)
-    or ``timeout`` seconds have passed."""
-    return remember(f"itsm:{family}:{key}:{version(family)}", compute, timeout)
 
 
 def bump_on_change(family: str, *models: type, through: tuple[type, ...] = (),

@@ -65,7 +65,7 @@ def calendar_warning(request: HttpRequest) -> dict | None:
     provider and day, cached until a calendar changes (``CALENDARS`` version)."""
     if not hasattr(request, "_itsm_calendar_warning"):
         from itsm.catalog.admin_services import calendars_missing_holidays
-        from itsm.catalog.services import CALENDARS
+        from itsm.core.models.calendars import CALENDARS
 
         user = request.user
         missing = cached(CALENDARS, f"missing-holidays:{access.provider_id_of(user)}:"

@@ -13,6 +13,12 @@ from ..businesstime import BusinessHours
 from ..choices import CalendarExceptionKind, Weekday
 from .records import Organization, ScopedQuerySet
 
+#: The cache family of everything derived from calendars (business hours, exceptions,
+#: the default calendar): every change to a calendar, its windows or its exceptions
+#: renews it (``core.invalidation``; ``catalog.admin_services.touch_calendar`` for the
+#: bulk writes that send no signal).
+CALENDARS = "calendars"
+
 
 class CalendarQuerySet(ScopedQuerySet):
     def visible_to(self, user):
@@ -49,14 +55,12 @@ class BusinessCalendar(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def _cache_key(self) -> str:
-        return f"itsm:calendar:{self.pk}:{self.updated_at.timestamp()}"
-
     def business_hours(self) -> BusinessHours:
-        """The calendar as pure data for business-time arithmetic (cached per version)."""
-        from itsm.core.cache import remember
+        """The calendar as pure data for business-time arithmetic (cached until a calendar
+        changes)."""
+        from itsm.core.cache import cached
 
-        return remember(self._cache_key(), self._build)
+        return cached(CALENDARS, f"business-hours:{self.pk}", self._build)
 
     def _build(self) -> BusinessHours:
         weekly: dict[int, list[tuple[dt.time, dt.time]]] = {}
