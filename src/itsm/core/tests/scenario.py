@@ -5,7 +5,8 @@ type (service request, incident) per customer person (A: requester_a, requester_
 B: requester_b; C: requester_c), each with a public reply, an internal note, a public
 and an internal attachment, and a department per organization. Everything of B
 carries the sentinel string.
-``fingerprint()`` captures the database state a refused write must not change.
+``fingerprint()`` captures the database state a refused write must not change;
+``zip_bomb()`` makes the upload every file import must refuse.
 """
 
 from __future__ import annotations
@@ -213,6 +214,16 @@ def change_fingerprint() -> dict[str, Any]:
 def csv_rows(content: bytes) -> list[list[str]]:
     text = content.decode("utf-8-sig")
     return list(csv.reader(io.StringIO(text)))
+
+
+def zip_bomb(unpacked: int) -> bytes:
+    """A ZIP archive (an "XLSX") of a few KB that unpacks to ``unpacked`` bytes."""
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * unpacked)
+    return buffer.getvalue()
 
 
 def body_text(response) -> str:

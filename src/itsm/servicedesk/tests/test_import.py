@@ -20,6 +20,7 @@ from itsm.catalog.models import Service, SLAPolicy, SLATarget
 from itsm.conftest import SENTINEL_B
 from itsm.core.imports import MAX_IMPORT_ROWS, too_many_rows
 from itsm.core.models import AuditEntry, BusinessCalendar, Notification
+from itsm.core.tests.scenario import zip_bomb
 from itsm.servicedesk import sla
 from itsm.servicedesk.models import Incident, ServiceRequest
 
@@ -379,17 +380,6 @@ def test_nul_characters_in_a_file_are_row_errors(world):
                          b"title,organization,requester\nx\x00y,a\x00,requester_a\n")
     assert response.status_code == 400
     assert set(response.json()["rows"]["2"]) == {"title", "organization"}
-
-
-def zip_bomb(unpacked: int) -> bytes:
-    """A ZIP archive (an "XLSX") of a few KB that unpacks to ``unpacked`` bytes."""
-    import io
-    import zipfile
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * unpacked)
-    return buffer.getvalue()
 
 
 UNREADABLE_CSV = b'title\n"' + b"x" * 200_000 + b'"\n'  # past the csv module's field limit
