@@ -417,7 +417,7 @@ def test_exceptions_list_create_delete_and_validation(world):
 
 
 def test_changing_an_exception_moves_due_times_at_once(world):
-    """business_hours() is cached per calendar version: every change makes a new one."""
+    """business_hours() is cached until a calendar changes: every change renews it."""
     calendar = make_calendar(world)
     friday = dt.datetime(2030, 3, 1, 17, 0, tzinfo=SHANGHAI)
 
