@@ -342,13 +342,16 @@ REOPEN_DAYS = int(env("REOPEN_DAYS", "7"))
 
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # JSON only: the browsable API rendered forms and filter forms for people (see
+    # /api/docs/ for that), an attack surface we do not need.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "itsm.core.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "itsm.core.api.filters.ScopedFilterBackend",
         "itsm.core.api.filters.StrictOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "itsm.core.pagination.RecordCursorPagination",

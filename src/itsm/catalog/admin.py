@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core import access
+from itsm.core.admin import ScopedModelAdmin, ScopedTabularInline
 from itsm.core.choices import CalendarExceptionKind
 from itsm.core.models import BusinessCalendar, CalendarException, CalendarWindow
 
@@ -30,7 +31,7 @@ def _form_data(form: forms.ModelForm, names: list[str] | None = None) -> dict[st
     return {name: form.cleaned_data[name] for name in names if name in form.cleaned_data}
 
 
-class ProviderScopedAdmin(admin.ModelAdmin):
+class ProviderScopedAdmin(ScopedModelAdmin):
     """Rows of the user's provider; saved through the audited catalogue services."""
 
     def get_queryset(self, request):
@@ -72,7 +73,7 @@ class SLATargetFormSet(forms.BaseInlineFormSet):
             raise forms.ValidationError(exc.message_dict["targets"]) from exc
 
 
-class SLATargetInline(admin.TabularInline):
+class SLATargetInline(ScopedTabularInline):
     model = SLATarget
     formset = SLATargetFormSet
     extra = 0
@@ -131,7 +132,7 @@ class CalendarWindowFormSet(forms.BaseInlineFormSet):
             raise forms.ValidationError(exc.message_dict["windows"]) from exc
 
 
-class CalendarWindowInline(admin.TabularInline):
+class CalendarWindowInline(ScopedTabularInline):
     model = CalendarWindow
     formset = CalendarWindowFormSet
     extra = 0
@@ -150,7 +151,7 @@ class CalendarExceptionForm(forms.ModelForm):
         return data
 
 
-class CalendarExceptionInline(admin.TabularInline):
+class CalendarExceptionInline(ScopedTabularInline):
     model = CalendarException
     form = CalendarExceptionForm
     extra = 0
@@ -158,7 +159,7 @@ class CalendarExceptionInline(admin.TabularInline):
 
 
 @admin.register(BusinessCalendar)
-class BusinessCalendarAdmin(admin.ModelAdmin):
+class BusinessCalendarAdmin(ScopedModelAdmin):
     list_display = ("name", "organization", "time_zone", "always_on", "updated_at")
     list_filter = ("always_on",)
     search_fields = ("name",)

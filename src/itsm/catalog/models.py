@@ -25,6 +25,24 @@ class ProviderScopedQuerySet(ScopedQuerySet):
         return self.filter(provider_id=provider) if provider else self.none()
 
 
+class ServiceQuerySet(ProviderScopedQuerySet):
+    def visible_to(self, user):
+        """The provider's staff see its whole catalogue; a customer's people only the
+        services their organization subscribes to (not who else is served)."""
+        services = super().visible_to(user)
+        if access.is_provider_staff(user):
+            return services
+        org = access.organization_of(user)
+        return services.filter(customers=org) if org is not None else self.none()
+
+
+class ProviderStaffCatalogQuerySet(ProviderScopedQuerySet):
+    """Catalogue data only the provider's staff see (SLA policies, the priority matrix)."""
+
+    def visible_to(self, user):
+        return super().visible_to(user) if access.is_provider_staff(user) else self.none()
+
+
 class Service(models.Model):
     """A service of the catalogue (服务目录): owner team, customers, support hours."""
 
@@ -46,7 +64,7 @@ class Service(models.Model):
                                                            default=60)
     is_active = models.BooleanField(_("active"), default=True)
 
-    objects = ProviderScopedQuerySet.as_manager()
+    objects = ServiceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("service")
@@ -88,7 +106,7 @@ class SLAPolicy(models.Model):
         validators=[MinValueValidator(101), MaxValueValidator(1000)])
     is_active = models.BooleanField(_("active"), default=True)
 
-    objects = ProviderScopedQuerySet.as_manager()
+    objects = ProviderStaffCatalogQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("SLA policy")
@@ -145,7 +163,7 @@ class PriorityRule(models.Model):
     urgency = models.PositiveSmallIntegerField(_("urgency"), choices=Urgency.choices)
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices)
 
-    objects = ProviderScopedQuerySet.as_manager()
+    objects = ProviderStaffCatalogQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("priority rule")

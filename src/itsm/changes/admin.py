@@ -17,7 +17,12 @@ from django.utils.translation import gettext_lazy as _
 
 from itsm.catalog.models import Service
 from itsm.core import access
-from itsm.core.admin import RecordAdmin, ServiceRefusalsMixin
+from itsm.core.admin import (
+    RecordAdmin,
+    ScopedModelAdmin,
+    ScopedTabularInline,
+    ServiceRefusalsMixin,
+)
 
 from . import services
 from .choices import ChangeStatus
@@ -35,7 +40,7 @@ from .models import (
 User = get_user_model()
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ScopedTabularInline):
     """Rows shown on their parent's page (which checks the view permission)."""
 
     extra = 0
@@ -120,7 +125,7 @@ def _staff_of(provider_id: int | None):
                                ).order_by("username")
 
 
-class ProviderMasterAdmin(ServiceRefusalsMixin, admin.ModelAdmin):
+class ProviderMasterAdmin(ServiceRefusalsMixin, ScopedModelAdmin):
     """A provider's change master data: change managers and administrators write it."""
 
     provider_path = "provider"

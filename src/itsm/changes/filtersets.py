@@ -4,7 +4,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from itsm.catalog.models import Service
-from itsm.core.filtersets import DateTimeFilter, IdFilter, RecordFilterSet
+from itsm.core.filtersets import DateTimeFilter, IdFilter, RecordFilterSet, ScopedFilterSet
 
 from .choices import ChangeScale, ChangeType, Outcome, RiskLevel, TaskStatus
 from .models import Change, ChangeBoard, ChangeTask
@@ -48,7 +48,7 @@ class ChangeFilterSet(RecordFilterSet):
                   "outcome", "services", "board"]
 
 
-class ChangeTaskFilterSet(django_filters.FilterSet):
+class ChangeTaskFilterSet(ScopedFilterSet):
     """Tasks by change and assignee id (plain ids: a change you cannot see lists
     nothing, it is not an error that would confirm it exists)."""
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from itsm.catalog.models import Service
 from itsm.core import access
-from itsm.core.forms import RecordForm
+from itsm.core.forms import RecordForm, ScopedForm, ScopedModelForm
 from itsm.core.scoping import provider_staff
 
 from .choices import MeetingDecision, TaskStatus, VoteDecision
@@ -93,7 +93,7 @@ class LinkItemForm(forms.Form):
     ci = forms.CharField(label=_("Configuration item (name or ID)"), max_length=200)
 
 
-class TaskForm(forms.Form):
+class TaskForm(ScopedForm):
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("Description"), required=False,
                                   widget=forms.Textarea(attrs={"rows": 2}))
@@ -105,7 +105,7 @@ class TaskForm(forms.Form):
 
     def __init__(self, *args: Any, user, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "task")
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         self.fields["assignee"].queryset = provider_staff(user).order_by("username")
 
 
@@ -114,14 +114,14 @@ class TaskStatusForm(forms.Form):
     notes = forms.CharField(label=_("Notes"), required=False, max_length=5000)
 
 
-class PlanUseForm(forms.Form):
+class PlanUseForm(ScopedForm):
     """Record that the change followed an emergency plan (security.services)."""
 
     plan = forms.ModelChoiceField(label=_("Emergency plan"), queryset=None)
     note = forms.CharField(label=_("Note"), required=False, max_length=2000)
 
     def __init__(self, *args: Any, user, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         from itsm.security.models import EmergencyPlan
 
         self.fields["plan"].queryset = EmergencyPlan.objects.visible_to(user)
@@ -130,7 +130,7 @@ class PlanUseForm(forms.Form):
 # --- CAB meetings ------------------------------------------------------------------------
 
 
-class MeetingForm(forms.ModelForm):
+class MeetingForm(ScopedModelForm):
     """A new meeting of a board; its agenda is filled from the changes awaiting it."""
 
     class Meta:
@@ -139,14 +139,14 @@ class MeetingForm(forms.ModelForm):
         widgets = {"scheduled_at": datetime_widget()}
 
     def __init__(self, *args: Any, user, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         self.fields["board"].queryset = ChangeBoard.objects.visible_to(user).filter(
             is_active=True)
 
     _post_clean = _skip_model_validation
 
 
-class MinutesForm(forms.ModelForm):
+class MinutesForm(ScopedModelForm):
     """Minutes, attendees and status of a meeting (chair or change manager)."""
 
     class Meta:
@@ -156,18 +156,18 @@ class MinutesForm(forms.ModelForm):
                    "minutes": forms.Textarea(attrs={"rows": 6})}
 
     def __init__(self, *args: Any, user, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         self.fields["attendees"].queryset = provider_staff(user).order_by("username")
         self.fields["attendees"].widget.attrs["size"] = 6
 
     _post_clean = _skip_model_validation
 
 
-class AgendaItemForm(forms.Form):
+class AgendaItemForm(ScopedForm):
     change = forms.ModelChoiceField(label=_("Change"), queryset=None)
 
     def __init__(self, *args: Any, user, meeting: CabMeeting, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         self.fields["change"].queryset = (
             Change.objects.visible_to(user).exclude(status__in=Change.workflow.final)
             .exclude(pk__in=meeting.items.values("change_id")).order_by("-created_at"))
@@ -183,7 +183,7 @@ class DecisionForm(forms.Form):
 # --- Master data -------------------------------------------------------------------------
 
 
-class BoardForm(forms.ModelForm):
+class BoardForm(ScopedModelForm):
     class Meta:
         model = ChangeBoard
         fields = ["name", "description", "chair", "members", "emergency_approvers", "quorum",
@@ -191,14 +191,14 @@ class BoardForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args: Any, user, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         for name in ("chair", "members", "emergency_approvers"):
             self.fields[name].queryset = provider_staff(user).order_by("username")
 
     _post_clean = _skip_model_validation
 
 
-class TemplateForm(forms.ModelForm):
+class TemplateForm(ScopedModelForm):
     class Meta:
         model = ChangeTemplate
         fields = ["name", "description", "implementation_plan", "backout_plan", "test_plan",
@@ -208,12 +208,12 @@ class TemplateForm(forms.ModelForm):
                                 "test_plan")}
 
     def __init__(self, *args: Any, user, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
 
     _post_clean = _skip_model_validation
 
 
-class FreezeForm(forms.ModelForm):
+class FreezeForm(ScopedModelForm):
     class Meta:
         model = FreezeWindow
         fields = ["name", "reason", "start", "end", "services"]
@@ -221,7 +221,7 @@ class FreezeForm(forms.ModelForm):
                    "reason": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args: Any, user, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         self.fields["services"].queryset = Service.objects.filter(
             provider_id=access.provider_id_of(user)).order_by("name")
 

@@ -283,6 +283,11 @@ class Change(Record):
             self.scale = self.scale or DEFAULT_SCALE_BY_RISK[self.risk_level]
 
 
+class ApprovalQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ApprovalQuerySet:
+        return self.filter(change__in=Change.objects.visible_to(user).order_by().values("pk"))
+
+
 class Approval(models.Model):
     """One stage of one approval round of a change (department head, CAB, …)."""
 
@@ -301,6 +306,8 @@ class Approval(models.Model):
                               default=ApprovalStatus.PENDING)
     opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    objects = ApprovalQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("approval")

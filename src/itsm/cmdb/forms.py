@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from itsm.catalog.models import Service
 from itsm.core import access
+from itsm.core.forms import ScopedForm
 from itsm.core.models import Organization, Team
 from itsm.core.scoping import provider_staff
 
@@ -17,7 +18,7 @@ from .choices import CIStatus, Environment, RelationKind
 from .models import CIType, ConfigurationItem
 
 
-class ItemFilterForm(forms.Form):
+class ItemFilterForm(ScopedForm):
     """The filters of the item list; every choice is limited to the reader's scope."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
@@ -32,7 +33,7 @@ class ItemFilterForm(forms.Form):
                                           empty_label=_("All"))
 
     def __init__(self, *args: Any, user, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         if access.is_provider_staff(user):
             self.fields["organization"].queryset = Organization.objects.visible_to(user)
         else:
@@ -51,7 +52,7 @@ class ItemFilterForm(forms.Form):
         return queryset
 
 
-class ItemForm(forms.Form):
+class ItemForm(ScopedForm):
     """Create or edit a configuration item (provider staff writers)."""
 
     organization = forms.ModelChoiceField(label=_("Organization"),
@@ -86,7 +87,7 @@ class ItemForm(forms.Form):
                 "attributes": json.dumps(item.attributes, ensure_ascii=False)
                 if item.attributes else "",
             }
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         self.fields["organization"].queryset = Organization.objects.visible_to(user)
         self.fields["owner"].queryset = provider_staff(user)
         self.fields["owner_team"].queryset = Team.objects.visible_to(user)
@@ -107,7 +108,7 @@ class ItemForm(forms.Form):
         return value
 
 
-class RelationForm(forms.Form):
+class RelationForm(ScopedForm):
     """Add a relation from the item shown to another item in scope."""
 
     kind = forms.ChoiceField(label=_("Relation"), choices=RelationKind.choices)
@@ -115,6 +116,6 @@ class RelationForm(forms.Form):
                                     queryset=ConfigurationItem.objects.none())
 
     def __init__(self, *args: Any, user, source: ConfigurationItem, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         self.fields["target"].queryset = (ConfigurationItem.objects.visible_to(user)
                                           .exclude(pk=source.pk).select_related("ci_type"))

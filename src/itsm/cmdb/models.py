@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from itsm.core.models import Organization, ScopedQuerySet, Team
+from itsm.core.models import Organization, ScopedQuerySet, SharedQuerySet, Team
 
 from .choices import CIStatus, Environment, RelationKind
 
@@ -22,6 +22,8 @@ class CIType(models.Model):
     attributes = models.JSONField(
         _("attributes"), default=list, blank=True,
         help_text=_("Names of the attributes items of this type carry, e.g. IP address."))
+
+    objects = SharedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("CI type")

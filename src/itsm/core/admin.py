@@ -11,7 +11,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
-from django.contrib.admin.utils import quote, unquote
+from django.contrib.admin.utils import get_fields_from_path, quote, unquote
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
@@ -34,9 +34,62 @@ from .models import (
     Team,
 )
 from .retention import check_deletable
+from .scoping import restrict
 
 
-class DirectoryAdmin(admin.ModelAdmin):
+class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A list filter by a related object offering only objects of the reader's scope."""
+
+    def field_choices(self, field, request, model_admin):
+        queryset = restrict(field.related_model._default_manager.all(), request.user)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            queryset = queryset.order_by(*ordering)
+        return [(obj.pk, str(obj)) for obj in queryset]
+
+
+class ScopedChoicesAdminMixin:
+    """For anyone but a superuser, every related choice of an admin form and every list
+    filter by a related object offers only objects of the reader's scope
+    (``core.scoping.restrict``), whatever queryset the admin class chose. The base of
+    every admin class and inline of the project (``core.tests.test_scoped_choices``)."""
+
+    def _restricted(self, db_field, request, kwargs: dict) -> dict:
+        if request is not None and not request.user.is_superuser:
+            queryset = kwargs.get("queryset")
+            if queryset is None:
+                queryset = (self.get_field_queryset(None, db_field, request)
+                            or db_field.remote_field.model._default_manager.all())
+            kwargs["queryset"] = restrict(queryset, request.user)
+        return kwargs
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        return super().formfield_for_foreignkey(
+            db_field, request, **self._restricted(db_field, request, kwargs))
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        return super().formfield_for_manytomany(
+            db_field, request, **self._restricted(db_field, request, kwargs))
+
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        if request.user.is_superuser:
+            return filters
+        return [(item, ScopedRelatedFieldListFilter)
+                if isinstance(item, str)
+                and get_fields_from_path(self.model, item)[-1].is_relation else item
+                for item in filters]
+
+
+class ScopedModelAdmin(ScopedChoicesAdminMixin, admin.ModelAdmin):
+    pass
+
+
+class ScopedTabularInline(ScopedChoicesAdminMixin, admin.TabularInline):
+    pass
+
+
+class DirectoryAdmin(ScopedModelAdmin):
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in form.changed_data
                 if name not in {f.name for f in obj._meta.many_to_many}}
@@ -76,7 +129,7 @@ class TeamAdmin(DirectoryAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ScopedModelAdmin):
     list_display = ("id", "occurred_at", "actor_name", "source", "action", "object_repr")
     list_filter = ("action", "source")
     search_fields = ("object_repr", "actor_name", "object_id")
@@ -106,7 +159,7 @@ class NotificationChannelForm(forms.ModelForm):
 
 
 @admin.register(NotificationChannel)
-class NotificationChannelAdmin(admin.ModelAdmin):
+class NotificationChannelAdmin(ScopedModelAdmin):
     """Saves go through the audited notification services (secret masked in the log)."""
 
     form = NotificationChannelForm
@@ -132,7 +185,7 @@ class NotificationChannelAdmin(admin.ModelAdmin):
         notifications.delete_channel(obj, actor=request.user)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ScopedModelAdmin):
     def has_add_permission(self, request):
         return False
 
@@ -143,7 +196,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class NotificationAttemptInline(admin.TabularInline):
+class NotificationAttemptInline(ScopedTabularInline):
     model = NotificationAttempt
     extra = 0
     fields = ("attempted_at", "ok", "status_code", "error", "response")
@@ -231,7 +284,7 @@ class ProviderRecordQuerySetMixin:
         return queryset.visible_to(request.user)
 
 
-class RecordAdmin(ServiceRefusalsMixin, ProviderRecordQuerySetMixin, admin.ModelAdmin):
+class RecordAdmin(ServiceRefusalsMixin, ProviderRecordQuerySetMixin, ScopedModelAdmin):
     """Read-only records; administrators delete them outside their retention period."""
 
     list_display = ("number", "title", "status_label", "organization", "requester",
@@ -298,7 +351,7 @@ class RecordAdmin(ServiceRefusalsMixin, ProviderRecordQuerySetMixin, admin.Model
 
 
 @admin.register(NotificationTemplate)
-class NotificationTemplateAdmin(ServiceRefusalsMixin, admin.ModelAdmin):
+class NotificationTemplateAdmin(ServiceRefusalsMixin, ScopedModelAdmin):
     """Saves go through ``templating.save_template`` (administrators of the provider,
     audited); the list shows the administrator's own provider only."""
 

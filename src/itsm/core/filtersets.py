@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from . import search as keyword_search
 from .choices import Priority
 from .models import Organization, Team
-from .scoping import people_in_scope, provider_staff
+from .scoping import people_in_scope, provider_staff, restrict
 
 #: The largest id a database key holds (64-bit): a bigger number names nothing.
 MAX_ID = 2**63 - 1
@@ -65,6 +65,39 @@ class DateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UTCIsoDateTimeField
 
 
+def _restricted(queryset):
+    """A filter's queryset (a queryset or a function of the request) limited to the
+    scope of the request's user (``core.scoping.restrict``)."""
+
+    def scoped(request):
+        chosen = queryset(request) if callable(queryset) else queryset
+        if chosen is None:
+            return None
+        return restrict(chosen, getattr(request, "user", None))
+
+    scoped.restricted = True
+    return scoped
+
+
+class ScopedChoicesMixin:
+    """Every model choice filter offers and accepts only objects of the reader's scope,
+    whatever queryset it declares: the base of every FilterSet of the project (the
+    API's filter backend refuses another; ``core.tests.test_scoped_choices`` checks)."""
+
+    def get_form_class(self):
+        # The form is built from the filters once, after every __init__ has added its
+        # own: each model choice filter is restricted here, on this instance's copies.
+        for model_filter in self.filters.values():
+            if (isinstance(model_filter, django_filters.filters.QuerySetRequestMixin)
+                    and not getattr(model_filter.queryset, "restricted", False)):
+                model_filter.queryset = _restricted(model_filter.queryset)
+        return super().get_form_class()
+
+
+class ScopedFilterSet(ScopedChoicesMixin, django_filters.FilterSet):
+    """A FilterSet for the web UI and the API whose choices are scoped."""
+
+
 def _scoped(factory):
     def queryset(request):
         if request is None:
@@ -73,7 +106,7 @@ def _scoped(factory):
     return queryset
 
 
-class RecordFilterSet(django_filters.FilterSet):
+class RecordFilterSet(ScopedFilterSet):
     """Filters every record type has; a subclass adds ``status`` choices and its own."""
 
     q = django_filters.CharFilter(method="search", label=_("Search"))

@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from . import access, audit
+from .api.serializers import StrictPrimaryKeyRelatedField
 from .choices import AuditAction
 from .exports import FORMULA_STARTS
 from .models import Record, display_name
@@ -291,7 +292,7 @@ def choice_labels(choices: Iterable[tuple[Any, Any]]) -> dict[str, str]:
 # --- Validating and creating ------------------------------------------------------------
 
 
-class RememberingRelatedField(serializers.PrimaryKeyRelatedField):
+class RememberingRelatedField(StrictPrimaryKeyRelatedField):
     """A related field that looks each value up once: the rows of an import name the
     same organizations, people, teams and services again and again.
 

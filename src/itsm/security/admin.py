@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.contrib import admin
 
 from itsm.core import access
+from itsm.core.admin import ScopedModelAdmin
 
 from . import services
 from .models import Drill, EmergencyPlan, PlanUse
 
 
-class ProviderPlanAdmin(admin.ModelAdmin):
+class ProviderPlanAdmin(ScopedModelAdmin):
     provider_path = "provider"
 
     def get_queryset(self, request):

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from itsm.catalog.models import Service
 from itsm.core import access
+from itsm.core.forms import ScopedModelForm
 from itsm.core.models import Organization
 
 from .models import Drill, EmergencyPlan
@@ -21,7 +22,7 @@ def _json_widget() -> forms.Textarea:
     return forms.Textarea(attrs={"rows": 4, "class": "font-monospace"})
 
 
-class PlanForm(forms.ModelForm):
+class PlanForm(ScopedModelForm):
     class Meta:
         model = EmergencyPlan
         fields = ["title", "customer", "service", "scope", "response_levels", "roles",
@@ -30,7 +31,7 @@ class PlanForm(forms.ModelForm):
         widgets = {"response_levels": _json_widget(), "contacts": _json_widget()}
 
     def __init__(self, *args: Any, user, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         provider = access.provider_id_of(user)
         self.fields["customer"].queryset = Organization.objects.filter(provider_id=provider)
         self.fields["service"].queryset = Service.objects.filter(provider_id=provider)
@@ -42,7 +43,7 @@ class PlanForm(forms.ModelForm):
         """Model validation happens in the service layer (it knows the provider)."""
 
 
-class DrillForm(forms.ModelForm):
+class DrillForm(ScopedModelForm):
     class Meta:
         model = Drill
         fields = ["plan", "date", "participants", "scenario", "findings", "evaluation",
@@ -51,7 +52,7 @@ class DrillForm(forms.ModelForm):
                    "follow_ups": _json_widget()}
 
     def __init__(self, *args: Any, user, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         provider = access.provider_id_of(user)
         self.fields["plan"].queryset = EmergencyPlan.objects.visible_to(user)
         self.fields["participants"].queryset = User.objects.filter(

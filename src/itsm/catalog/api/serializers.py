@@ -13,7 +13,10 @@ from rest_framework import serializers
 
 from itsm.core import access
 from itsm.core.api.exceptions import validation_detail
-from itsm.core.api.serializers import request_user
+from itsm.core.api.serializers import (
+    ScopedModelSerializer,
+    request_user,
+)
 from itsm.core.models import (
     BusinessCalendar,
     CalendarException,
@@ -35,7 +38,7 @@ def _as_drf_error(exc: DjangoValidationError) -> serializers.ValidationError:
     return serializers.ValidationError(validation_detail(exc))
 
 
-class ProviderObjectSerializer(serializers.ModelSerializer):
+class ProviderObjectSerializer(ScopedModelSerializer):
     """A row of the user's provider: ``provider`` is set by the service layer."""
 
     #: Field names that, together with the provider, must be unique.
@@ -96,7 +99,7 @@ class CatalogServiceSerializer(ProviderObjectSerializer):
         return data
 
 
-class SLATargetSerializer(serializers.ModelSerializer):
+class SLATargetSerializer(ScopedModelSerializer):
     response_minutes = serializers.IntegerField(min_value=1, max_value=1_000_000)
     resolution_minutes = serializers.IntegerField(min_value=1, max_value=1_000_000)
 
@@ -182,7 +185,7 @@ class PriorityAnswerSerializer(serializers.Serializer):
 # --- Calendars ------------------------------------------------------------------------
 
 
-class CalendarWindowSerializer(serializers.ModelSerializer):
+class CalendarWindowSerializer(ScopedModelSerializer):
     class Meta:
         model = CalendarWindow
         fields = ["weekday", "start", "end"]
@@ -194,7 +197,7 @@ class CalendarWindowSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class CalendarSerializer(serializers.ModelSerializer):
+class CalendarSerializer(ScopedModelSerializer):
     """A calendar with its weekly windows (written in the same request, replacing all)
     and ``missing_years``: this or next year without any holiday entered."""
 
@@ -252,7 +255,7 @@ class CalendarSerializer(serializers.ModelSerializer):
                                               changes=validated_data, windows=windows)
 
 
-class CalendarExceptionSerializer(serializers.ModelSerializer):
+class CalendarExceptionSerializer(ScopedModelSerializer):
     class Meta:
         model = CalendarException
         fields = ["id", "date", "kind", "name", "start", "end"]

@@ -78,14 +78,6 @@ class ServiceViewSet(CatalogViewSet):
     def base_queryset(self):
         return self.queryset
 
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        user = self.request.user
-        if not access.is_provider_staff(user):
-            org = access.organization_of(user)
-            queryset = queryset.filter(customers=org) if org is not None else queryset.none()
-        return queryset
-
 
 class SLAPolicyViewSet(StaffOnlyMixin, CatalogViewSet):
     """SLA policies with their response and resolution targets per priority (staff)."""

@@ -17,7 +17,12 @@ from rest_framework import serializers
 
 from itsm.catalog.models import Service
 from itsm.core import access
-from itsm.core.api.serializers import PersonNameField, RecordSerializer, request_user
+from itsm.core.api.serializers import (
+    PersonNameField,
+    RecordSerializer,
+    ScopedModelSerializer,
+    request_user,
+)
 from itsm.core.models import display_name
 from itsm.core.scoping import provider_staff
 
@@ -90,7 +95,7 @@ def person_ref(user) -> dict[str, Any]:
     return {"id": user.pk, "name": display_name(user)}
 
 
-class VoteSerializer(serializers.ModelSerializer):
+class VoteSerializer(ScopedModelSerializer):
     voter_name = PersonNameField(source="voter")
     decision = serializers.CharField(read_only=True)
     decision_label = serializers.CharField(source="get_decision_display", read_only=True)
@@ -111,7 +116,7 @@ class TallySerializer(serializers.Serializer):
     quorum = serializers.IntegerField()
 
 
-class ApprovalSerializer(serializers.ModelSerializer):
+class ApprovalSerializer(ScopedModelSerializer):
     """One approval step with its approvers, votes, tally and whether you may vote."""
 
     stage = serializers.CharField(read_only=True)
@@ -168,7 +173,7 @@ class CastVoteSerializer(serializers.Serializer):
 # --- Calendar, conflicts, freeze windows ------------------------------------------------------
 
 
-class FreezeWindowSerializer(SavedThroughService, serializers.ModelSerializer):
+class FreezeWindowSerializer(SavedThroughService, ScopedModelSerializer):
     """A change freeze window of your provider (change managers write)."""
 
     save_with = staticmethod(services.save_freeze)
@@ -237,7 +242,7 @@ class ChangeCalendarSerializer(serializers.Serializer):
 # --- Tasks ------------------------------------------------------------------------------------
 
 
-class ChangeTaskSerializer(serializers.ModelSerializer):
+class ChangeTaskSerializer(ScopedModelSerializer):
     """A piece of the implementation; saved through ``changes.services``."""
 
     change_number = serializers.CharField(source="change.number", read_only=True)
@@ -277,7 +282,7 @@ class ChangeTaskSerializer(serializers.ModelSerializer):
 # --- Boards and templates ------------------------------------------------------------------
 
 
-class ChangeBoardSerializer(SavedThroughService, serializers.ModelSerializer):
+class ChangeBoardSerializer(SavedThroughService, ScopedModelSerializer):
     """A change advisory board of your provider; people are given by id."""
 
     save_with = staticmethod(services.save_board)
@@ -300,7 +305,7 @@ class ChangeBoardSerializer(SavedThroughService, serializers.ModelSerializer):
         return fields
 
 
-class ChangeTemplateSerializer(SavedThroughService, serializers.ModelSerializer):
+class ChangeTemplateSerializer(SavedThroughService, ScopedModelSerializer):
     """A standard change template (pre-approved) of your provider."""
 
     save_with = staticmethod(services.save_template)
@@ -317,7 +322,7 @@ class ChangeTemplateSerializer(SavedThroughService, serializers.ModelSerializer)
 # --- CAB meetings -----------------------------------------------------------------------------
 
 
-class MeetingItemSerializer(serializers.ModelSerializer):
+class MeetingItemSerializer(ScopedModelSerializer):
     """A change on a meeting's agenda and the decision recorded for it."""
 
     change_number = serializers.CharField(source="change.number", read_only=True)
@@ -335,7 +340,7 @@ class MeetingItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CabMeetingSerializer(SavedThroughService, serializers.ModelSerializer):
+class CabMeetingSerializer(SavedThroughService, ScopedModelSerializer):
     """A meeting of one of your provider's boards; a new meeting's agenda is the
     changes waiting for the board's votes."""
 

@@ -9,7 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from itsm.catalog.models import Service
-from itsm.core.api.serializers import request_user
+from itsm.core.api.serializers import (
+    ScopedModelSerializer,
+    StrictPrimaryKeyRelatedField,
+    request_user,
+)
 from itsm.core.models import Organization, Team
 
 from .. import services
@@ -19,7 +23,7 @@ from ..models import CIRelation, CIType, ConfigurationItem
 User = get_user_model()
 
 
-class CITypeSerializer(serializers.ModelSerializer):
+class CITypeSerializer(ScopedModelSerializer):
     attributes = serializers.ListField(child=serializers.CharField(max_length=100),
                                        required=False)
 
@@ -28,14 +32,14 @@ class CITypeSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "attributes"]
 
 
-class ConfigurationItemSerializer(serializers.ModelSerializer):
-    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
-    ci_type = serializers.PrimaryKeyRelatedField(queryset=CIType.objects.all())
-    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False,
+class ConfigurationItemSerializer(ScopedModelSerializer):
+    organization = StrictPrimaryKeyRelatedField(queryset=Organization.objects.all())
+    ci_type = StrictPrimaryKeyRelatedField(queryset=CIType.objects.all())
+    owner = StrictPrimaryKeyRelatedField(queryset=User.objects.all(), required=False,
                                                allow_null=True)
-    owner_team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(),
+    owner_team = StrictPrimaryKeyRelatedField(queryset=Team.objects.all(),
                                                     required=False, allow_null=True)
-    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all(),
+    service = StrictPrimaryKeyRelatedField(queryset=Service.objects.all(),
                                                  required=False, allow_null=True)
     attributes = serializers.DictField(required=False)
     organization_name = serializers.CharField(source="organization.name", read_only=True)
@@ -63,9 +67,9 @@ class ConfigurationItemSerializer(serializers.ModelSerializer):
                                     changes=validated_data)
 
 
-class CIRelationSerializer(serializers.ModelSerializer):
-    source = serializers.PrimaryKeyRelatedField(queryset=ConfigurationItem.objects.all())
-    target = serializers.PrimaryKeyRelatedField(queryset=ConfigurationItem.objects.all())
+class CIRelationSerializer(ScopedModelSerializer):
+    source = StrictPrimaryKeyRelatedField(queryset=ConfigurationItem.objects.all())
+    target = StrictPrimaryKeyRelatedField(queryset=ConfigurationItem.objects.all())
     kind = serializers.ChoiceField(choices=RelationKind.choices)
     source_name = serializers.CharField(source="source.name", read_only=True)
     target_name = serializers.CharField(source="target.name", read_only=True)

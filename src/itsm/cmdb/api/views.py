@@ -34,7 +34,7 @@ from rest_framework.response import Response
 from itsm.catalog.models import Service
 from itsm.core import access
 from itsm.core.api.views import DirectoryWritePermission, ReadOnlyForAuditors, ScopedViewSetMixin
-from itsm.core.filtersets import IdFilter
+from itsm.core.filtersets import IdFilter, ScopedFilterSet
 from itsm.core.pagination import NamePagination
 from itsm.core.uploads import check_request_size
 
@@ -89,7 +89,7 @@ class CITypeViewSet(viewsets.ModelViewSet):
         directory.delete_object(instance, actor=self.request.user)
 
 
-class ConfigurationItemFilterSet(django_filters.FilterSet):
+class ConfigurationItemFilterSet(ScopedFilterSet):
     organization = IdFilter(field_name="organization_id")
     ci_type = django_filters.CharFilter(method="filter_type",
                                         label=_("type (id or code)"))
@@ -255,7 +255,7 @@ class ConfigurationItemViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         return _import_answer(lambda: services.import_items(tables, actor=request.user))
 
 
-class CIRelationFilterSet(django_filters.FilterSet):
+class CIRelationFilterSet(ScopedFilterSet):
     item = IdFilter(method="filter_item",
                                        label=_("item (either end)"))
     source = IdFilter(field_name="source_id")

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
+from django_filters import rest_framework as drf_filters
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
+
+from ..filtersets import ScopedChoicesMixin
+
+
+class DRFScopedFilterSet(ScopedChoicesMixin, drf_filters.FilterSet):
+    """The FilterSet built from a viewset's ``filterset_fields`` (DRF's flavour)."""
 
 
 class StrictOrderingFilter(OrderingFilter):
@@ -32,3 +41,21 @@ class StrictOrderingFilter(OrderingFilter):
             # overlap or skip rows, as the database may order ties differently each time.
             fields.append("-pk")
         return fields
+
+
+class ScopedFilterBackend(DjangoFilterBackend):
+    """django-filter's backend for scoped FilterSets only: those built from a viewset's
+    ``filterset_fields`` are ``ScopedFilterSet``s, and a declared ``filterset_class``
+    that is not one is a configuration error (its choices could leak other
+    organizations' objects), not a silent leak."""
+
+    filterset_base = DRFScopedFilterSet
+
+    def get_filterset_class(self, view, queryset=None):
+        filterset_class = super().get_filterset_class(view, queryset)
+        if filterset_class is not None and not issubclass(filterset_class,
+                                                          ScopedChoicesMixin):
+            raise ImproperlyConfigured(
+                f"{filterset_class.__qualname__} of {type(view).__qualname__} must be "
+                "built on itsm.core.filtersets.ScopedFilterSet")
+        return filterset_class

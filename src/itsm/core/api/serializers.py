@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from functools import cached_property
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -17,6 +18,7 @@ from rest_framework import serializers
 from .. import access, directory, notifications, services, templating
 from .. import rules as perms
 from ..choices import ChannelKind, Language, NotificationEvent, Role
+from ..filtersets import MAX_ID
 from ..models import (
     Attachment,
     AuditEntry,
@@ -32,9 +34,54 @@ from ..models import (
     TimelineEvent,
     display_name,
 )
-from ..scoping import people_in_scope, record_relation_querysets
+from ..scoping import people_in_scope, record_relation_querysets, restrict
 
 User = get_user_model()
+
+
+class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """An object named by its id: a whole number (or a string of digits) from 1 to
+    ``MAX_ID``. ``1.5``, ``"1e3"`` or ``true`` are refused with a 400 rather than
+    read as another object's id (the database would truncate 1.5 to 1)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and data.isascii() and data.isdigit():
+            data = int(data)
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 1 <= data <= MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+
+def scope_relations(fields, user) -> None:
+    """Limit the choices of every related field among ``fields`` to ``user``'s scope
+    (``core.scoping.restrict``): the floor under whatever queryset a serializer sets."""
+    for field in fields:
+        relation = field.child_relation if isinstance(field, serializers.ManyRelatedField) \
+            else field
+        if isinstance(relation, serializers.RelatedField) and relation.queryset is not None:
+            relation.queryset = restrict(relation.queryset, user)
+
+
+class ScopedModelSerializer(serializers.ModelSerializer):
+    """The base of every model serializer of the project.
+
+    Related fields are strict about ids (``StrictPrimaryKeyRelatedField``) and offer,
+    look up and describe only objects of the reader's scope, whatever queryset a
+    subclass declares: the choices are bound when the fields are (for the request of
+    the serializer's context; without a request, no choice at all).
+    ``core.tests.test_scoped_choices`` fails for a serializer that is not built on it.
+    """
+
+    serializer_related_field = StrictPrimaryKeyRelatedField
+
+    @cached_property
+    def fields(self):
+        fields = super().fields
+        request = self.context.get("request")
+        scope_relations(fields.values(), getattr(request, "user", None))
+        return fields
 
 
 class PersonNameField(serializers.Field):
@@ -55,7 +102,7 @@ def request_user(serializer: serializers.Serializer):
     return serializer.context["request"].user
 
 
-class RecordSerializer(serializers.ModelSerializer):
+class RecordSerializer(ScopedModelSerializer):
     """Serializer for any ``Record`` subclass; saving goes through ``core.services``.
 
     Subclasses set ``Meta.model`` and extend ``Meta.fields`` with their own fields.
@@ -139,7 +186,7 @@ def transition_values_serializer(record: Record, names: list[str], *, user):
     """A serializer class for the fields a transition sets, with the user's choices."""
     relations = record_relation_querysets(user)
 
-    class TransitionValuesSerializer(serializers.ModelSerializer):
+    class TransitionValuesSerializer(ScopedModelSerializer):
         class Meta:
             model = type(record)
             fields = names
@@ -172,7 +219,7 @@ class AvailableTransitionSerializer(serializers.Serializer):
     comment_required = serializers.BooleanField()
 
 
-class CommentSerializer(serializers.ModelSerializer):
+class CommentSerializer(ScopedModelSerializer):
     author_name = PersonNameField(source="author")
 
     class Meta:
@@ -181,7 +228,7 @@ class CommentSerializer(serializers.ModelSerializer):
         read_only_fields = ["author", "created_at"]
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class AttachmentSerializer(ScopedModelSerializer):
     uploaded_by_name = PersonNameField(source="uploaded_by")
     download_url = serializers.SerializerMethodField()
 
@@ -200,7 +247,7 @@ class AttachmentUploadSerializer(serializers.Serializer):
     internal = serializers.BooleanField(required=False, default=False)
 
 
-class TimelineEventSerializer(serializers.ModelSerializer):
+class TimelineEventSerializer(ScopedModelSerializer):
     actor_name = PersonNameField(source="actor")
 
     class Meta:
@@ -209,7 +256,7 @@ class TimelineEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AuditEntrySerializer(serializers.ModelSerializer):
+class AuditEntrySerializer(ScopedModelSerializer):
     class Meta:
         model = AuditEntry
         fields = ["id", "occurred_at", "actor_id", "actor_name", "source", "ip_address",
@@ -221,7 +268,7 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 # --- Directory ------------------------------------------------------------------------
 
 
-class DirectorySerializer(serializers.ModelSerializer):
+class DirectorySerializer(ScopedModelSerializer):
     """Master data saved through ``core.directory`` (audited, administrators only)."""
 
     def create(self, validated_data: dict[str, Any]):
@@ -287,13 +334,13 @@ class TeamSerializer(ScopedDirectorySerializer):
         fields = ["id", "organization", "name", "description", "email", "lead", "members"]
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(ScopedModelSerializer):
     """A person: the login account and its profile, flattened."""
 
-    organization = serializers.PrimaryKeyRelatedField(
+    organization = StrictPrimaryKeyRelatedField(
         source="profile.organization", queryset=Organization.objects.all()
     )
-    department = serializers.PrimaryKeyRelatedField(
+    department = StrictPrimaryKeyRelatedField(
         source="profile.department", queryset=Department.objects.all(), allow_null=True,
         required=False,
     )
@@ -355,7 +402,7 @@ class EventListField(serializers.ListField):
     """A list of event codes (an inline enum: one choice set, one name in the schema)."""
 
 
-class NotificationChannelSerializer(serializers.ModelSerializer):
+class NotificationChannelSerializer(ScopedModelSerializer):
     """A robot, webhook or mailing list of the provider; saved through ``notifications``.
 
     ``secret`` is write-only: leave it out to keep the current one, send "" to remove
@@ -409,14 +456,14 @@ class NotificationChannelSerializer(serializers.ModelSerializer):
                                             changes=validated_data)
 
 
-class NotificationAttemptSerializer(serializers.ModelSerializer):
+class NotificationAttemptSerializer(ScopedModelSerializer):
     class Meta:
         model = NotificationAttempt
         fields = ["id", "attempted_at", "ok", "status_code", "error", "response"]
         read_only_fields = fields
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(ScopedModelSerializer):
     """One notification of the log with every delivery attempt."""
 
     event_label = serializers.CharField(source="get_event_display", read_only=True)
@@ -450,7 +497,7 @@ class NotificationTemplatePreviewSerializer(serializers.Serializer):
     body = serializers.CharField(read_only=True)
 
 
-class NotificationTemplateSerializer(serializers.ModelSerializer):
+class NotificationTemplateSerializer(ScopedModelSerializer):
     """The provider's own subject and body for one event and language (Jinja2 text in a
     sandbox; see ``core.templating``). Saved through ``templating.save_template``:
     checked, tried on a sample ticket, audited; unknown placeholders and unsafe

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import django_filters
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,7 +16,7 @@ from rest_framework.views import APIView
 from .. import access, directory, exports, notifications, services, templating, twofactor
 from .. import rules as perms
 from ..choices import Role
-from ..filtersets import IdFilter
+from ..filtersets import IdFilter, ScopedFilterSet
 from ..models import (
     Attachment,
     AuditEntry,
@@ -135,13 +133,19 @@ class RecordViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         transition = record.workflow.get(name)
         if transition is None or not raw:
             return dict(raw)
+        if not transition.allowed_for(self.request.user, record):
+            # Refused before its values are read: someone who may not act learns
+            # nothing from their validation.
+            raise PermissionDenied(_("You may not perform “%(action)s” on this record.")
+                                   % {"action": transition.label})
         values = {k: v for k, v in raw.items() if k not in transition.fields}
         settable = {k: v for k, v in raw.items() if k in transition.fields}
         if not settable:
             return values
         serializer_class = s.transition_values_serializer(record, list(settable),
                                                           user=self.request.user)
-        serializer = serializer_class(record, data=settable, partial=True)
+        serializer = serializer_class(record, data=settable, partial=True,
+                                     context={"request": self.request})
         if not serializer.is_valid():
             raise s.serializers.ValidationError({"values": serializer.errors})
         return {**values, **serializer.validated_data}
@@ -399,7 +403,7 @@ class NotificationTemplateViewSet(viewsets.ModelViewSet):
         return Response({**data, **rendered})
 
 
-class NotificationFilter(django_filters.FilterSet):
+class NotificationFilter(ScopedFilterSet):
     channel = IdFilter(field_name="channel_id")
     record_id = IdFilter()
 
@@ -418,12 +422,7 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["created_at", "id"]
 
     def get_queryset(self):
-        user = self.request.user
-        if not access.is_provider_staff(user):
-            return Notification.objects.none()
-        scope = access.scope_organization_ids(user)
-        return (Notification.objects
-                .filter(Q(organization_id__in=scope) | Q(channel__organization_id__in=scope))
+        return (Notification.objects.visible_to(self.request.user)
                 .select_related("channel").prefetch_related("attempt_log"))
 
 

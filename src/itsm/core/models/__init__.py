@@ -22,6 +22,7 @@ from .records import (
     RecordLink,
     RecordQuerySet,
     ScopedQuerySet,
+    SharedQuerySet,
     Team,
     TimelineEvent,
     attachment_path,
@@ -33,6 +34,7 @@ __all__ = [
     "CalendarWindow", "Comment", "Department", "Notification", "NotificationAttempt",
     "NotificationChannel", "NotificationPreference", "NotificationTemplate", "Organization",
     "Profile", "ProviderStaffQuerySet", "Record",
-    "RecordChild", "RecordLink", "RecordQuerySet", "ScopedQuerySet", "Team", "TimelineEvent",
+    "RecordChild", "RecordLink", "RecordQuerySet", "ScopedQuerySet", "SharedQuerySet",
+    "Team", "TimelineEvent",
     "attachment_path", "display_name",
 ]

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .. import access
 from ..choices import ChannelKind, Language, NotificationEvent, NotificationStatus
 from .records import Organization, ProviderStaffQuerySet, ScopedQuerySet
 
@@ -95,6 +96,17 @@ class NotificationPreference(models.Model):
         return f"{self.user_id} {self.event}"
 
 
+class NotificationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> NotificationQuerySet:
+        """The provider's staff see the notifications of their scope: about its records
+        or sent through its channels."""
+        if not access.is_provider_staff(user):
+            return self.none()
+        scope = access.scope_organization_ids(user)
+        return self.filter(models.Q(organization_id__in=scope)
+                           | models.Q(channel__organization_id__in=scope))
+
+
 class Notification(models.Model):
     """One message to one recipient or channel; sent by a job after commit.
 
@@ -119,6 +131,8 @@ class Notification(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("notification")

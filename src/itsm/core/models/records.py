@@ -44,6 +44,14 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(**{f"{self.organization_path}__in": ids})
 
 
+class SharedQuerySet(models.QuerySet):
+    """Reference data every signed-in person may see and pick (CI types …)."""
+
+    def visible_to(self, user) -> SharedQuerySet:
+        active = user is not None and user.is_authenticated and user.is_active
+        return self.all() if active else self.none()
+
+
 class ProviderStaffQuerySet(models.QuerySet):
     """Objects internal to a provider (change boards, drills …): its staff see them,
     nobody else. ``provider_path`` leads from the model to the provider."""

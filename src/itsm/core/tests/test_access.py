@@ -615,6 +615,21 @@ def add_changes(sc):
     return sc
 
 
+def add_security(sc):
+    """An approved emergency plan of P for B (with the sentinel) and a drill of it."""
+    import datetime as dt
+
+    from itsm.security import services as security_services
+
+    orgs = sc.world.orgs
+    sc.plan_b = security_services.create_plan(actor=None, data={
+        "provider": orgs["P"], "customer": orgs["B"], "title": f"预案 {SENTINEL_B}",
+        "status": "approved"})
+    sc.drill_b = security_services.create_drill(actor=None, data={
+        "plan": sc.plan_b, "date": dt.date(2026, 3, 1), "scenario": f"演练 {SENTINEL_B}"})
+    return sc
+
+
 @pytest.fixture(scope="module")
 def _module_scenario(django_db_setup, django_db_blocker):
     """The world and scenario are built once for this module inside a transaction that
@@ -622,8 +637,8 @@ def _module_scenario(django_db_setup, django_db_blocker):
     fixture), so a test cannot see another's writes. Building them per test made this
     module take minutes."""
     with django_db_blocker.unblock(), transaction.atomic():
-        yield add_changes(add_cmdb(add_catalog(add_notifications(
-            build_scenario(build_world())))))
+        yield add_security(add_changes(add_cmdb(add_catalog(add_notifications(
+            build_scenario(build_world()))))))
         transaction.set_rollback(True)
 
 
@@ -1005,3 +1020,83 @@ def test_customer_cannot_write_internal_notes(sc, ticket):
                            {"file": upload(), "internal": True})
     assert response.status_code == 403
     assert fingerprint() == before
+
+
+# --- Every rendering of the API: JSON only, and scoped whatever is asked ------------------
+
+#: The ways a client can ask the API for something other than its JSON answer: the
+#: browsable API's format, a browser's Accept header, and OPTIONS (metadata with field
+#: choices). Each must answer JSON (or nothing) with no other organization's data.
+RENDERINGS = [("format=api", "GET", {}), ("Accept: text/html", "GET",
+                                          {"HTTP_ACCEPT": "text/html"}),
+              ("OPTIONS", "OPTIONS", {})]
+
+
+def api_list_routes() -> list[str]:
+    """Every list route of the API, from the resolver (a new router is covered)."""
+    return sorted(name for name in resolver_route_names()
+                  if name.startswith("api:") and name.endswith("-list"))
+
+
+def rendering_failures(client, url: str, identity: str) -> list[str]:
+    failures = []
+    for label, method, headers in RENDERINGS:
+        target = f"{url}{'&' if '?' in url else '?'}format=api" if label == "format=api" \
+            else url
+        response = getattr(client, method.lower())(target, **headers)
+        body = body_text(response)
+        if response.status_code >= 500:
+            failures.append(f"{label} {url}: {response.status_code}")
+        if "html" in response.get("Content-Type", ""):
+            failures.append(f"{label} {url}: rendered as HTML")
+        if identity in BLIND_TO_B and SENTINEL_B in body:
+            failures.append(f"{label} {url}: data of B leaked")
+    return failures
+
+
+def test_the_api_renders_json_only(sc):
+    """No browsable API: ``?format=api`` is unknown (404), a browser's Accept header
+    gets JSON, and people read the API at /api/docs/."""
+    client = sc.world.client("admin")
+    response = client.get(reverse("api:servicerequest-list") + "?format=api")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    response = client.get(reverse("api:servicerequest-list"),
+                          HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    response = client.get(reverse("api:servicerequest-list"), HTTP_ACCEPT="text/html")
+    assert response.status_code == 406
+    assert response.json()["detail"]
+    assert client.get(reverse("api:docs")).status_code == 200
+
+
+@pytest.mark.parametrize("identity", sorted(BLIND_TO_B))
+def test_no_rendering_of_a_list_leaks(sc, identity):
+    """Every list route of the API, asked in every rendering, as each identity that
+    may not see B: never HTML, never B's data (its dropdowns read unscoped querysets)."""
+    client = sc.world.client(identity)
+    failures = []
+    for route in api_list_routes():
+        failures += rendering_failures(client, reverse(route), identity)
+    assert failures == []
+
+
+@pytest.mark.parametrize("identity", sorted(BLIND_TO_B))
+def test_no_rendering_of_an_object_leaks(sc, identity):
+    """Every object route of the API, for objects in and out of scope (a 404 rendered
+    the edit form with every organization and person as options), in every rendering."""
+    client = sc.world.client(identity)
+    failures = []
+    extra_objects = [("api:emergencyplan-detail", sc.plan_b.pk),
+                     ("api:emergencyplan-uses", sc.plan_b.pk),
+                     ("api:drill-detail", sc.drill_b.pk)]
+    for probe in OBJECT_PROBES:
+        if not probe.api or probe.method != "GET":
+            continue
+        visible, hidden = objects_of(sc, probe.target, identity, probe.ticket)
+        for pk in [*visible[:1], *hidden]:
+            failures += rendering_failures(client, probe.url(pk), identity)
+    for route, pk in extra_objects:
+        failures += rendering_failures(client, reverse(route, kwargs={"pk": pk}), identity)
+    assert failures == []

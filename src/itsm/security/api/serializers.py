@@ -10,7 +10,10 @@ from rest_framework import serializers
 
 from itsm.catalog.models import Service
 from itsm.core import access
-from itsm.core.api.serializers import request_user
+from itsm.core.api.serializers import (
+    ScopedModelSerializer,
+    request_user,
+)
 from itsm.core.models import Organization
 
 from .. import services
@@ -44,7 +47,7 @@ class FollowUpSerializer(serializers.Serializer):
         return value
 
 
-class EmergencyPlanSerializer(serializers.ModelSerializer):
+class EmergencyPlanSerializer(ScopedModelSerializer):
     response_levels = ResponseLevelSerializer(many=True, required=False)
     contacts = ContactSerializer(many=True, required=False)
 
@@ -73,7 +76,7 @@ class EmergencyPlanSerializer(serializers.ModelSerializer):
                                     changes=validated_data)
 
 
-class DrillSerializer(serializers.ModelSerializer):
+class DrillSerializer(ScopedModelSerializer):
     follow_ups = FollowUpSerializer(many=True, required=False)
 
     class Meta:
@@ -101,7 +104,7 @@ class DrillSerializer(serializers.ModelSerializer):
                                      changes=validated_data)
 
 
-class PlanUseSerializer(serializers.ModelSerializer):
+class PlanUseSerializer(ScopedModelSerializer):
     record_type = serializers.ChoiceField(choices=sorted(services.PLAN_USE_TYPES))
     record_number = serializers.SerializerMethodField()
 

@@ -346,6 +346,8 @@ def test_ui_rejects_an_impact_outside_the_choices(world):
 
 def test_customer_reports_an_incident_in_the_portal_with_customer_fields_only(world):
     own = service_of(world, "P", "OA 办公系统")
+    own.customers.add(world.orgs["A"])  # the portal offers the services A subscribes to
+    service_of(world, "P", "B 专用系统").customers.add(world.orgs["B"])
     client = browser(world, "requester_a")
     text = page(client.get("/incidents/new/"))
     assert 'class="portal"' in text
@@ -354,6 +356,7 @@ def test_customer_reports_an_incident_in_the_portal_with_customer_fields_only(wo
     for field in ("organization", "requester", "priority", "assignee", "assignee_team",
                   "owner", "impact", "channel", "cause"):
         assert f'name="{field}"' not in text, field
+    assert "OA 办公系统" in text and "B 专用系统" not in text
     response = client.post("/incidents/new/", {
         "title": "OA 无法登录", "description": "提示密码错误", "service": own.pk,
         "urgency": "2", "affected_system": "OA",
