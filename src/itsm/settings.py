@@ -140,6 +140,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "itsm.core.middleware.UserLanguageMiddleware",
+    "itsm.core.middleware.ApiRequestLimitsMiddleware",
     "itsm.core.middleware.SessionIdleTimeoutMiddleware",
     "itsm.core.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -350,6 +351,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON bounded in size and depth (core.api.parsers); uploads as multipart.
+    "DEFAULT_PARSER_CLASSES": ["itsm.core.api.parsers.JSONParser",
+                               "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "itsm.core.api.filters.ScopedFilterBackend",
         "itsm.core.api.filters.StrictOrderingFilter",

@@ -24,7 +24,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from itsm.core import access, audit
+from itsm.core import access, audit, objects
 from itsm.core import rules as perms
 from itsm.core.cache import bump
 from itsm.core.calendar_seed import china_arrangement, published_years
@@ -32,12 +32,11 @@ from itsm.core.choices import AuditAction, CalendarExceptionKind
 from itsm.core.models import BusinessCalendar, CalendarException, CalendarWindow
 from itsm.core.models.calendars import CALENDARS
 
-from .models import PriorityRule, Service, SLAPolicy, SLATarget
+from .models import SLAPolicy, SLATarget
 
 M = TypeVar("M", bound=models.Model)
 
 #: Models whose rows belong to a provider (the ``provider`` field).
-PROVIDER_MODELS = (Service, SLAPolicy, PriorityRule)
 
 
 # --- Permissions ------------------------------------------------------------------------
@@ -81,66 +80,6 @@ def _require_calendar_writer(actor, calendar: BusinessCalendar) -> None:
 # --- Generic audited writes -------------------------------------------------------------
 
 
-def _organization_id(instance: models.Model) -> int | None:
-    if isinstance(instance, PROVIDER_MODELS):
-        return instance.provider_id
-    if isinstance(instance, BusinessCalendar):
-        return instance.organization_id
-    return None
-
-
-def _m2m(model: type[models.Model], data: dict[str, Any]) -> dict[str, Any]:
-    return {f.name: data.pop(f.name) for f in model._meta.many_to_many if f.name in data}
-
-
-def _create(model: type[M], *, actor, data: dict[str, Any]) -> M:
-    m2m = _m2m(model, data)
-    instance = model(**data)
-    instance.full_clean()
-    instance.save()
-    for name, value in m2m.items():
-        getattr(instance, name).set(value)
-    audit.log(action=AuditAction.CREATE, instance=instance, actor=actor,
-              changes=audit.diff({}, {**audit.snapshot(instance), **m2m}),
-              organization_id=_organization_id(instance))
-    return instance
-
-
-def _update(instance: M, *, actor, changes: dict[str, Any],
-            extra: dict[str, list[Any]] | None = None) -> M:
-    m2m = _m2m(type(instance), changes)
-    before = audit.snapshot(instance)
-    for name, value in changes.items():
-        setattr(instance, name, value)
-    instance.full_clean()
-    instance.save()
-    delta = audit.diff(before, audit.snapshot(instance))
-    for name, value in m2m.items():
-        old = sorted(getattr(instance, name).values_list("pk", flat=True))
-        getattr(instance, name).set(value)
-        new = sorted(getattr(instance, name).values_list("pk", flat=True))
-        if old != new:
-            delta[name] = [old, new]
-    delta.update(extra or {})
-    if delta:
-        audit.log(action=AuditAction.UPDATE, instance=instance, actor=actor, changes=delta,
-                  organization_id=_organization_id(instance))
-    return instance
-
-
-def _delete(instance: models.Model, *, actor) -> None:
-    audit.log(action=AuditAction.DELETE, instance=instance, actor=actor,
-              changes={k: [v, None] for k, v in audit.snapshot(instance).items()},
-              organization_id=_organization_id(instance))
-    try:
-        with transaction.atomic():
-            instance.delete()
-    except models.ProtectedError as exc:
-        raise ValidationError(
-            _("%(object)s is still in use and cannot be deleted.") % {"object": instance}
-        ) from exc
-
-
 # --- Services and priority rules --------------------------------------------------------
 
 
@@ -151,7 +90,7 @@ def create_provider_object(model: type[M], *, actor, data: dict[str, Any]) -> M:
     if actor is not None and "provider" not in data:
         data["provider_id"] = access.provider_id_of(actor)
     _check_provider(actor, data.get("provider_id") or getattr(data.get("provider"), "pk", None))
-    return _create(model, actor=actor, data=data)
+    return objects.save_object(model, actor=actor, data=data)
 
 
 @transaction.atomic
@@ -159,14 +98,14 @@ def update_provider_object(instance: M, *, actor, changes: dict[str, Any]) -> M:
     require_admin(actor)
     _check_provider(actor, instance.provider_id)
     changes.pop("provider", None)
-    return _update(instance, actor=actor, changes=changes)
+    return objects.save_object(instance, actor=actor, data=changes)
 
 
 @transaction.atomic
 def delete_provider_object(instance: models.Model, *, actor) -> None:
     require_admin(actor)
     _check_provider(actor, instance.provider_id)
-    _delete(instance, actor=actor)
+    objects.delete_object(instance, actor=actor)
 
 
 # --- SLA policies with their targets ----------------------------------------------------
@@ -230,7 +169,7 @@ def update_policy(policy: SLAPolicy, *, actor, changes: dict[str, Any],
         if before != after:
             extra["targets"] = [before, after]
     changes.pop("provider", None)
-    return _update(policy, actor=actor, changes=changes, extra=extra)
+    return objects.save_object(policy, actor=actor, data=changes, extra_changes=extra)
 
 
 # --- Business calendars -----------------------------------------------------------------
@@ -283,7 +222,7 @@ def create_calendar(*, actor, data: dict[str, Any],
     if actor is not None and not actor.is_superuser:
         data["organization_id"] = access.provider_id_of(actor)
         data.pop("organization", None)
-    calendar = _create(BusinessCalendar, actor=actor, data=data)
+    calendar = objects.save_object(BusinessCalendar, actor=actor, data=data)
     if windows:
         _set_windows(calendar, windows)
         audit.log(action=AuditAction.UPDATE, instance=calendar, actor=actor,
@@ -307,7 +246,8 @@ def update_calendar(calendar: BusinessCalendar, *, actor, changes: dict[str, Any
         if before != after:
             extra["windows"] = [before, after]
     changes.pop("updated_at", None)
-    calendar = _update(calendar, actor=actor, changes=changes, extra=extra)
+    calendar = objects.save_object(calendar, actor=actor, data=changes,
+                                  extra_changes=extra)
     touch_calendar(calendar)
     return calendar
 
@@ -315,7 +255,7 @@ def update_calendar(calendar: BusinessCalendar, *, actor, changes: dict[str, Any
 @transaction.atomic
 def delete_calendar(calendar: BusinessCalendar, *, actor) -> None:
     _require_calendar_writer(actor, calendar)
-    _delete(calendar, actor=actor)
+    objects.delete_object(calendar, actor=actor)
 
 
 def validate_exception(exception: CalendarException) -> None:
@@ -336,12 +276,10 @@ def add_exception(calendar: BusinessCalendar, *, actor,
                   data: dict[str, Any]) -> CalendarException:
     """A public holiday, make-up working day (调休) or half day of the calendar."""
     _require_calendar_writer(actor, calendar)
-    exception = CalendarException(calendar=calendar, **data)
-    validate_exception(exception)
-    exception.save()
-    audit.log(action=AuditAction.CREATE, instance=exception, actor=actor,
-              changes=audit.diff({}, audit.snapshot(exception)),
-              organization_id=calendar.organization_id)
+    exception = objects.save_object(CalendarException, actor=actor,
+                                    data={"calendar": calendar, **data},
+                                    clean=validate_exception,
+                                    organization_id=calendar.organization_id)
     touch_calendar(calendar)
     return exception
 
@@ -351,15 +289,8 @@ def update_exception(exception: CalendarException, *, actor,
                      changes: dict[str, Any]) -> CalendarException:
     calendar = exception.calendar
     _require_calendar_writer(actor, calendar)
-    before = audit.snapshot(exception)
-    for name, value in changes.items():
-        setattr(exception, name, value)
-    validate_exception(exception)
-    exception.save()
-    delta = audit.diff(before, audit.snapshot(exception))
-    if delta:
-        audit.log(action=AuditAction.UPDATE, instance=exception, actor=actor, changes=delta,
-                  organization_id=calendar.organization_id)
+    objects.save_object(exception, actor=actor, data=changes, clean=validate_exception,
+                        organization_id=calendar.organization_id)
     touch_calendar(calendar)
     return exception
 
@@ -368,7 +299,7 @@ def update_exception(exception: CalendarException, *, actor,
 def delete_exception(exception: CalendarException, *, actor) -> None:
     calendar = exception.calendar
     _require_calendar_writer(actor, calendar)
-    _delete(exception, actor=actor)
+    objects.delete_object(exception, actor=actor, organization_id=calendar.organization_id)
     touch_calendar(calendar)
 
 

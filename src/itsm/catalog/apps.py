@@ -8,4 +8,4 @@ class CatalogConfig(AppConfig):
     verbose_name = _("Service catalogue")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 - connects the receivers
+        from . import receivers  # noqa: F401 - connects the signal receivers

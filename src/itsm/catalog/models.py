@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from itsm.core import access
 from itsm.core.choices import Priority
+from itsm.core.limits import DESCRIPTION_MAX_LENGTH
 from itsm.core.models import BusinessCalendar, Organization, ScopedQuerySet, Team
 
 from .choices import Impact, Urgency
@@ -50,7 +51,7 @@ class Service(models.Model):
                                  on_delete=models.PROTECT, related_name="services")
     code = models.SlugField(_("code"), max_length=50)
     name = models.CharField(_("name"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=DESCRIPTION_MAX_LENGTH)
     owner_team = models.ForeignKey(Team, verbose_name=_("owner team"), on_delete=models.PROTECT,
                                    null=True, blank=True, related_name="services")
     customers = models.ManyToManyField(Organization, verbose_name=_("customers"), blank=True,

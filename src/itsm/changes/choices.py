@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from itsm.core.choices import Role
+from itsm.core.choices import ColoredTextChoices, Role
 from itsm.core.workflow import STAFF, Transition, Workflow
 
 
@@ -37,11 +37,13 @@ class ImpactLevel(models.IntegerChoices):
     SEVERE = 4, _("Severe")
 
 
-class RiskLevel(models.TextChoices):
-    LOW = "low", _("Low")
-    MEDIUM = "medium", _("Medium")
-    HIGH = "high", _("High")
-    VERY_HIGH = "very_high", _("Very high")
+class RiskLevel(ColoredTextChoices):
+    """Colours of the risk matrix and the risk badge: green, yellow, red, black."""
+
+    LOW = "low", "success", _("Low")
+    MEDIUM = "medium", "warning", _("Medium")
+    HIGH = "high", "danger", _("High")
+    VERY_HIGH = "very_high", "dark", _("Very high")
 
 
 R = RiskLevel
@@ -91,18 +93,18 @@ DEFAULT_APPROVAL_TIERS = {
 }
 
 
-class ApprovalStatus(models.TextChoices):
-    PENDING = "pending", pgettext_lazy("approval", "Pending")
-    APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
+class ApprovalStatus(ColoredTextChoices):
+    PENDING = "pending", "warning", pgettext_lazy("approval", "Pending")
+    APPROVED = "approved", "success", _("Approved")
+    REJECTED = "rejected", "danger", _("Rejected")
     #: The change was withdrawn or returned before this step was decided.
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", "secondary", _("Cancelled")
 
 
-class VoteDecision(models.TextChoices):
-    APPROVE = "approve", _("Approve")
-    REJECT = "reject", _("Reject")
-    ABSTAIN = "abstain", _("Abstain")
+class VoteDecision(ColoredTextChoices):
+    APPROVE = "approve", "success", _("Approve")
+    REJECT = "reject", "danger", _("Reject")
+    ABSTAIN = "abstain", "secondary", _("Abstain")
 
 
 class TaskStatus(models.TextChoices):
@@ -125,33 +127,20 @@ class MeetingDecision(models.TextChoices):
     NOTED = "noted", _("Noted")
 
 
-class ChangeStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    ASSESSMENT = "assessment", _("Assessment")
-    APPROVAL = "approval", _("Awaiting approval")
-    APPROVED = "approved", _("Approved")
-    SCHEDULED = "scheduled", _("Scheduled")
-    IMPLEMENTING = "implementing", _("Implementing")
-    VERIFICATION = "verification", _("Verification")
-    REVIEW = "review", _("Post-implementation review")
-    CLOSED = "closed", _("Closed")
-    CANCELLED = "cancelled", _("Cancelled")
+class ChangeStatus(ColoredTextChoices):
+    DRAFT = "draft", "secondary", _("Draft")
+    ASSESSMENT = "assessment", "info", _("Assessment")
+    APPROVAL = "approval", "warning", _("Awaiting approval")
+    APPROVED = "approved", "primary", _("Approved")
+    SCHEDULED = "scheduled", "primary", _("Scheduled")
+    IMPLEMENTING = "implementing", "danger", _("Implementing")
+    VERIFICATION = "verification", "info", _("Verification")
+    REVIEW = "review", "info", _("Post-implementation review")
+    CLOSED = "closed", "success", _("Closed")
+    CANCELLED = "cancelled", "secondary", _("Cancelled")
 
 
 S = ChangeStatus
-
-STATUS_COLORS = {
-    S.DRAFT: "secondary",
-    S.ASSESSMENT: "info",
-    S.APPROVAL: "warning",
-    S.APPROVED: "primary",
-    S.SCHEDULED: "primary",
-    S.IMPLEMENTING: "danger",
-    S.VERIFICATION: "info",
-    S.REVIEW: "info",
-    S.CLOSED: "success",
-    S.CANCELLED: "secondary",
-}
 
 #: Who assesses, schedules and closes changes.
 MANAGERS = frozenset({Role.CHANGE_MANAGER, Role.ADMINISTRATOR})

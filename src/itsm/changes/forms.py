@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from itsm.catalog.models import Service
 from itsm.core import access
 from itsm.core.forms import RecordForm, ScopedForm, ScopedModelForm
+from itsm.core.limits import DESCRIPTION_MAX_LENGTH
 from itsm.core.scoping import provider_staff
 
 from .choices import MeetingDecision, TaskStatus, VoteDecision
@@ -96,6 +97,7 @@ class LinkItemForm(forms.Form):
 class TaskForm(ScopedForm):
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("Description"), required=False,
+                                  max_length=DESCRIPTION_MAX_LENGTH,
                                   widget=forms.Textarea(attrs={"rows": 2}))
     assignee = forms.ModelChoiceField(label=_("Assignee"), required=False, queryset=None)
     planned_start = forms.DateTimeField(label=_("Planned start"), required=False,

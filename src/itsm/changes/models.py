@@ -10,13 +10,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from itsm.core.limits import (
+    COMMENT_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    LONG_TEXT_MAX_LENGTH,
+)
 from itsm.core.models import Organization, ProviderStaffQuerySet, Record
 
 from .choices import (
     CHANGE_WORKFLOW,
     DEFAULT_RISK_MATRIX,
     DEFAULT_SCALE_BY_RISK,
-    STATUS_COLORS,
     ApprovalStatus,
     ChangeScale,
     ChangeStatus,
@@ -41,7 +45,7 @@ class ChangeBoard(models.Model):
                                  on_delete=models.PROTECT, related_name="change_boards",
                                  limit_choices_to={"kind": "provider"})
     name = models.CharField(_("name"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=DESCRIPTION_MAX_LENGTH)
     chair = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("chair"),
                               on_delete=models.PROTECT, null=True, blank=True,
                               related_name="+")
@@ -89,10 +93,12 @@ class ChangeTemplate(models.Model):
                                  on_delete=models.PROTECT, related_name="change_templates",
                                  limit_choices_to={"kind": "provider"})
     name = models.CharField(_("name"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
-    implementation_plan = models.TextField(_("implementation plan"))
-    backout_plan = models.TextField(_("back-out plan"))
-    test_plan = models.TextField(_("test / verification plan"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=DESCRIPTION_MAX_LENGTH)
+    implementation_plan = models.TextField(_("implementation plan"),
+                                           max_length=LONG_TEXT_MAX_LENGTH)
+    backout_plan = models.TextField(_("back-out plan"), max_length=LONG_TEXT_MAX_LENGTH)
+    test_plan = models.TextField(_("test / verification plan"), blank=True,
+                                 max_length=LONG_TEXT_MAX_LENGTH)
     is_active = models.BooleanField(_("active"), default=True)
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("approved by"),
                                     on_delete=models.PROTECT, null=True, blank=True,
@@ -119,7 +125,7 @@ class FreezeWindow(models.Model):
                                  on_delete=models.PROTECT, related_name="freeze_windows",
                                  limit_choices_to={"kind": "provider"})
     name = models.CharField(_("name"), max_length=200)
-    reason = models.TextField(_("reason"), blank=True)
+    reason = models.TextField(_("reason"), blank=True, max_length=COMMENT_MAX_LENGTH)
     start = models.DateTimeField(_("start"))
     end = models.DateTimeField(_("end"))
     services = models.ManyToManyField("catalog.Service", verbose_name=_("services"),
@@ -166,19 +172,25 @@ class Change(Record):
     services = models.ManyToManyField("catalog.Service", verbose_name=_("affected services"),
                                       blank=True, related_name="changes")
     # The request (CHG-1); ``description`` holds its content.
-    reason = models.TextField(_("reason"), blank=True)
-    scope = models.TextField(_("scope"), blank=True)
-    expected_impact = models.TextField(_("expected impact"), blank=True)
-    implementation_plan = models.TextField(_("implementation plan"), blank=True)
-    backout_plan = models.TextField(_("back-out plan"), blank=True)
-    test_plan = models.TextField(_("test / verification plan"), blank=True)
+    reason = models.TextField(_("reason"), blank=True, max_length=LONG_TEXT_MAX_LENGTH)
+    scope = models.TextField(_("scope"), blank=True, max_length=LONG_TEXT_MAX_LENGTH)
+    expected_impact = models.TextField(_("expected impact"), blank=True,
+                                       max_length=LONG_TEXT_MAX_LENGTH)
+    implementation_plan = models.TextField(_("implementation plan"), blank=True,
+                                           max_length=LONG_TEXT_MAX_LENGTH)
+    backout_plan = models.TextField(_("back-out plan"), blank=True, max_length=LONG_TEXT_MAX_LENGTH)
+    test_plan = models.TextField(_("test / verification plan"), blank=True,
+                                 max_length=LONG_TEXT_MAX_LENGTH)
     planned_start = models.DateTimeField(_("planned start"), null=True, blank=True)
     planned_end = models.DateTimeField(_("planned end"), null=True, blank=True)
     # Assessment (CHG-2).
-    impact_business = models.TextField(_("impact on business"), blank=True)
-    impact_technology = models.TextField(_("impact on technology"), blank=True)
-    impact_security = models.TextField(_("impact on security"), blank=True)
-    impact_cost = models.TextField(_("impact on cost"), blank=True)
+    impact_business = models.TextField(_("impact on business"), blank=True,
+                                       max_length=LONG_TEXT_MAX_LENGTH)
+    impact_technology = models.TextField(_("impact on technology"), blank=True,
+                                         max_length=LONG_TEXT_MAX_LENGTH)
+    impact_security = models.TextField(_("impact on security"), blank=True,
+                                       max_length=LONG_TEXT_MAX_LENGTH)
+    impact_cost = models.TextField(_("impact on cost"), blank=True, max_length=LONG_TEXT_MAX_LENGTH)
     likelihood = models.PositiveSmallIntegerField(_("likelihood"), choices=Likelihood.choices,
                                                   null=True, blank=True)
     impact = models.PositiveSmallIntegerField(_("impact"), choices=ImpactLevel.choices,
@@ -194,13 +206,16 @@ class Change(Record):
     actual_start = models.DateTimeField(_("actual start"), null=True, blank=True,
                                         editable=False)
     actual_end = models.DateTimeField(_("actual end"), null=True, blank=True, editable=False)
-    verification_function = models.TextField(_("function verified"), blank=True)
-    verification_performance = models.TextField(_("performance verified"), blank=True)
-    verification_security = models.TextField(_("security verified"), blank=True)
+    verification_function = models.TextField(_("function verified"), blank=True,
+                                             max_length=LONG_TEXT_MAX_LENGTH)
+    verification_performance = models.TextField(_("performance verified"), blank=True,
+                                                max_length=LONG_TEXT_MAX_LENGTH)
+    verification_security = models.TextField(_("security verified"), blank=True,
+                                             max_length=LONG_TEXT_MAX_LENGTH)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices,
                                blank=True)
     review_findings = models.TextField(_("post-implementation review findings"),
-                                       blank=True)
+                                       blank=True, max_length=LONG_TEXT_MAX_LENGTH)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
 
     class Meta(Record.Meta):
@@ -226,10 +241,6 @@ class Change(Record):
 
     def get_absolute_url(self) -> str:
         return reverse("changes:change-detail", args=[self.pk])
-
-    @property
-    def status_color(self) -> str:
-        return STATUS_COLORS.get(self.status, "secondary")
 
     @property
     def is_emergency(self) -> bool:
@@ -333,7 +344,7 @@ class Vote(models.Model):
     voter = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("voter"),
                               on_delete=models.PROTECT, related_name="+")
     decision = models.CharField(_("decision"), max_length=8, choices=VoteDecision.choices)
-    comment = models.TextField(_("comment"), blank=True)
+    comment = models.TextField(_("comment"), blank=True, max_length=COMMENT_MAX_LENGTH)
     cast_at = models.DateTimeField(_("cast"), default=timezone.now)
 
     class Meta:
@@ -346,6 +357,10 @@ class Vote(models.Model):
     def __str__(self) -> str:
         return f"{self.voter_id} {self.decision}"
 
+    @property
+    def decision_color(self) -> str:
+        return VoteDecision.color_of(self.decision)
+
 
 class ChangeTask(models.Model):
     """A piece of the implementation with its own assignee and times."""
@@ -354,7 +369,7 @@ class ChangeTask(models.Model):
                                related_name="tasks")
     position = models.PositiveSmallIntegerField(_("order"), default=0)
     title = models.CharField(_("title"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=DESCRIPTION_MAX_LENGTH)
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assignee"),
                                  on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="+")
@@ -364,7 +379,7 @@ class ChangeTask(models.Model):
     planned_end = models.DateTimeField(_("planned end"), null=True, blank=True)
     started_at = models.DateTimeField(_("actual start"), null=True, blank=True)
     finished_at = models.DateTimeField(_("actual end"), null=True, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=COMMENT_MAX_LENGTH)
 
     class Meta:
         verbose_name = _("change task")
@@ -391,7 +406,7 @@ class CabMeeting(models.Model):
                               default=MeetingStatus.PLANNED)
     attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("attendees"),
                                        blank=True, related_name="+")
-    minutes = models.TextField(_("minutes"), blank=True)
+    minutes = models.TextField(_("minutes"), blank=True, max_length=LONG_TEXT_MAX_LENGTH)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"),
                                    on_delete=models.PROTECT, null=True, related_name="+")
 
@@ -426,7 +441,7 @@ class MeetingItem(models.Model):
     position = models.PositiveSmallIntegerField(_("order"), default=0)
     decision = models.CharField(_("decision"), max_length=16,
                                 choices=MeetingDecision.choices, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=COMMENT_MAX_LENGTH)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
 
     class Meta:

@@ -1,19 +1,20 @@
-"""What follows a change's transitions: approval rounds, standard pre-approval and the
-retrospective review of emergency changes."""
+"""Change management's reactions to the core write path (imported by
+``ChangesConfig.ready``; ``core.reactions`` declares the order of the steps): what follows
+a change's transitions — approval rounds, standard pre-approval and the retrospective
+review of emergency changes."""
 
 from __future__ import annotations
 
-from django.dispatch import receiver
-
 from itsm.core import services as core_services
 from itsm.core import signals
+from itsm.core.reactions import reaction
 
 from . import approvals
 from .choices import ChangeType
 from .models import Change
 
 
-@receiver(signals.record_transitioned, sender=Change)
+@reaction(signals.record_transitioned, "approvals", sender=Change)
 def follow_transition(sender, record: Change, actor, transition: str, **kwargs) -> None:
     if transition == "submit" and record.change_type == ChangeType.STANDARD:
         # A standard change follows a pre-approved template: no assessment, no votes.

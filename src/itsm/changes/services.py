@@ -9,6 +9,7 @@ member who may change the change manages its tasks.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,7 +17,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from itsm.core import access, audit, rules
+from itsm.core import access, audit, objects, rules
 from itsm.core import services as core_services
 from itsm.core.choices import AuditAction, TimelineKind
 
@@ -73,24 +74,11 @@ def _write(model: type[models.Model], instance: models.Model | None, *, actor,
            data: dict[str, Any]) -> models.Model:
     """Create (``instance`` None) or update a provider's object with its m2m values."""
     data = dict(data)
-    many = {f.name: data.pop(f.name) for f in model._meta.many_to_many if f.name in data}
     if instance is None:
         _check_provider(actor, data)
-        instance = model(**data)
-        before: dict[str, Any] = {}
-        action = AuditAction.CREATE
-    else:
-        data.pop("provider", None)
-        before = audit.snapshot(instance)
-        for name, value in data.items():
-            setattr(instance, name, value)
-        action = AuditAction.UPDATE
-    instance.full_clean()
-    instance.save()
-    delta = audit.diff(before, audit.snapshot(instance)) | core_services.set_many(instance, many)
-    if delta:
-        _log(action, instance, actor, delta)
-    return instance
+        return objects.save_object(model, actor=actor, data=data)
+    data.pop("provider", None)
+    return objects.save_object(instance, actor=actor, data=data)
 
 
 def _check_people(provider_id: int, people, field: str = "members") -> None:
@@ -138,14 +126,9 @@ def save_freeze(window: FreezeWindow | None, *, actor, data: dict[str, Any]) -> 
 def delete_master(instance: ChangeBoard | ChangeTemplate | FreezeWindow, *, actor) -> None:
     """Boards and templates in use are deactivated instead (PROTECT says which)."""
     require_manager(actor)
-    snapshot = audit.snapshot(instance)
-    try:
-        with transaction.atomic():
-            instance.delete()
-    except models.ProtectedError as exc:
-        raise ValidationError(_("%(name)s is in use and cannot be deleted; deactivate it "
-                                "instead.") % {"name": instance}) from exc
-    _log(AuditAction.DELETE, instance, actor, audit.diff(snapshot, {}))
+    objects.delete_object(instance, actor=actor, in_use_message=_(
+        "%(name)s is in use and cannot be deleted; deactivate it instead.")
+        % {"name": instance})
 
 
 # --- Tasks ----------------------------------------------------------------------------
@@ -244,25 +227,16 @@ def save_meeting(meeting: CabMeeting | None, *, actor, data: dict[str, Any]) -> 
         raise PermissionDenied(_("Only the chair or a change manager may write the minutes."))
     if "attendees" in data:
         _check_people(board.provider_id, data["attendees"], "attendees")
-    many = {name: data.pop(name) for name in ("attendees",) if name in data}
-    if meeting is None:
-        meeting = CabMeeting(created_by=actor, **data)
-        before: dict[str, Any] = {}
-        action = AuditAction.CREATE
-    else:
-        before = audit.snapshot(meeting)
+    organization_id = board.provider_id
+    clean = partial(CabMeeting.full_clean, exclude=["created_by"])  # None: by the system
+    if meeting is not None:
         data.pop("board", None)
-        for name, value in data.items():
-            setattr(meeting, name, value)
-        action = AuditAction.UPDATE
-    meeting.full_clean(exclude=["created_by"])  # None: created by the system
-    meeting.save()
-    delta = audit.diff(before, audit.snapshot(meeting)) | core_services.set_many(meeting, many)
-    if action == AuditAction.CREATE:
-        for position, change in enumerate(agenda_candidates(board), start=1):
-            MeetingItem.objects.create(meeting=meeting, change=change, position=position)
-    if delta:
-        _log(action, meeting, actor, delta)
+        return objects.save_object(meeting, actor=actor, data=data, clean=clean,
+                                   organization_id=organization_id)
+    meeting = objects.save_object(CabMeeting, actor=actor, data={"created_by": actor, **data},
+                                  clean=clean, organization_id=organization_id)
+    for position, change in enumerate(agenda_candidates(board), start=1):
+        MeetingItem.objects.create(meeting=meeting, change=change, position=position)
     return meeting
 
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -35,8 +34,8 @@ from itsm.cmdb.models import ConfigurationItem
 from itsm.core import access
 from itsm.core import views as base
 from itsm.core.exceptions import WorkflowError
-from itsm.core.views import add_errors
-from itsm.servicedesk.views import views_for
+from itsm.core.objects import InUseError
+from itsm.core.views import SignedInMixin, add_errors
 
 from . import approvals, filtersets, forms, models, resources, schedule, services
 from .choices import (
@@ -47,21 +46,6 @@ from .choices import (
     Likelihood,
     RiskLevel,
 )
-
-#: Background of a risk level's cell in the risk matrix.
-RISK_COLORS = {
-    RiskLevel.LOW: "bg-success-subtle",
-    RiskLevel.MEDIUM: "bg-warning-subtle",
-    RiskLevel.HIGH: "bg-warning",
-    RiskLevel.VERY_HIGH: "bg-danger text-white",
-}
-
-APPROVAL_COLORS = {
-    ApprovalStatus.PENDING: "warning",
-    ApprovalStatus.APPROVED: "success",
-    ApprovalStatus.REJECTED: "danger",
-    ApprovalStatus.CANCELLED: "secondary",
-}
 
 
 def require_staff_writer(user) -> None:
@@ -90,7 +74,7 @@ class StepView:
 
     @property
     def color(self) -> str:
-        return APPROVAL_COLORS.get(self.approval.status, "secondary")
+        return ApprovalStatus.color_of(self.approval.status)
 
 
 def risk_matrix(change: models.Change) -> dict[str, Any]:
@@ -100,13 +84,13 @@ def risk_matrix(change: models.Change) -> dict[str, Any]:
         cells = []
         for impact in ImpactLevel:
             level = RiskLevel(DEFAULT_RISK_MATRIX[likelihood - 1][impact - 1])
-            cells.append({"impact": impact, "level": level, "color": RISK_COLORS[level],
+            cells.append({"impact": impact, "level": level, "color": level.color,
                           "current": (change.likelihood, change.impact)
                           == (likelihood.value, impact.value)})
         rows.append({"likelihood": likelihood, "cells": cells})
     return {"rows": rows, "impacts": list(ImpactLevel),
             "assessed": bool(change.likelihood and change.impact),
-            "color": RISK_COLORS.get(change.risk_level, "bg-light")}
+            "color": RiskLevel.color_of(change.risk_level, default="light")}
 
 
 def may_close_voting(user, step: models.Approval, counts: approvals.Tally | None) -> bool:
@@ -156,7 +140,6 @@ def change_panels(user, change: models.Change, kwargs: dict[str, Any]) -> dict[s
     conflicts = [c for c in conflicts if c.change.pk in visible_ids]
     may_record_plan = security_services.can_write(user)
     return {
-        "change_panels": True,
         "risk": risk_matrix(change),
         "approval_rounds": approval_rounds(user, change, kwargs.get("vote_form")),
         "conflicts": conflicts,
@@ -177,15 +160,14 @@ def change_panels(user, change: models.Change, kwargs: dict[str, Any]) -> dict[s
 
 
 class ChangeContextMixin:
-    """A change's detail page shows its panels (``change_panels`` guards the includes in
-    ``core/record_detail.html``)."""
+    """A change's detail page shows its panels: approvals, conflicts, items, tasks,
+    problems fixed and plans used (main) and the risk matrix (side)."""
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        record = context.get("record")
-        if isinstance(self, base.RecordDetailView) and record is not None:
-            context.update(change_panels(self.request.user, record, kwargs))
-        return context
+    def panels(self, record, page: dict[str, Any]) -> list[base.Panel]:
+        context = change_panels(self.request.user, record, page)
+        return [*super().panels(record, page),
+                base.Panel("changes/_panels.html", context),
+                base.Panel("changes/_risk.html", slot="side")]
 
 
 class ChangeMixin(ChangeContextMixin):
@@ -203,7 +185,7 @@ class ChangeMixin(ChangeContextMixin):
                      "verification_security", "outcome", "review_findings", "closed_at")
 
 
-CHANGE_VIEWS = views_for(ChangeMixin)
+CHANGE_VIEWS = base.views_for(ChangeMixin)
 
 
 class ChangeActionView(ChangeMixin, base.RecordActionView):
@@ -353,7 +335,7 @@ class PlanUseView(ChangeActionView):
 # --- Pages of provider staff ---------------------------------------------------------------
 
 
-class StaffOnlyMixin(LoginRequiredMixin):
+class StaffOnlyMixin(SignedInMixin):
     """Pages of provider staff: a 404 for everyone else (as for the changes themselves)."""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -748,9 +730,9 @@ class MasterDeleteView(MasterListView):
         name = str(instance)
         try:
             services.delete_master(instance, actor=request.user)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            return self.render_to_response(self.get_context_data(), status=400)
+        except InUseError as exc:
+            messages.error(request, exc.message)
+            return self.render_to_response(self.get_context_data(), status=exc.status_code)
         messages.success(request, _("“%(name)s” deleted.") % {"name": name})
         return redirect(f"changes:{self.kind}-list")
 

@@ -3,12 +3,14 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from itsm.core.choices import ColoredTextChoices
 
-class CIStatus(models.TextChoices):
-    PLANNED = "planned", _("Planned")
-    ACTIVE = "active", _("In service")
-    MAINTENANCE = "maintenance", _("Under maintenance")
-    RETIRED = "retired", _("Retired")
+
+class CIStatus(ColoredTextChoices):
+    PLANNED = "planned", "info", _("Planned")
+    ACTIVE = "active", "success", _("In service")
+    MAINTENANCE = "maintenance", "warning", _("Under maintenance")
+    RETIRED = "retired", "secondary", _("Retired")
 
 
 class Environment(models.TextChoices):

@@ -9,47 +9,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from itsm.catalog.models import Service
-from itsm.core import access
+from itsm.core import safejson
 from itsm.core.forms import ScopedForm
+from itsm.core.limits import DESCRIPTION_MAX_LENGTH
 from itsm.core.models import Organization, Team
 from itsm.core.scoping import provider_staff
 
 from .choices import CIStatus, Environment, RelationKind
 from .models import CIType, ConfigurationItem
-
-
-class ItemFilterForm(ScopedForm):
-    """The filters of the item list; every choice is limited to the reader's scope."""
-
-    q = forms.CharField(label=_("Search"), required=False, max_length=200)
-    ci_type = forms.ModelChoiceField(label=_("Type"), queryset=CIType.objects.all(),
-                                     required=False, empty_label=_("All"))
-    status = forms.ChoiceField(label=_("Status"), required=False,
-                               choices=[("", _("All")), *CIStatus.choices])
-    environment = forms.ChoiceField(label=_("Environment"), required=False,
-                                    choices=[("", _("All")), *Environment.choices])
-    organization = forms.ModelChoiceField(label=_("Organization"), required=False,
-                                          queryset=Organization.objects.none(),
-                                          empty_label=_("All"))
-
-    def __init__(self, *args: Any, user, **kwargs: Any) -> None:
-        super().__init__(*args, user=user, **kwargs)
-        if access.is_provider_staff(user):
-            self.fields["organization"].queryset = Organization.objects.visible_to(user)
-        else:
-            del self.fields["organization"]
-
-    def filter(self, queryset):
-        data = self.cleaned_data
-        if data.get("q"):
-            from django.db.models import Q
-
-            queryset = queryset.filter(Q(name__icontains=data["q"])
-                                       | Q(description__icontains=data["q"]))
-        for name in ("ci_type", "status", "environment", "organization"):
-            if data.get(name):
-                queryset = queryset.filter(**{name: data[name]})
-        return queryset
 
 
 class ItemForm(ScopedForm):
@@ -69,6 +36,7 @@ class ItemForm(ScopedForm):
     service = forms.ModelChoiceField(label=_("Service"), required=False,
                                      queryset=Service.objects.none())
     description = forms.CharField(label=_("Description"), required=False,
+                                  max_length=DESCRIPTION_MAX_LENGTH,
                                   widget=forms.Textarea(attrs={"rows": 3}))
     attributes = forms.CharField(
         label=_("Attributes"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
@@ -100,7 +68,9 @@ class ItemForm(ScopedForm):
         if not raw:
             return {}
         try:
-            value = json.loads(raw)
+            value = safejson.loads(raw)
+        except safejson.JSONTooDeep as exc:
+            raise forms.ValidationError(str(exc)) from exc
         except ValueError as exc:
             raise forms.ValidationError(_("Enter a valid JSON object.")) from exc
         if not isinstance(value, dict):

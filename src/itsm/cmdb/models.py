@@ -9,7 +9,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from itsm.core.limits import DESCRIPTION_MAX_LENGTH
 from itsm.core.models import Organization, ScopedQuerySet, SharedQuerySet, Team
+from itsm.core.safejson import BoundedJSONDecoder
 
 from .choices import CIStatus, Environment, RelationKind
 
@@ -20,7 +22,7 @@ class CIType(models.Model):
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
     attributes = models.JSONField(
-        _("attributes"), default=list, blank=True,
+        _("attributes"), default=list, blank=True, decoder=BoundedJSONDecoder,
         help_text=_("Names of the attributes items of this type carry, e.g. IP address."))
 
     objects = SharedQuerySet.as_manager()
@@ -57,10 +59,11 @@ class ConfigurationItem(models.Model):
                                 on_delete=models.SET_NULL, null=True, blank=True,
                                 related_name="configuration_items",
                                 help_text=_("The catalogue service this item provides."))
-    description = models.TextField(_("description"), blank=True)
-    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=DESCRIPTION_MAX_LENGTH)
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True,
+                                  decoder=BoundedJSONDecoder)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
-    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -75,6 +78,10 @@ class ConfigurationItem(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def status_color(self) -> str:
+        return CIStatus.color_of(self.status)
 
 
 class CIRelation(models.Model):

@@ -8,6 +8,7 @@ of the items it touches and appends to the audit log (``core.audit``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -16,7 +17,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from itsm.core import access, audit, imports
+from itsm.core import access, audit, imports, objects
 from itsm.core.choices import AuditAction
 
 from .choices import RelationKind
@@ -104,21 +105,21 @@ def _check_fields(data: dict[str, Any]) -> None:
 # --- Items -----------------------------------------------------------------------------
 
 
+def _item_cleaner(actor) -> Callable[[ConfigurationItem], None]:
+    def clean(item: ConfigurationItem) -> None:
+        if item.attributes is None:
+            item.attributes = {}
+        _validate_item(item, actor)
+    return clean
+
+
 @transaction.atomic
 def create_item(*, actor, data: dict[str, Any]) -> ConfigurationItem:
     """Create a configuration item (400 with field messages when invalid)."""
     _require_writer(actor)
-    data = dict(data)
     _check_fields(data)
-    now = timezone.now()
-    item = ConfigurationItem(**data, created_at=now, updated_at=now)
-    if item.attributes is None:
-        item.attributes = {}
-    _validate_item(item, actor)
-    item.save()
-    audit.log(action=AuditAction.CREATE, instance=item, actor=actor,
-              changes=audit.diff({}, audit.snapshot(item)))
-    return item
+    return objects.save_object(ConfigurationItem, actor=actor, data=data,
+                               clean=_item_cleaner(actor))
 
 
 @transaction.atomic
@@ -128,20 +129,8 @@ def update_item(item: ConfigurationItem, *, actor, changes: dict[str, Any]
     _require_writer(actor)
     if not can_write(actor, item.organization_id):
         raise PermissionDenied(_("You may not change this configuration item."))
-    changes = dict(changes)
     _check_fields(changes)
-    before = audit.snapshot(item)
-    for name, value in changes.items():
-        setattr(item, name, value)
-    if item.attributes is None:
-        item.attributes = {}
-    _validate_item(item, actor)
-    delta = audit.diff(before, audit.snapshot(item))
-    if delta:
-        item.updated_at = timezone.now()
-        item.save()
-        audit.log(action=AuditAction.UPDATE, instance=item, actor=actor, changes=delta)
-    return item
+    return objects.save_object(item, actor=actor, data=changes, clean=_item_cleaner(actor))
 
 
 @transaction.atomic
@@ -159,13 +148,7 @@ def delete_item(item: ConfigurationItem, *, actor) -> None:
     neighbours = set(CIRelation.objects.filter(source=item).values_list("target_id", flat=True))
     neighbours |= set(CIRelation.objects.filter(target=item).values_list("source_id",
                                                                          flat=True))
-    audit.log(action=AuditAction.DELETE, instance=item, actor=actor,
-              changes={k: [v, None] for k, v in audit.snapshot(item).items()})
-    try:
-        item.delete()
-    except models.ProtectedError as exc:  # pragma: no cover - nothing protects items today
-        raise ValidationError(_("%(item)s is still in use and cannot be deleted.")
-                              % {"item": item.name}) from exc
+    objects.delete_object(item, actor=actor)
     _touch(neighbours)
 
 

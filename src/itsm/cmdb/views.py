@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
@@ -28,11 +27,13 @@ from rest_framework.request import Request
 from itsm.catalog.models import Service
 from itsm.core import access
 from itsm.core.api.filters import StrictOrderingFilter
+from itsm.core.exceptions import WorkflowError
 from itsm.core.pagination import RecordCursorPagination
-from itsm.core.views import add_errors
+from itsm.core.views import SignedInMixin, add_errors
 
 from . import impact as impact_analysis
-from .forms import ItemFilterForm, ItemForm, RelationForm
+from .filtersets import ConfigurationItemFilterSet
+from .forms import ItemForm, RelationForm
 from .models import CIRelation, ConfigurationItem, RecordCI
 
 #: Depth of the neighbourhood the graph view shows, in both directions.
@@ -46,7 +47,7 @@ def cmdb_services():
     return services
 
 
-class ItemViewMixin(LoginRequiredMixin):
+class ItemViewMixin(SignedInMixin):
     def get_queryset(self) -> QuerySet[ConfigurationItem]:
         return ConfigurationItem.objects.visible_to(self.request.user).select_related(
             "organization", "ci_type", "owner", "owner_team", "service")
@@ -79,20 +80,18 @@ class ItemListView(ItemViewMixin, TemplateView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         drf_request = Request(request)
-        form = ItemFilterForm(request.GET or None, user=request.user)
+        filterset = ConfigurationItemFilterSet(request.GET, request=request,
+                                               queryset=self.get_queryset())
         page, paginator, error = [], RecordCursorPagination(), None
         try:
-            queryset = self.get_queryset()
-            if form.is_bound:
-                if not form.is_valid():
-                    raise DRFValidationError({k: list(v) for k, v in form.errors.items()})
-                queryset = form.filter(queryset)
-            queryset = StrictOrderingFilter().filter_queryset(drf_request, queryset, self)
+            if not filterset.is_valid():
+                raise DRFValidationError({k: list(v) for k, v in filterset.errors.items()})
+            queryset = StrictOrderingFilter().filter_queryset(drf_request, filterset.qs, self)
             page = paginator.paginate_queryset(queryset, drf_request, view=self)
         except DRFValidationError as exc:
             error = exc.detail
         context = self.get_context_data(
-            form=form, items=page, error=error,
+            form=filterset.form, page_filters=filterset.page_filters, items=page, error=error,
             next_link=paginator.get_next_link() if page else None,
             previous_link=paginator.get_previous_link() if page else None,
         )
@@ -274,6 +273,9 @@ class ItemActionView(ItemDetailView):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             status, extra = 400, {}
+        except WorkflowError as exc:  # e.g. still in use (409)
+            messages.error(request, exc.message)
+            status, extra = exc.status_code, {}
         else:
             if extra is None:
                 return redirect(self.success_url(item))

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 #: The cache family of who is who (roles, organization, scope, teams): a change to people,
-#: their groups and profiles, organizations or teams starts a new version (``signals``).
+#: their groups and profiles, organizations or teams starts a new version (``receivers``).
 DIRECTORY = "directory"
 #: Who is who is computed again at least this often (seconds).
 PRINCIPAL_SECONDS = 300

@@ -1,7 +1,70 @@
-"""Named constants of the platform core: each value with its translated label."""
+"""Named constants of the platform core: each value with its translated label, and the
+coloured choices every status, priority and badge-shown choice of the platform uses."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+#: Bootstrap's contextual colour names: a badge of colour ``c`` is ``text-bg-c``.
+COLORS = frozenset({"primary", "secondary", "success", "danger", "warning", "info",
+                    "light", "dark"})
+#: The colour of a value that is not (or no longer) one of the choices.
+DEFAULT_COLOR = "secondary"
+
+
+def _check_color(cls: type, value: Any, color: Any) -> str:
+    if color not in COLORS:
+        raise ValueError(f"{cls.__qualname__} {value!r}: colour {color!r} is not one of "
+                         f"{sorted(COLORS)}")
+    return color
+
+
+class _Colored:
+    """What both coloured choices add: ``member.color`` and ``color_of(value)``."""
+
+    _color_: str
+
+    @enum.property
+    def color(self) -> str:
+        """The member's Bootstrap contextual colour (``primary`` … ``dark``)."""
+        return self._color_
+
+    @classmethod
+    def color_of(cls, value: Any, default: str = DEFAULT_COLOR) -> str:
+        """The colour of ``value`` (a member or its plain value); ``default`` when it is
+        not one of the choices (an empty or removed value)."""
+        try:
+            return cls(value).color  # type: ignore[call-arg]
+        except (ValueError, TypeError):
+            return default
+
+
+class ColoredTextChoices(_Colored, models.TextChoices):
+    """``TextChoices`` whose members carry a colour: ``NEW = "new", "info", _("New")``
+    (value, colour, label). ``choices``, ``values``, ``labels``, comparisons with strings
+    and model fields behave exactly as with ``TextChoices``; the colour is not part of
+    ``choices``, so migrations do not see it."""
+
+    def __new__(cls, value: str, color: str) -> ColoredTextChoices:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member._color_ = _check_color(cls, value, color)
+        return member
+
+
+class ColoredIntegerChoices(_Colored, models.IntegerChoices):
+    """``IntegerChoices`` whose members carry a colour: ``URGENT = 1, "danger",
+    _("Urgent")`` (value, colour, label); otherwise as ``ColoredTextChoices``."""
+
+    def __new__(cls, value: int, color: str) -> ColoredIntegerChoices:
+        member = int.__new__(cls, value)
+        member._value_ = value
+        member._color_ = _check_color(cls, value, color)
+        return member
 
 
 class OrganizationKind(models.TextChoices):
@@ -43,16 +106,13 @@ STAFF_WRITER_ROLES = frozenset(
 STAFF_ROLES = STAFF_WRITER_ROLES | {Role.AUDITOR}
 
 
-class Priority(models.IntegerChoices):
+class Priority(ColoredIntegerChoices):
     """The four priority levels of the manuals (INC-2); lower sorts first."""
 
-    URGENT = 1, _("Urgent")
-    IMPORTANT = 2, _("Important")
-    GENERAL = 3, _("General")
-    NOT_IMPORTANT = 4, _("Not important")
-
-
-PRIORITY_COLORS = {1: "danger", 2: "warning", 3: "primary", 4: "secondary"}
+    URGENT = 1, "danger", _("Urgent")
+    IMPORTANT = 2, "warning", _("Important")
+    GENERAL = 3, "primary", _("General")
+    NOT_IMPORTANT = 4, "secondary", _("Not important")
 
 
 class Language(models.TextChoices):

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from . import access, audit
+from . import access, audit, objects
 from . import rules as perms
 from .choices import AuditAction, Language, Role
 from .models import Profile
@@ -36,54 +36,21 @@ def _check_scope(actor, organization) -> None:
         raise ValidationError({"organization": _("Choose an organization you serve.")})
 
 
-def _assign_m2m(instance: models.Model, m2m: dict[str, Any]) -> None:
-    for name, value in m2m.items():
-        getattr(instance, name).set(value)
-
-
-@transaction.atomic
 def create_object(model: type[M], *, actor, data: dict[str, Any]) -> M:
     _require_admin(actor)
     _check_scope(actor, data.get("organization"))
-    m2m = {f.name: data.pop(f.name) for f in model._meta.many_to_many if f.name in data}
-    instance = model(**data)
-    instance.full_clean()
-    instance.save()
-    _assign_m2m(instance, m2m)
-    audit.log(action=AuditAction.CREATE, instance=instance, actor=actor,
-              changes=audit.diff({}, {**audit.snapshot(instance), **m2m}))
-    return instance
+    return objects.save_object(model, actor=actor, data=data)
 
 
-@transaction.atomic
 def update_object(instance: M, *, actor, changes: dict[str, Any]) -> M:
     _require_admin(actor)
     _check_scope(actor, changes.get("organization"))
-    m2m = {f.name: changes.pop(f.name) for f in instance._meta.many_to_many if f.name in changes}
-    before = audit.snapshot(instance)
-    for name, value in changes.items():
-        setattr(instance, name, value)
-    instance.full_clean()
-    instance.save()
-    _assign_m2m(instance, m2m)
-    delta = audit.diff(before, audit.snapshot(instance))
-    delta.update({name: [None, audit.to_json_value(list(v))] for name, v in m2m.items()})
-    if delta:
-        audit.log(action=AuditAction.UPDATE, instance=instance, actor=actor, changes=delta)
-    return instance
+    return objects.save_object(instance, actor=actor, data=changes)
 
 
-@transaction.atomic
 def delete_object(instance: models.Model, *, actor) -> None:
     _require_admin(actor)
-    audit.log(action=AuditAction.DELETE, instance=instance, actor=actor,
-              changes={k: [v, None] for k, v in audit.snapshot(instance).items()})
-    try:
-        instance.delete()
-    except models.ProtectedError as exc:
-        raise ValidationError(
-            _("%(object)s is still in use and cannot be deleted.") % {"object": instance}
-        ) from exc
+    objects.delete_object(instance, actor=actor)
 
 
 def _set_roles(user, roles: list[str]) -> None:

@@ -67,5 +67,10 @@ class UploadTooLarge(Exception):
         self.message = message
 
 
-__all__ = ["DATABASE_UNAVAILABLE", "RETRY_AFTER_SECONDS", "ConflictError", "RetentionError",
-           "UploadTooLarge", "ValidationError", "WorkflowError", "service_unavailable"]
+class RequestBodyTooLarge(UploadTooLarge):
+    """A request body larger than the API reads (413, ``core.limits``)."""
+
+
+__all__ = ["DATABASE_UNAVAILABLE", "RETRY_AFTER_SECONDS", "ConflictError",
+           "RequestBodyTooLarge", "RetentionError", "UploadTooLarge", "ValidationError",
+           "WorkflowError", "service_unavailable"]

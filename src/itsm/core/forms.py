@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import access, templating
 from .choices import Language
+from .limits import COMMENT_MAX_LENGTH
 from .models import NotificationTemplate, Record
 from .scoping import record_relation_querysets, restrict
 
@@ -87,6 +88,7 @@ class TransitionForm(ScopedForm):
     """Comment plus the fields a transition sets; built per transition."""
 
     comment = forms.CharField(label=_("Comment"), required=False,
+                              max_length=COMMENT_MAX_LENGTH,
                               widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, record: Record, transition, user, **kwargs) -> None:
@@ -111,7 +113,7 @@ class TransitionForm(ScopedForm):
 
 class CommentForm(forms.Form):
     body = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}),
-                           max_length=20000)
+                           max_length=COMMENT_MAX_LENGTH)
     internal = forms.BooleanField(label=_("Internal note (staff only)"), required=False)
 
 

@@ -49,7 +49,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import access, audit, templating
+from . import access, audit, safejson, templating
 from . import rules as perms
 from .cache import cached
 from .choices import (
@@ -69,7 +69,7 @@ from .models import (
 )
 from .text import single_line
 
-#: The cache family of notification templates and channels (``core.invalidation``).
+#: The cache family of notification templates and channels (``core.receivers``).
 NOTIFICATIONS = "notifications"
 
 logger = logging.getLogger(__name__)
@@ -367,7 +367,7 @@ def _json_result(status: int | None, text: str, error: str, *keys: str) -> Deliv
     if error or status is None or not 200 <= status < 300:
         return DeliveryResult(False, status, error or f"HTTP {status}", text)
     try:
-        data = json.loads(text)
+        data = safejson.loads(text)  # another server's answer: bounded depth
     except ValueError:
         return DeliveryResult(False, status, _("The response is not JSON."), text)
     if not isinstance(data, dict):

@@ -1,8 +1,9 @@
 """Retention periods (GEN-7): a record inside its period cannot be deleted.
 
-The check runs on Django's ``pre_delete`` signal of every record type, so it holds for
-the service layer, the API, the UI, the admin, queryset ``delete()`` and cascades
-alike; raising aborts the whole deletion (it happens inside its transaction).
+The check runs on Django's ``pre_delete`` signal of every record type (its receiver is
+in ``core.receivers``), so it holds for the service layer, the API, the UI, the admin,
+queryset ``delete()`` and cascades alike; raising aborts the whole deletion (it happens
+inside its transaction).
 
 After the period, ``purge_expired`` (the nightly job of ``ITSM_PURGE_EXPIRED``, or
 ``itsm purge-expired``) deletes the records in a final status, each one audited.
@@ -17,8 +18,6 @@ import logging
 from django.apps import apps
 from django.db import transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
-from django.db.models.signals import pre_delete
-from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,12 +36,6 @@ def check_deletable(record: Record) -> None:
               "and cannot be deleted.")
             % {"number": record.number, "date": until.isoformat(),
                "years": record.retention_years})
-
-
-@receiver(pre_delete)
-def refuse_deleting_retained_records(sender, instance, **kwargs) -> None:
-    if isinstance(instance, Record):
-        check_deletable(instance)
 
 
 def retention_years_of(model: type[Record]) -> int:

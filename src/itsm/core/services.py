@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,7 +27,9 @@ from . import access, audit, signals
 from . import rules as perms
 from .choices import AuditAction, TimelineKind
 from .exceptions import ConflictError, UploadTooLarge, WorkflowError
+from .limits import COMMENT_MAX_LENGTH, text_length_errors
 from .models import Attachment, Comment, Record, RecordLink, TimelineEvent
+from .objects import set_many
 from .retention import check_deletable
 
 R = TypeVar("R", bound=Record)
@@ -37,7 +39,8 @@ PROTECTED_FIELDS = frozenset(
     {"id", "number", "status", "organization", "organization_id", "created_by", "created_at",
      "updated_at", "version"}
 )
-MAX_COMMENT_LENGTH = 20000
+#: The longest comment (``core.limits``).
+MAX_COMMENT_LENGTH = COMMENT_MAX_LENGTH
 
 
 def _require(allowed: bool, message: str) -> None:
@@ -97,6 +100,9 @@ def _clean(record: Record, changed: Collection[str] | None = None) -> None:
         (changed is not None and f.name not in changed)
         or (record._state.fields_cache.get(f.name) is not None
             and record._state.fields_cache[f.name].pk is not None))]
+    too_long = text_length_errors(record, changed)
+    if too_long:
+        raise ValidationError(too_long)
     record.full_clean(exclude=["number", "status", "created_by", *known],
                       validate_unique=False)
     validate_relations(record, changed)
@@ -165,20 +171,6 @@ def _pop_many(model: type[Record], data: dict[str, Any]) -> dict[str, list]:
     """Take the many-to-many values (e.g. a change's services) out of ``data``."""
     names = {f.name for f in model._meta.many_to_many}
     return {name: list(data.pop(name)) for name in list(data) if name in names}
-
-
-def set_many(instance: models.Model, many: dict[str, list]) -> dict[str, list]:
-    """Set many-to-many values of a saved object; the audit delta
-    ``{name: [old ids, new ids]}`` of those that changed."""
-    delta = {}
-    for name, values in many.items():
-        manager = getattr(instance, name)
-        old = sorted(manager.values_list("pk", flat=True))
-        new = sorted(v.pk for v in values)
-        if old != new:
-            manager.set(values)
-            delta[name] = [old, new]
-    return delta
 
 
 def _editable_fields(record: Record, actor) -> set[str]:

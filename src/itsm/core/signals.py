@@ -5,6 +5,10 @@ entry and timeline event are written, so a receiver's own writes commit or roll 
 with the change. Receivers must stay fast and local (database only); anything slow or
 networked is queued as a job with ``transaction.on_commit``.
 
+Apps do not connect receivers to these signals: each is received by its sequence in
+``core.reactions``, which runs the apps' reactions (``@reaction`` in their
+``receivers.py``) in the order declared there.
+
 Every signal's ``sender`` is the record's model class; keyword arguments:
 - ``record_created``: record, actor
 - ``record_updated``: record, actor, changes (``{attname: [old, new]}``)

@@ -42,9 +42,9 @@ from jinja2.filters import FILTERS as JINJA_FILTERS
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.tests import TESTS as JINJA_TESTS
 
-from . import access, audit
+from . import access, objects
 from . import rules as perms
-from .choices import AuditAction, NotificationEvent, Priority
+from .choices import NotificationEvent, Priority
 from .models import NotificationTemplate, display_name
 from .text import single_line
 
@@ -498,44 +498,33 @@ def save_template(template, *, actor, data: dict[str, Any]):
     """Create (``template`` None) or change a notification template; validated in the
     sandbox, audited. New templates belong to the actor's provider (``data["provider"]``
     when the system itself writes)."""
-    if template is None:
-        template = NotificationTemplate()
-        if actor is None:
-            template.provider = data.get("provider")
-        else:
-            template.provider_id = access.provider_id_of(actor)
-        before: dict[str, Any] = {}
+    if template is not None:
+        provider_id = template.provider_id
+    elif actor is not None:
+        provider_id = access.provider_id_of(actor)
     else:
-        before = audit.snapshot(template)
-    _require_admin(actor, template.provider_id)
-    for name in TEMPLATE_FIELDS:
-        if name in data:
-            setattr(template, name, data[name])
-    template.updated_by = actor
-    template.updated_at = timezone.now()
-    template.full_clean()
-    validate_template(template.subject_template, template.body_template,
-                      event=template.event, language=template.language)
+        provider_id = getattr(data.get("provider"), "pk", None)
+    _require_admin(actor, provider_id)
+    values = {name: data[name] for name in TEMPLATE_FIELDS if name in data}
+    values["updated_by"] = actor
+    if template is None:
+        values["provider_id"] = provider_id
+
+    def clean(candidate: NotificationTemplate) -> None:
+        candidate.full_clean()
+        validate_template(candidate.subject_template, candidate.body_template,
+                          event=candidate.event, language=candidate.language)
+
     try:
         with transaction.atomic():
-            template.save()
+            return objects.save_object(template or NotificationTemplate, actor=actor,
+                                       data=values, clean=clean)
     except IntegrityError as exc:  # two administrators racing for the same slot
         raise ValidationError(_("There is already a template for this event and "
                                 "language.")) from exc
-    delta = audit.diff(before, audit.snapshot(template))
-    delta.pop("updated_at", None)
-    if delta:
-        audit.log(action=AuditAction.UPDATE if before else AuditAction.CREATE,
-                  instance=template, actor=actor, changes=delta,
-                  organization_id=template.provider_id)
-    return template
 
 
-@transaction.atomic
 def delete_template(template, *, actor) -> None:
     """Delete a template (the built-in text applies again); audited."""
     _require_admin(actor, template.provider_id)
-    audit.log(action=AuditAction.DELETE, instance=template, actor=actor,
-              changes=audit.diff(audit.snapshot(template), {}),
-              organization_id=template.provider_id)
-    template.delete()
+    objects.delete_object(template, actor=actor)

@@ -8,6 +8,7 @@ attachments and exports alike.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views import View, defaults
 from django.views.generic import TemplateView
 from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 
 from . import access, directory, exports, services, templating
@@ -47,6 +49,33 @@ from .retention import check_deletable
 from .uploads import attachment_response, check_request_size
 
 
+class SignedInMixin(LoginRequiredMixin):
+    """Signed in (else the login page), and no write for a read-only role.
+
+    Every unsafe request (POST …) of a read-only role (the auditor) is a 403 here,
+    before the view reads the posted form or acts — the answer the API gives
+    (``core.api.views.ReadOnlyForAuditors``), whatever the form holds. As there, the
+    object the URL names (``pk``) is looked up in the reader's scope first: out of
+    scope stays a 404, never a 403 that would confirm it exists. The base of every web
+    view that writes (``core.tests.test_request_limits`` posts to all of them as the
+    auditor).
+    """
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if (request.method not in SAFE_METHODS and request.user.is_authenticated
+                and access.is_read_only(request.user)):
+            self.require_visible_object()
+            raise PermissionDenied(_("Your role is read-only."))
+        return super().dispatch(request, *args, **kwargs)
+
+    def require_visible_object(self) -> None:
+        """404 unless the object named by the URL is in the view's (scoped) queryset."""
+        get_queryset = getattr(self, "get_queryset", None)
+        if ("pk" in self.kwargs and get_queryset is not None
+                and not get_queryset().filter(pk=self.kwargs["pk"]).exists()):
+            raise Http404
+
+
 def add_errors(form, error: ValidationError) -> None:
     """Put a service-layer ValidationError onto a form, field by field."""
     if hasattr(error, "error_dict"):
@@ -56,7 +85,7 @@ def add_errors(form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-class RecordViewMixin(LoginRequiredMixin):
+class RecordViewMixin(SignedInMixin):
     """Set ``model``, ``url_prefix`` and (for lists) ``filterset_class``.
 
     URL names follow one convention: ``<url_prefix>-list``, ``-create``, ``-export``,
@@ -114,6 +143,10 @@ class RecordListView(RecordViewMixin, TemplateView):
         return self.filterset_class(self.request.GET or None, queryset=self.get_queryset(),
                                     request=self.request)
 
+    def list_actions(self) -> dict[str, Any]:
+        """Context a record type adds to its list page (e.g. an import link)."""
+        return {}
+
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         drf_request = Request(request)
         filterset = self.get_filterset()
@@ -133,15 +166,36 @@ class RecordListView(RecordViewMixin, TemplateView):
             queues=getattr(filterset.filters.get("queue"), "extra", {}).get("choices"),
             organization_choices=access.organization_choices(request.user),
             query_string=request.GET.urlencode(),
+            **self.list_actions(),
         )
         return self.render_to_response(context, status=400 if error else 200)
 
 
+@dataclass(frozen=True)
+class Panel:
+    """A part of a record's detail page a record type adds: ``template`` is included in
+    the ``slot`` ("main": below the description, "side": in the right column) with
+    ``context`` added to the page's."""
+
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    slot: str = "main"
+
+
 class RecordDetailView(RecordViewMixin, TemplateView):
-    """A record with its timeline, comments, attachments and available actions."""
+    """A record with its timeline, comments, attachments and available actions.
+
+    A record type's mixin adds its own parts of the page by overriding ``panels``
+    (calling ``super()``: mixins combine), never by testing which view it is in.
+    """
 
     template_name = "core/record_detail.html"
     detail_fields: tuple[str, ...] = ()
+
+    def panels(self, record: Record, page: dict[str, Any]) -> list[Panel]:
+        """The panels of ``record``'s page; ``page`` holds what the view was given (e.g.
+        a form with errors to show again)."""
+        return []
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -174,6 +228,11 @@ class RecordDetailView(RecordViewMixin, TemplateView):
             can_comment=perms.can_comment_record(user, record),
             can_write_internal=perms.can_write_internal(user, record),
         )
+        slots: dict[str, list[str]] = {"main": [], "side": []}
+        for panel in self.panels(record, kwargs):
+            context.update(panel.context)
+            slots[panel.slot].append(panel.template)
+        context.update(main_panels=slots["main"], side_panels=slots["side"])
         return context
 
 
@@ -382,6 +441,46 @@ class RecordExportView(RecordListView):
             return HttpResponse(str(exc.detail), status=400, content_type="text/plain")
 
 
+#: The generic views of a record type, by the name ``record_urls`` routes them under.
+RECORD_VIEWS: dict[str, type] = {
+    "list": RecordListView, "detail": RecordDetailView, "form": RecordFormView,
+    "transition": RecordTransitionView, "comment": RecordCommentView,
+    "attach": RecordAttachmentView, "export": RecordExportView,
+}
+
+
+def views_for(mixin: type, extra: dict[str, type] | None = None) -> dict[str, type]:
+    """The generic record views (and ``extra`` ones) bound to one record type: its
+    mixin sets ``model``, ``url_prefix``, ``form_class``, ``filterset_class`` …"""
+    generic = {**RECORD_VIEWS, **(extra or {})}
+    return {name: type(f"{mixin.__name__.removesuffix('Mixin')}{cls.__name__}", (mixin, cls),
+                       {})
+            for name, cls in generic.items()}
+
+
+def record_urls(segment: str, name: str, views: dict[str, type]) -> list:
+    """The conventional URLs of one record type (``<name>-list``, ``-create``, …).
+
+    ``views["delete"]`` is optional: the generic delete view is bound to the type of
+    ``views["detail"]`` otherwise.
+    """
+    from django.urls import path
+
+    delete = views.get("delete") or delete_view_for(views["detail"])
+    return [
+        path(f"{segment}/", views["list"].as_view(), name=f"{name}-list"),
+        path(f"{segment}/new/", views["form"].as_view(), name=f"{name}-create"),
+        path(f"{segment}/export/", views["export"].as_view(), name=f"{name}-export"),
+        path(f"{segment}/<int:pk>/", views["detail"].as_view(), name=f"{name}-detail"),
+        path(f"{segment}/<int:pk>/edit/", views["form"].as_view(), name=f"{name}-edit"),
+        path(f"{segment}/<int:pk>/delete/", delete.as_view(), name=f"{name}-delete"),
+        path(f"{segment}/<int:pk>/transition/<slug:name>/", views["transition"].as_view(),
+             name=f"{name}-transition"),
+        path(f"{segment}/<int:pk>/comment/", views["comment"].as_view(), name=f"{name}-comment"),
+        path(f"{segment}/<int:pk>/attach/", views["attach"].as_view(), name=f"{name}-attach"),
+    ]
+
+
 class AttachmentDownloadView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         attachment = Attachment.objects.filter(pk=pk).first()
@@ -409,7 +508,7 @@ class LanguageView(View):
         return response
 
 
-class NotificationTemplateMixin(LoginRequiredMixin):
+class NotificationTemplateMixin(SignedInMixin):
     """The provider's notification templates: its staff read them, its administrators
     write them (others 403), everyone else gets a 404."""
 
@@ -418,9 +517,11 @@ class NotificationTemplateMixin(LoginRequiredMixin):
             raise Http404
         return super().dispatch(request, *args, **kwargs)
 
+    def get_queryset(self):
+        return NotificationTemplate.objects.visible_to(self.request.user)
+
     def get_object(self) -> NotificationTemplate:
-        return get_object_or_404(NotificationTemplate.objects.visible_to(self.request.user),
-                                 pk=self.kwargs["pk"])
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
 
     def require_admin(self) -> None:
         if not templating.may_manage_templates(self.request.user):

@@ -1,9 +1,9 @@
 """Workflows declared as data.
 
-A record type declares its statuses and the transitions between them: from which
-statuses, to which status, who may perform it, which fields it may set and which
-it requires. ``services.transition_record`` enforces the declaration for every
-caller (web UI, API, email intake, jobs).
+A record type declares its statuses (``ColoredTextChoices``: value, badge colour, label)
+and the transitions between them: from which statuses, to which status, who may perform
+it, which fields it may set and which it requires. ``services.transition_record``
+enforces the declaration for every caller (web UI, API, email intake, jobs).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models
 
 from . import access
+from .choices import ColoredTextChoices
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -87,7 +87,8 @@ class Transition:
 class Workflow:
     """The statuses of one record type and the transitions between them."""
 
-    statuses: type[models.TextChoices]
+    #: Each status once, with its label and the colour of its badge.
+    statuses: type[ColoredTextChoices]
     initial: str
     transitions: tuple[Transition, ...]
     #: Statuses in which the record is finished (no SLA, no editing by requesters).
@@ -96,6 +97,9 @@ class Workflow:
     paused: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
+        if not (isinstance(self.statuses, type) and issubclass(self.statuses, ColoredTextChoices)):
+            raise ImproperlyConfigured(
+                f"Workflow statuses must be ColoredTextChoices, not {self.statuses!r}")
         known = set(self.statuses.values)
         names = [t.name for t in self.transitions]
         if len(names) != len(set(names)):
@@ -118,6 +122,10 @@ class Workflow:
 
     def label(self, status: str) -> str:
         return str(self._labels.get(status, status))
+
+    def color(self, status: str) -> str:
+        """The Bootstrap colour of ``status``'s badge (``secondary`` when unknown)."""
+        return self.statuses.color_of(status)
 
     @cached_property
     def _labels(self) -> dict[str, Any]:

@@ -1,35 +1,25 @@
 """Problem statuses and lifecycle (PRB-1), declared as data."""
 
-from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from itsm.core.choices import ColoredTextChoices
 from itsm.core.workflow import STAFF, Transition, Workflow
 
 
-class ProblemStatus(models.TextChoices):
-    NEW = "new", _("New")
-    ANALYSING = "analysing", _("Analysing")
-    KNOWN_ERROR = "known_error", _("Known error")
-    FIX_IN_PROGRESS = "fix_in_progress", _("Fix in progress")
-    RESOLVED = "resolved", _("Resolved")
-    CLOSED = "closed", _("Closed")
-    CANCELLED = "cancelled", _("Cancelled")
+class ProblemStatus(ColoredTextChoices):
+    NEW = "new", "info", _("New")
+    ANALYSING = "analysing", "primary", _("Analysing")
+    KNOWN_ERROR = "known_error", "warning", _("Known error")
+    FIX_IN_PROGRESS = "fix_in_progress", "primary", _("Fix in progress")
+    RESOLVED = "resolved", "success", _("Resolved")
+    CLOSED = "closed", "secondary", _("Closed")
+    CANCELLED = "cancelled", "secondary", _("Cancelled")
 
 
 P = ProblemStatus
 
 #: Statuses in which a problem is a known error (the workaround is published).
 KNOWN_ERROR_STATUSES = frozenset({P.KNOWN_ERROR, P.FIX_IN_PROGRESS, P.RESOLVED, P.CLOSED})
-
-STATUS_COLORS = {
-    P.NEW: "info",
-    P.ANALYSING: "primary",
-    P.KNOWN_ERROR: "warning",
-    P.FIX_IN_PROGRESS: "primary",
-    P.RESOLVED: "success",
-    P.CLOSED: "secondary",
-    P.CANCELLED: "secondary",
-}
 
 PROBLEM_WORKFLOW = Workflow(
     statuses=P,

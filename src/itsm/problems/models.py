@@ -7,9 +7,10 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from itsm.core.limits import LONG_TEXT_MAX_LENGTH
 from itsm.core.models import Record
 
-from .choices import KNOWN_ERROR_STATUSES, PROBLEM_WORKFLOW, STATUS_COLORS, ProblemStatus
+from .choices import KNOWN_ERROR_STATUSES, PROBLEM_WORKFLOW, ProblemStatus
 
 
 class Problem(Record):
@@ -26,11 +27,12 @@ class Problem(Record):
                                 related_name="+")
     category = models.CharField(_("category"), max_length=100, blank=True)
     affected_system = models.CharField(_("affected system / CI"), max_length=200, blank=True)
-    root_cause = models.TextField(_("root cause"), blank=True)
-    workaround = models.TextField(_("workaround"), blank=True)
+    root_cause = models.TextField(_("root cause"), blank=True, max_length=LONG_TEXT_MAX_LENGTH)
+    workaround = models.TextField(_("workaround"), blank=True, max_length=LONG_TEXT_MAX_LENGTH)
     known_error = models.BooleanField(_("known error"), default=False, editable=False)
-    fix_description = models.TextField(_("fix"), blank=True)
-    accepted_risk = models.TextField(_("accepted risk"), blank=True)
+    fix_description = models.TextField(_("fix"), blank=True, max_length=LONG_TEXT_MAX_LENGTH)
+    accepted_risk = models.TextField(_("accepted risk"), blank=True,
+                                     max_length=LONG_TEXT_MAX_LENGTH)
     fix_change = models.ForeignKey("changes.Change", verbose_name=_("fixing change"),
                                    on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="fixed_problems",
@@ -70,7 +72,3 @@ class Problem(Record):
                 errors["accepted_risk"] = message
             if errors:
                 raise ValidationError(errors)
-
-    @property
-    def status_color(self) -> str:
-        return STATUS_COLORS.get(self.status, "secondary")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from itsm.servicedesk.urls import record_urls
+from itsm.core.views import record_urls
 
 from .views import PROBLEM_VIEWS, KnownErrorListView
 

@@ -9,29 +9,24 @@ from django.utils.translation import gettext_lazy as _
 
 from itsm.core import access, rules
 from itsm.core import views as base
-from itsm.servicedesk.views import views_for
 
 from . import filtersets, forms, models, resources, services
 
 
 class ProblemContextMixin:
     """A problem's detail page lists the incidents it caused and names the change that
-    fixes it (``problem_incidents_panel`` and ``problem_fix_change_panel`` guard the
-    includes in ``core/record_detail.html``)."""
+    fixes it."""
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        record = context.get("record")
-        if isinstance(self, base.RecordDetailView) and record is not None:
-            user = self.request.user
-            fix = record.fix_change
-            context.update(problem_incidents_panel=True,
-                           problem_incidents=list(services.incidents_of(record, user)),
-                           can_link_incidents=access.is_staff_writer(user),
-                           problem_fix_change_panel=True,
-                           fix_change=fix if fix is not None and rules.can_view_record(
-                               user, fix) else None)
-        return context
+    def panels(self, record, page: dict[str, Any]) -> list[base.Panel]:
+        user = self.request.user
+        fix = record.fix_change
+        return [*super().panels(record, page),
+                base.Panel("problems/_incidents.html", {
+                    "problem_incidents": list(services.incidents_of(record, user)),
+                    "can_link_incidents": access.is_staff_writer(user)}),
+                base.Panel("problems/_fix_change.html", {
+                    "fix_change": fix if fix is not None and rules.can_view_record(user, fix)
+                    else None})]
 
 
 class ProblemMixin(ProblemContextMixin):
@@ -45,7 +40,7 @@ class ProblemMixin(ProblemContextMixin):
                      "closed_at")
 
 
-PROBLEM_VIEWS = views_for(ProblemMixin)
+PROBLEM_VIEWS = base.views_for(ProblemMixin)
 
 
 class KnownErrorListView(PROBLEM_VIEWS["list"]):

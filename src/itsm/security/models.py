@@ -19,7 +19,9 @@ from django.utils.translation import gettext_lazy as _
 
 from itsm.catalog.models import Service
 from itsm.core import access
+from itsm.core.limits import COMMENT_MAX_LENGTH, LONG_TEXT_MAX_LENGTH
 from itsm.core.models import Organization, ProviderStaffQuerySet
+from itsm.core.safejson import BoundedJSONDecoder
 
 from .choices import DrillEvaluation, PlanStatus
 
@@ -66,19 +68,25 @@ class EmergencyPlan(models.Model):
     service = models.ForeignKey(Service, verbose_name=_("service"), on_delete=models.PROTECT,
                                 null=True, blank=True, related_name="emergency_plans")
     title = models.CharField(_("title"), max_length=200)
-    scope = models.TextField(_("scope"), blank=True)
+    scope = models.TextField(_("scope"), blank=True, max_length=LONG_TEXT_MAX_LENGTH)
     response_levels = models.JSONField(
-        _("response levels"), default=list, blank=True,
+        _("response levels"), default=list, blank=True, decoder=BoundedJSONDecoder,
         help_text=_("A list of {level, criteria, actions}."))
-    roles = models.TextField(_("roles and responsibilities"), blank=True)
+    roles = models.TextField(_("roles and responsibilities"), blank=True,
+                             max_length=LONG_TEXT_MAX_LENGTH)
     contacts = models.JSONField(_("contacts"), default=list, blank=True,
+                                decoder=BoundedJSONDecoder,
                                 help_text=_("A list of {name, role, phone}."))
-    resources = models.TextField(_("resources"), blank=True)
-    steps = models.TextField(_("steps"), blank=True)
-    preparation = models.TextField(_("emergency preparation"), blank=True)
-    monitoring_warning = models.TextField(_("monitoring and warning"), blank=True)
-    response = models.TextField(_("emergency response"), blank=True)
-    review = models.TextField(_("review and improvement"), blank=True)
+    resources = models.TextField(_("resources"), blank=True, max_length=LONG_TEXT_MAX_LENGTH)
+    steps = models.TextField(_("steps"), blank=True, max_length=LONG_TEXT_MAX_LENGTH)
+    preparation = models.TextField(_("emergency preparation"), blank=True,
+                                   max_length=LONG_TEXT_MAX_LENGTH)
+    monitoring_warning = models.TextField(_("monitoring and warning"), blank=True,
+                                          max_length=LONG_TEXT_MAX_LENGTH)
+    response = models.TextField(_("emergency response"), blank=True,
+                                max_length=LONG_TEXT_MAX_LENGTH)
+    review = models.TextField(_("review and improvement"), blank=True,
+                              max_length=LONG_TEXT_MAX_LENGTH)
     version = models.CharField(_("version"), max_length=20, default="1.0")
     status = models.CharField(_("status"), max_length=20, choices=PlanStatus.choices,
                               default=PlanStatus.DRAFT)
@@ -132,12 +140,14 @@ class Drill(models.Model):
     date = models.DateField(_("date"))
     participants = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True,
                                           verbose_name=_("participants"), related_name="+")
-    scenario = models.TextField(_("scenario"))
-    findings = models.TextField(_("findings"), blank=True)
+    scenario = models.TextField(_("scenario"), max_length=LONG_TEXT_MAX_LENGTH)
+    findings = models.TextField(_("findings"), blank=True, max_length=LONG_TEXT_MAX_LENGTH)
     evaluation = models.CharField(_("evaluation"), max_length=20, blank=True,
                                   choices=DrillEvaluation.choices)
-    evaluation_notes = models.TextField(_("evaluation notes"), blank=True)
+    evaluation_notes = models.TextField(_("evaluation notes"), blank=True,
+                                        max_length=LONG_TEXT_MAX_LENGTH)
     follow_ups = models.JSONField(_("follow-up actions"), default=list, blank=True,
+                                  decoder=BoundedJSONDecoder,
                                   help_text=_("A list of {action, owner, due, done}."))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -186,7 +196,7 @@ class PlanUse(models.Model):
                              on_delete=models.PROTECT, related_name="uses")
     record_type = models.CharField(_("record type"), max_length=50)
     record_id = models.PositiveBigIntegerField(_("record"))
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), blank=True, max_length=COMMENT_MAX_LENGTH)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"),
                                    on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+")

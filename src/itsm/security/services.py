@@ -6,6 +6,7 @@ drills; ``actor=None`` is the system (migrations, jobs, tests).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.apps import apps
@@ -14,7 +15,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from itsm.core import access, audit
+from itsm.core import access, audit, objects
 from itsm.core.choices import AuditAction, Role
 
 from .choices import PlanStatus
@@ -45,15 +46,18 @@ def _log(action: str, instance: models.Model, actor, changes: dict[str, Any]) ->
               organization_id=plan.provider_id)
 
 
-def _m2m_pop(data: dict[str, Any]) -> list | None:
-    return data.pop("participants", None)
-
-
 def _approval(plan: EmergencyPlan, actor) -> None:
     if plan.status == PlanStatus.APPROVED and plan.approved_at is None:
         plan.approved_by, plan.approved_at = actor, timezone.now()
     elif plan.status == PlanStatus.DRAFT:
         plan.approved_by, plan.approved_at = None, None
+
+
+def _plan_cleaner(actor) -> Callable[[EmergencyPlan], None]:
+    def clean(plan: EmergencyPlan) -> None:
+        _approval(plan, actor)
+        plan.full_clean()
+    return clean
 
 
 @transaction.atomic
@@ -62,30 +66,16 @@ def create_plan(*, actor, data: dict[str, Any]) -> EmergencyPlan:
     data = dict(data)
     if actor is not None:
         data["provider"] = access.organization_of(actor)
-    plan = EmergencyPlan(**data)
-    _approval(plan, actor)
-    plan.full_clean()
-    plan.save()
-    _log(AuditAction.CREATE, plan, actor, audit.diff({}, audit.snapshot(plan)))
-    return plan
+    return objects.save_object(EmergencyPlan, actor=actor, data=data,
+                               clean=_plan_cleaner(actor))
 
 
 @transaction.atomic
 def update_plan(plan: EmergencyPlan, *, actor, changes: dict[str, Any]) -> EmergencyPlan:
     require_writer(actor)
     plan = EmergencyPlan.objects.select_for_update().get(pk=plan.pk)
-    before = audit.snapshot(plan)
-    for name, value in changes.items():
-        if name != "provider":
-            setattr(plan, name, value)
-    _approval(plan, actor)
-    plan.full_clean()
-    plan.save()
-    delta = audit.diff(before, audit.snapshot(plan))
-    delta.pop("updated_at", None)
-    if delta:
-        _log(AuditAction.UPDATE, plan, actor, delta)
-    return plan
+    changes = {name: value for name, value in changes.items() if name != "provider"}
+    return objects.save_object(plan, actor=actor, data=changes, clean=_plan_cleaner(actor))
 
 
 def _check_participants(plan: EmergencyPlan, participants) -> None:
@@ -96,51 +86,31 @@ def _check_participants(plan: EmergencyPlan, participants) -> None:
             "Participants must work for the plan's provider or its customers.")})
 
 
+def _drill_cleaner(actor, participants) -> Callable[[Drill], None]:
+    def clean(drill: Drill) -> None:
+        if actor is not None and drill.plan.provider_id != access.provider_id_of(actor):
+            raise ValidationError({"plan": _("Choose a plan of your provider.")})
+        if participants is not None:
+            _check_participants(drill.plan, participants)
+        drill.full_clean()
+    return clean
+
+
 @transaction.atomic
 def create_drill(*, actor, data: dict[str, Any]) -> Drill:
     require_writer(actor)
-    data = dict(data)
-    participants = _m2m_pop(data)
-    drill = Drill(**data)
-    if actor is not None and drill.plan.provider_id != access.provider_id_of(actor):
-        raise ValidationError({"plan": _("Choose a plan of your provider.")})
-    _check_participants(drill.plan, participants)
-    drill.full_clean()
-    drill.save()
-    if participants is not None:
-        drill.participants.set(participants)
-    changes = audit.diff({}, audit.snapshot(drill))
-    changes["participants"] = [[], sorted(u.pk for u in participants or [])]
-    _log(AuditAction.CREATE, drill, actor, changes)
-    return drill
+    return objects.save_object(Drill, actor=actor, data=data, organization_id=getattr(
+        data.get("plan"), "provider_id", None),
+        clean=_drill_cleaner(actor, data.get("participants")))
 
 
 @transaction.atomic
 def update_drill(drill: Drill, *, actor, changes: dict[str, Any]) -> Drill:
     require_writer(actor)
-    changes = dict(changes)
-    participants = _m2m_pop(changes)
     drill = Drill.objects.select_for_update().get(pk=drill.pk)
-    before = audit.snapshot(drill)
-    for name, value in changes.items():
-        setattr(drill, name, value)
-    if actor is not None and drill.plan.provider_id != access.provider_id_of(actor):
-        raise ValidationError({"plan": _("Choose a plan of your provider.")})
-    if participants is not None:
-        _check_participants(drill.plan, participants)
-    drill.full_clean()
-    drill.save()
-    delta = audit.diff(before, audit.snapshot(drill))
-    delta.pop("updated_at", None)
-    if participants is not None:
-        old = sorted(drill.participants.values_list("pk", flat=True))
-        drill.participants.set(participants)
-        new = sorted(u.pk for u in participants)
-        if old != new:
-            delta["participants"] = [old, new]
-    if delta:
-        _log(AuditAction.UPDATE, drill, actor, delta)
-    return drill
+    return objects.save_object(drill, actor=actor, data=changes,
+                               organization_id=drill.plan.provider_id,
+                               clean=_drill_cleaner(actor, changes.get("participants")))
 
 
 def record_model(record_type: str) -> type[models.Model]:

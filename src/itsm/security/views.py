@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -19,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from itsm.core import access
-from itsm.core.views import add_errors
+from itsm.core.views import SignedInMixin, add_errors
 
 from . import services
 from .choices import PHASES
@@ -27,7 +26,7 @@ from .forms import DrillForm, PlanForm
 from .models import Drill, EmergencyPlan
 
 
-class SecurityViewMixin(LoginRequiredMixin):
+class SecurityViewMixin(SignedInMixin):
     model: type[EmergencyPlan] | type[Drill] = EmergencyPlan
 
     def get_queryset(self) -> QuerySet:

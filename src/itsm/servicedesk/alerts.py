@@ -41,6 +41,7 @@ from django.utils.translation import gettext as _
 
 from itsm.core import access, audit, services
 from itsm.core.choices import AuditSource, OrganizationKind, Priority, Role
+from itsm.core.limits import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, fit_text
 from itsm.core.models import Organization
 
 from .choices import AlertSource, AlertStatus, Channel, TicketStatus
@@ -104,6 +105,11 @@ class Alert:
     @property
     def key(self) -> str:
         return f"{self.source}:{self.fingerprint}"[:200]
+
+    @property
+    def short_title(self) -> str:
+        """The title as long as a record's title may be (for titles and notes)."""
+        return self.title.strip()[:TITLE_MAX_LENGTH] or self.fingerprint[:TITLE_MAX_LENGTH]
 
 
 @dataclass(frozen=True)
@@ -294,10 +300,13 @@ def _create_incident(alert: Alert, provider: Organization, actor) -> Incident:
               "the incident is recorded for the service provider.")
             % {"customer": organization.name}, description)
         organization, requester = provider, actor
+    description = fit_text(description, DESCRIPTION_MAX_LENGTH, _(
+        "[The alert text was cut to %(limit)d characters; the whole alert is kept with "
+        "the alert events of this incident.]") % {"limit": DESCRIPTION_MAX_LENGTH})[0]
     data = {
         "organization": organization,
         "requester": requester,
-        "title": alert.title.strip()[:200] or alert.fingerprint[:200],
+        "title": alert.short_title,
         "description": description,
         "priority": severity_priority(alert.severity),
         "channel": Channel.MONITORING,
@@ -321,8 +330,8 @@ def _can_assign_to(actor, incident: Incident) -> bool:
 def _recover(alert: Alert, incident: Incident, actor) -> str:
     when = _when(alert.at)
     services.add_comment(incident, actor=actor, internal=True, body=_(
-        "Monitoring reports recovery at %(time)s: %(title)s") % {"time": when,
-                                                                 "title": alert.title})
+        "Monitoring reports recovery at %(time)s: %(title)s") % {
+            "time": when, "title": alert.short_title})
     if incident.channel != Channel.MONITORING or incident.status not in AUTO_RESOLVE_STATUSES:
         return Action.ANNOTATED
     if incident.status != TicketStatus.IN_PROGRESS:
@@ -332,7 +341,7 @@ def _recover(alert: Alert, incident: Incident, actor) -> str:
         incident = services.transition_record(incident, "start", actor=actor, values=values)
     services.transition_record(incident, "resolve", actor=actor, values={
         "resolution": _("Recovered: %(time)s (reported by monitoring: %(title)s)")
-        % {"time": when, "title": alert.title}})
+        % {"time": when, "title": alert.short_title}})
     return Action.RESOLVED
 
 
@@ -347,7 +356,7 @@ def _process(alert: Alert, provider: Organization, actor, scope: frozenset[int],
         else:
             services.add_comment(incident, actor=actor, internal=True, body=_(
                 "Alert still firing (since %(time)s): %(title)s")
-                % {"time": _when(alert.at), "title": alert.title})
+                % {"time": _when(alert.at), "title": alert.short_title})
             action = Action.STILL_FIRING
     elif incident is None:
         action = Action.IGNORED

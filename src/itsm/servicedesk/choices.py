@@ -5,33 +5,23 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from itsm.core.choices import ColoredTextChoices
 from itsm.core.workflow import REQUESTER, STAFF, Transition, Workflow
 
 
-class TicketStatus(models.TextChoices):
-    NEW = "new", _("New")
-    ASSIGNED = "assigned", _("Assigned")
-    IN_PROGRESS = "in_progress", _("In progress")
-    WAITING_CUSTOMER = "waiting_customer", _("Waiting for customer")
-    WAITING_THIRD_PARTY = "waiting_third_party", _("Waiting for third party")
-    RESOLVED = "resolved", _("Resolved")
-    CLOSED = "closed", _("Closed")
-    CANCELLED = "cancelled", _("Cancelled")
+class TicketStatus(ColoredTextChoices):
+    NEW = "new", "info", _("New")
+    ASSIGNED = "assigned", "primary", _("Assigned")
+    IN_PROGRESS = "in_progress", "primary", _("In progress")
+    WAITING_CUSTOMER = "waiting_customer", "warning", _("Waiting for customer")
+    WAITING_THIRD_PARTY = "waiting_third_party", "warning", _("Waiting for third party")
+    RESOLVED = "resolved", "success", _("Resolved")
+    CLOSED = "closed", "secondary", _("Closed")
+    CANCELLED = "cancelled", "secondary", _("Cancelled")
 
 
 #: Kept for readability where only requests are meant.
 RequestStatus = TicketStatus
-
-STATUS_COLORS = {
-    TicketStatus.NEW: "info",
-    TicketStatus.ASSIGNED: "primary",
-    TicketStatus.IN_PROGRESS: "primary",
-    TicketStatus.WAITING_CUSTOMER: "warning",
-    TicketStatus.WAITING_THIRD_PARTY: "warning",
-    TicketStatus.RESOLVED: "success",
-    TicketStatus.CLOSED: "secondary",
-    TicketStatus.CANCELLED: "secondary",
-}
 
 
 class Channel(models.TextChoices):
@@ -83,11 +73,11 @@ SERVICE_REQUEST_WORKFLOW = TICKET_WORKFLOW
 NOT_IN_QUEUE = ("resolved", "closed", "cancelled")
 
 
-class MajorIncidentStatus(models.TextChoices):
-    DECLARED = "declared", _("Declared")
-    RESPONDING = "responding", _("Responding")
-    ANALYSING = "analysing", _("Analysing")
-    CLOSED = "closed", _("Closed")
+class MajorIncidentStatus(ColoredTextChoices):
+    DECLARED = "declared", "danger", _("Declared")
+    RESPONDING = "responding", "warning", _("Responding")
+    ANALYSING = "analysing", "info", _("Analysing")
+    CLOSED = "closed", "secondary", _("Closed")
 
 
 M = MajorIncidentStatus

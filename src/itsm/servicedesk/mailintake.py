@@ -56,6 +56,7 @@ from django.utils.translation import gettext as _
 from itsm.core import audit, directory, notifications, services
 from itsm.core import rules as perms
 from itsm.core.choices import AuditSource, NotificationEvent, Role
+from itsm.core.limits import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, fit_text
 from itsm.core.models import Notification, Organization, Record
 from itsm.core.text import CONTROL_RE, single_line
 
@@ -70,6 +71,8 @@ MAX_MIME_PARTS = 500
 MAX_MIME_DEPTH = 30
 #: Text kept from a message body (a ticket description / comment is not a mailbox).
 MAX_TEXT_CHARS = 100_000
+#: The attachment that keeps a message text longer than a description or comment may be.
+FULL_TEXT_NAME = "message.txt"
 #: Automatic replies per sender address and hour.
 ACK_LIMIT_PER_HOUR = 5
 ACK_DEDUPE_PREFIX = "mail-ack:"
@@ -577,6 +580,29 @@ def _oversized_notes(parsed: ParsedMail) -> list[str]:
     return [a.name for a in parsed.attachments if len(a.data) > settings.MAX_UPLOAD_BYTES]
 
 
+def _fit_message_text(text: str, limit: int) -> tuple[str, str | None]:
+    """``text`` cut to ``limit`` characters, ending with a note that says so, when it is
+    longer; and the whole text to attach as ``FULL_TEXT_NAME`` (None when it fits, or
+    when it is larger than an attachment may be)."""
+    if len(text) <= limit:
+        return text, None
+    whole: str | None = text
+    if len(text.encode("utf-8")) > settings.MAX_UPLOAD_BYTES:
+        whole = None
+        note = _("[The message was cut to %(limit)d characters.]") % {"limit": limit}
+    else:
+        note = _("[The message was cut to %(limit)d characters; the whole text is attached "
+                 "as %(name)s.]") % {"limit": limit, "name": FULL_TEXT_NAME}
+    return fit_text(text, limit, note)[0], whole
+
+
+def _attach_whole_text(record: Record, actor, whole: str | None) -> None:
+    if whole is not None:
+        upload = SimpleUploadedFile(FULL_TEXT_NAME, whole.encode("utf-8"),
+                                    content_type="text/plain")
+        services.add_attachment(record, actor=actor, upload=upload)
+
+
 def _fit_comment(body: str) -> str:
     limit = services.MAX_COMMENT_LENGTH
     return body if len(body) <= limit else body[: limit - 1] + "…"
@@ -613,13 +639,14 @@ def _reply(inbound: InboundMail, parsed: ParsedMail, person, record: Record) -> 
     if skipped:
         body = "\n\n".join([body, *[_("Not attached (too large): %(name)s") % {"name": n}
                                     for n in skipped]])
-    body = _fit_comment(body)
+    body, whole = _fit_message_text(body, services.MAX_COMMENT_LENGTH)
     if record.status == TicketStatus.RESOLVED and is_requester:
         record = services.transition_record(record, "reopen", actor=person, comment=body)
     else:
         services.add_comment(record, actor=person, body=body)
-        # A reply from the requester's side resumes a waiting ticket (automation.py).
+        # A reply from the requester's side resumes a waiting ticket (receivers.py).
         record.refresh_from_db()
+    _attach_whole_text(record, person, whole)
     _add_attachments(record, person, parsed)
     _link(inbound, record, InboundMailStatus.COMMENTED)
     return record
@@ -632,13 +659,15 @@ def _create(inbound: InboundMail, parsed: ParsedMail, person,
     if follow_up_of is not None:
         description = "\n\n".join(
             [_("Follow-up to %(number)s.") % {"number": follow_up_of.number}, description])
+    description, whole = _fit_message_text(description, DESCRIPTION_MAX_LENGTH)
     record = services.create_record(ServiceRequest, actor=person, data={
         "organization": person.profile.organization,
-        "title": title[:200],
+        "title": title[:TITLE_MAX_LENGTH],
         "description": description,
         "requester": person,
         "channel": Channel.EMAIL,
     })
+    _attach_whole_text(record, person, whole)
     notes = _add_attachments(record, person, parsed)
     if notes:
         services.add_comment(record, actor=None, body=_fit_comment("\n".join(notes)))

@@ -1,6 +1,7 @@
 """Who hears about what happens to a ticket (GEN-6).
 
-Receivers of the core record signals turn ticket events into notifications: the
+Ticket events become notifications (``created``, ``transitioned``, ``commented``, called
+by the ``notifications`` step of ``receivers``, after the other reactions): the
 requester hears of receipt, replies, resolution and the satisfaction survey; the
 assignee (or the team) hears of assignment and of the requester's replies. Each person
 gets the text in their own language; nobody is notified of their own action. Sending
@@ -12,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.dispatch import receiver
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from itsm.core import access, signals
+from itsm.core import access
 from itsm.core.choices import NotificationEvent
 from itsm.core.models import display_name
 from itsm.core.notifications import notify
@@ -74,14 +74,10 @@ def handlers(ticket: Ticket) -> list:
     return []
 
 
-def _is_ticket(sender) -> bool:
-    return isinstance(sender, type) and issubclass(sender, Ticket)
-
-
-@receiver(signals.record_created)
-def on_created(sender, record, actor=None, **kwargs) -> None:
+def created(record: Ticket, actor) -> None:
+    """The requester hears that their new ticket was received."""
     # Mail intake acknowledges by replying to the message itself.
-    if not _is_ticket(sender) or record.channel == Channel.EMAIL:
+    if record.channel == Channel.EMAIL:
         return
     tell(NotificationEvent.RECORD_CREATED, record, [record.requester], actor, lambda: (
         _("We have received your request"),
@@ -89,10 +85,9 @@ def on_created(sender, record, actor=None, **kwargs) -> None:
         % {"number": record.number}), dedupe=f"created:{record.pk}")
 
 
-@receiver(signals.record_transitioned)
-def on_transitioned(sender, record, actor=None, transition="", **kwargs) -> None:
-    if not _is_ticket(sender):
-        return
+def transitioned(record: Ticket, actor, transition: str) -> None:
+    """The assignee (or team) hears of an assignment; the requester of the resolution and,
+    on closing, of the satisfaction survey."""
     if transition == "assign":
         tell(NotificationEvent.RECORD_ASSIGNED, record, handlers(record), actor, lambda: (
             _("Assigned to you or your team"),
@@ -113,9 +108,10 @@ def on_transitioned(sender, record, actor=None, transition="", **kwargs) -> None
              dedupe=f"rating:{record.pk}")
 
 
-@receiver(signals.comment_added)
-def on_comment(sender, record, comment, actor=None, **kwargs) -> None:
-    if not _is_ticket(sender) or comment.internal or actor is None:
+def commented(record: Ticket, comment, actor) -> None:
+    """A public reply by a person: the requester hears of staff's, the handlers of the
+    requester side's."""
+    if comment.internal or actor is None:
         return
     people = [record.requester] if access.is_provider_staff(actor) else handlers(record)
     tell(NotificationEvent.COMMENT_ADDED, record, people, actor, lambda: (

@@ -160,7 +160,8 @@ def choose_member(team: Team, strategy: str) -> User | None:
 
 def assign_automatically(ticket: Ticket) -> AssignmentPlan | None:
     """Assign a ticket just created in the current transaction by the rules, as the
-    system (``actor=None``; ``record_created`` calls this).
+    system (``actor=None``; the ``assignment`` step of ``record_created`` calls this,
+    after the clocks and before the major-incident rule: ``core.reactions``).
 
     Goes through the workflow's ``assign`` transition (audit entry, timeline event, the
     assignee's notification; the clocks stay as they were) and adds a timeline event

@@ -1,31 +1,10 @@
 from django.urls import path
 
-from itsm.core.views import delete_view_for
+from itsm.core.views import record_urls
 
 from .views import INCIDENT_VIEWS, MAJOR_VIEWS, REQUEST_VIEWS, RatingLinkView
 
 app_name = "servicedesk"
-
-
-def record_urls(segment: str, name: str, views: dict) -> list:
-    """The conventional URLs of one record type (see core.views.RecordViewMixin).
-
-    ``views["delete"]`` is optional: the generic delete view is bound to the type of
-    ``views["detail"]`` otherwise.
-    """
-    delete = views.get("delete") or delete_view_for(views["detail"])
-    return [
-        path(f"{segment}/", views["list"].as_view(), name=f"{name}-list"),
-        path(f"{segment}/new/", views["form"].as_view(), name=f"{name}-create"),
-        path(f"{segment}/export/", views["export"].as_view(), name=f"{name}-export"),
-        path(f"{segment}/<int:pk>/", views["detail"].as_view(), name=f"{name}-detail"),
-        path(f"{segment}/<int:pk>/edit/", views["form"].as_view(), name=f"{name}-edit"),
-        path(f"{segment}/<int:pk>/delete/", delete.as_view(), name=f"{name}-delete"),
-        path(f"{segment}/<int:pk>/transition/<slug:name>/", views["transition"].as_view(),
-             name=f"{name}-transition"),
-        path(f"{segment}/<int:pk>/comment/", views["comment"].as_view(), name=f"{name}-comment"),
-        path(f"{segment}/<int:pk>/attach/", views["attach"].as_view(), name=f"{name}-attach"),
-    ]
 
 
 urlpatterns = [

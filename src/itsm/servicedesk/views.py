@@ -19,6 +19,7 @@ from itsm.core import rules as perms
 from itsm.core import views as base
 from itsm.core.choices import LinkKind
 from itsm.core.exceptions import UploadTooLarge
+from itsm.core.limits import COMMENT_MAX_LENGTH
 from itsm.core.uploads import check_request_size
 
 from . import filtersets, forms, models, resources, satisfaction
@@ -48,19 +49,16 @@ class RatingForm(django_forms.Form):
 class RatingContextMixin:
     """On a ticket's detail page: its rating, or the form when the reader may rate."""
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        record = context.get("record")
-        if not isinstance(self, base.RecordDetailView) or record is None:
-            return context
+    def panels(self, record, page: dict[str, Any]) -> list[base.Panel]:
         rating = satisfaction.rating_of(record)
         can_rate = rating is None and satisfaction.can_rate_now(self.request.user, record)
-        context.update(
-            rating=rating,
-            rating_form=(kwargs.get("rating_form") or RatingForm()) if can_rate else None,
-            rating_url=reverse(f"{self.url_prefix}-rate", args=[record.pk]),
-        )
-        return context
+        panels = super().panels(record, page)
+        if rating is None and not can_rate:
+            return panels
+        return [*panels, base.Panel("servicedesk/_rating.html", {
+            "rating": rating,
+            "rating_form": (page.get("rating_form") or RatingForm()) if can_rate else None,
+            "rating_url": reverse(f"{self.url_prefix}-rate", args=[record.pk])})]
 
 
 class MergeForm(django_forms.Form):
@@ -70,7 +68,7 @@ class MergeForm(django_forms.Form):
                                   widget=django_forms.TextInput(
                                       attrs={"placeholder": "REQ-2026-000001"}))
     comment = django_forms.CharField(label=gettext_lazy("Comment"), required=False,
-                                     max_length=20000,
+                                     max_length=COMMENT_MAX_LENGTH,
                                      widget=django_forms.Textarea(attrs={"rows": 2}))
 
 
@@ -84,28 +82,20 @@ class LinkForm(django_forms.Form):
 
 class RelationsContextMixin:
     """On a ticket's detail page: the linked records the reader may see and, for
-    service staff, the forms to link records and to merge the ticket into another.
-    Sets ``ticket_relations`` for the include in ``core/record_detail.html``."""
+    service staff, the forms to link records and to merge the ticket into another."""
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        record = context.get("record")
-        if not isinstance(self, base.RecordDetailView) or record is None:
-            return context
+    def panels(self, record, page: dict[str, Any]) -> list[base.Panel]:
         user = self.request.user
         staff = access.is_staff_writer(user)
         cancel = record.workflow.get("cancel")
         may_merge = staff and cancel is not None and record.status in cancel.sources
-        context.update(
-            ticket_relations=True,
-            linked_records=sd_services.linked_records(record, user),
-            can_link=staff,
-            link_form=(kwargs.get("link_form") or LinkForm()) if staff else None,
-            merge_form=(kwargs.get("merge_form") or MergeForm()) if may_merge else None,
-            merged_into=(record.merged_into if record.merged_into_id and perms.can_view_record(
-                user, record.merged_into) else None),
-        )
-        return context
+        return [*super().panels(record, page), base.Panel("servicedesk/_relations.html", {
+            "linked_records": sd_services.linked_records(record, user),
+            "can_link": staff,
+            "link_form": (page.get("link_form") or LinkForm()) if staff else None,
+            "merge_form": (page.get("merge_form") or MergeForm()) if may_merge else None,
+            "merged_into": (record.merged_into if record.merged_into_id
+                            and perms.can_view_record(user, record.merged_into) else None)})]
 
 
 class MergeView(base.RecordActionView):
@@ -191,18 +181,21 @@ class TicketContextMixin(RelationsContextMixin, RatingContextMixin):
     """A ticket's detail page also shows its SLA clocks, explained in words; the list
     offers service staff the import."""
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        if isinstance(self, base.RecordListView) and access.is_staff_writer(self.request.user):
-            context["import_url"] = reverse(f"{self.url_prefix}-import")
-        record = context.get("record")
-        if isinstance(self, base.RecordDetailView) and record is not None:
-            from .sla import clocks_of
+    def list_actions(self) -> dict[str, Any]:
+        if not access.is_staff_writer(self.request.user):
+            return super().list_actions()
+        return {**super().list_actions(), "import_url": reverse(f"{self.url_prefix}-import")}
 
-            clocks = clocks_of(record)
-            context["sla_clocks"] = [clocks[k] for k in ("response", "resolution")
-                                     if k in clocks]
-        return context
+    def panels(self, record, page: dict[str, Any]) -> list[base.Panel]:
+        from .sla import clocks_of
+
+        clocks = clocks_of(record)
+        sla_clocks = [clocks[k] for k in ("response", "resolution") if k in clocks]
+        panels = super().panels(record, page)
+        if not sla_clocks:
+            return panels
+        return [*panels, base.Panel("servicedesk/_sla.html", {"sla_clocks": sla_clocks},
+                                    slot="side")]
 
 
 class RecordRatingView(base.RecordActionView):
@@ -302,15 +295,8 @@ class IncidentMixin(TicketContextMixin):
 
 
 def views_for(mixin: type) -> dict[str, type]:
-    """The eight generic record views bound to one ticket type."""
-    generic = {
-        "list": base.RecordListView, "detail": base.RecordDetailView,
-        "form": base.RecordFormView, "transition": base.RecordTransitionView,
-        "comment": base.RecordCommentView, "attach": base.RecordAttachmentView,
-        "export": base.RecordExportView, "rate": RecordRatingView,
-    }
-    return {name: type(f"{mixin.__name__[:-5]}{cls.__name__}", (mixin, cls), {})
-            for name, cls in generic.items()}
+    """The generic record views bound to one ticket type, with the rating view."""
+    return base.views_for(mixin, {"rate": RecordRatingView})
 
 
 def relation_views_for(mixin: type) -> dict[str, type]:

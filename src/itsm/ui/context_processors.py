@@ -5,52 +5,22 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import capfirst
-from django.utils.translation import gettext_lazy as _
 
 from itsm.core import access
 from itsm.core import rules as perms
 from itsm.core.cache import cached
-from itsm.core.choices import Language, Role
+from itsm.core.choices import Language
+from itsm.core.registry import menus_for
 
 
 def navigation(request: HttpRequest) -> dict:
+    """The menus of the person (``core.registry``: only what their roles may use)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"languages": Language.choices}
     staff = access.is_provider_staff(user)
-    items = [
-        (_("Service requests") if staff else _("My requests"),
-         reverse("servicedesk:request-list"), "servicedesk:request"),
-        (_("Incidents") if staff else _("My incidents"),
-         reverse("servicedesk:incident-list"), "servicedesk:incident"),
-    ]
-    if staff:
-        items.append((_("Major incidents"), reverse("servicedesk:major-list"),
-                      "servicedesk:major"))
-    if staff:
-        from itsm.problems.models import Problem
-        from itsm.security.models import EmergencyPlan
-
-        items.append((capfirst(Problem._meta.verbose_name_plural),
-                      reverse("problems:problem-list"), "problems"))
-        items.append((capfirst(EmergencyPlan._meta.verbose_name_plural),
-                      reverse("security:plan-list"), "security"))
-    if staff or access.has_role(user, Role.CUSTOMER_ADMIN):
-        items.append((_("Configuration items"), reverse("cmdb:item-list"), "cmdb"))
-    from itsm.quality.reports import may_see_reports
-
-    if may_see_reports(user):
-        items.append((_("Service-level report"), reverse("quality:service-level"), "quality"))
-    if staff:
-        items.append((_("API documentation"), reverse("api:docs"), "api"))
-    if perms.can_manage_master_data(user) and staff:
-        items.append((_("Notification templates"), reverse("notificationtemplate-list"),
-                      "notification-templates"))
-    if perms.can_manage_master_data(user) and user.is_staff:
-        items.append((_("Administration"), reverse("admin:index"), "admin"))
     return {
-        "nav_items": items,
+        "nav_menus": menus_for(user),
         "portal": not staff,
         "languages": Language.choices,
         "user_roles": sorted(str(access_label(r)) for r in access.roles_of(user)),

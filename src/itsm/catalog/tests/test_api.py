@@ -135,14 +135,16 @@ def test_service_validation_is_400_with_field_messages(world, services):
     assert {"code", "name", "calendar"} <= set(response.json())
 
 
-def test_deleting_a_service_in_use_is_a_400(world, services):
+def test_deleting_a_calendar_in_use_is_a_409(world, services):
     admin_services.create_policy(actor=None, data={
         "provider": world.orgs["P"], "name": "邮箱 SLA", "service": services["a"]})
     # The policy cascades; a ticket would protect it. The calendar is protected.
     response = world.client("admin").delete(
         detail("businesscalendar", services["a"].calendar_id))
-    assert response.status_code == 400
-    assert "non_field_errors" in response.json()
+    assert response.status_code == 409
+    assert response.json()["code"] == "in_use"
+    assert "无法删除" in response.json()["detail"]  # zh-Hans by default
+    assert BusinessCalendar.objects.filter(pk=services["a"].calendar_id).exists()
 
 
 def test_agents_read_but_do_not_write_the_catalogue(world, services):

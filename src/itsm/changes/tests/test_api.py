@@ -466,7 +466,8 @@ def test_boards_are_managed_by_change_managers_of_their_provider(cw):
 
     pk = create(cw, board=board["id"])["id"]
     response = manager.delete(detail)
-    assert response.status_code == 400  # in use: deactivate instead
+    assert response.status_code == 409  # in use: deactivate instead
+    assert response.json()["code"] == "in_use"
     assert Change.objects.get(pk=pk).board_id == board["id"]
     Change.objects.filter(pk=pk).update(board=None)
     assert manager.delete(detail).status_code == 204

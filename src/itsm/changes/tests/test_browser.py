@@ -135,6 +135,7 @@ def test_normal_change_journey_in_the_browser(journey_world, live_server, browse
     # --- the engineer raises the change in the zh-Hans UI
     page = engineer.page
     assert page.get_attribute("html", "lang") == "zh-hans"
+    page.click("#menu-problems_changes-toggle")  # the "problems & changes" menu
     page.click("#nav-changes")
     page.click("#new-record")
     page.select_option("#id_organization", str(cw.world.orgs["P"].pk))

@@ -485,7 +485,7 @@ def test_staff_read_master_data_and_change_managers_write_it(cw):
     assert not FreezeWindow.objects.filter(pk=window.pk).exists()
     _meeting(cw)  # the board is in use: refused, the list says so
     response = manager.post(reverse("changes:board-delete", args=[cw.board.pk]))
-    assert response.status_code == 400 and 'id="boards"' in page(response)
+    assert response.status_code == 409 and 'id="boards"' in page(response)
     assert client(cw, "cab_q").post(reverse("changes:board-delete", args=[cw.board.pk])
                                     ).status_code == 404
     assert client(cw, "cab_q").get(reverse("changes:board-edit", args=[cw.board.pk])

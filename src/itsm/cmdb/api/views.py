@@ -21,25 +21,25 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-import django_filters
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from itsm.catalog.models import Service
 from itsm.core import access
+from itsm.core.api.parsers import JSONParser
 from itsm.core.api.views import DirectoryWritePermission, ReadOnlyForAuditors, ScopedViewSetMixin
 from itsm.core.filtersets import IdFilter, ScopedFilterSet
 from itsm.core.pagination import NamePagination
 from itsm.core.uploads import check_request_size
 
 from .. import impact, services
-from ..choices import CIStatus, Environment
+from ..filtersets import ConfigurationItemFilterSet
 from ..models import CIRelation, CIType, ConfigurationItem
 from . import serializers as s
 
@@ -87,31 +87,6 @@ class CITypeViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance: CIType) -> None:
         from itsm.core import directory
         directory.delete_object(instance, actor=self.request.user)
-
-
-class ConfigurationItemFilterSet(ScopedFilterSet):
-    organization = IdFilter(field_name="organization_id")
-    ci_type = django_filters.CharFilter(method="filter_type",
-                                        label=_("type (id or code)"))
-    status = django_filters.ChoiceFilter(choices=CIStatus.choices)
-    environment = django_filters.ChoiceFilter(choices=Environment.choices)
-    service = IdFilter(field_name="service_id")
-    q = django_filters.CharFilter(method="filter_q", label=_("search"))
-
-    class Meta:
-        model = ConfigurationItem
-        fields: list[str] = []
-
-    def filter_type(self, queryset, name: str, value: str):
-        if value.isdigit():
-            return queryset.filter(ci_type_id=int(value))
-        return queryset.filter(ci_type__code=value)
-
-    def filter_q(self, queryset, name: str, value: str):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value))
 
 
 def _item_json(item: ConfigurationItem) -> dict[str, Any]:

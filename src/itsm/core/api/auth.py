@@ -9,10 +9,12 @@ from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 
 from .. import twofactor
 from ..ratelimits import LoginAddressThrottle, LoginUsernameThrottle
+from .parsers import JSONParser
 
 
 class TokenRequestSerializer(AuthTokenSerializer):
@@ -51,6 +53,8 @@ class ObtainTokenView(ObtainAuthToken):
     authenticator) for an API token."""
 
     serializer_class = TokenRequestSerializer
+    # DRF's view names its own parsers; JSON goes through ours (bounded size and depth).
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
     throttle_classes = [LoginAddressThrottle, LoginUsernameThrottle]
     # Open to anyone (it is how a client logs in); saying so puts "no credentials" in
     # the OpenAPI description instead of a token the endpoint never asks for.

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .. import limits
 from ..exceptions import (
     DATABASE_UNAVAILABLE,
     UploadTooLarge,
@@ -29,6 +33,15 @@ def validation_detail(error: DjangoValidationError) -> dict | list:
     return {"non_field_errors": [str(m) for m in error.messages]}
 
 
+def too_large_detail(request) -> str:
+    """What Django's own limit (``DATA_UPLOAD_MAX_MEMORY_SIZE``) refused, in words: the
+    form fields of a multipart upload, or a body that announced no length."""
+    if (getattr(request, "content_type", "") or "").startswith("multipart/"):
+        return _("The form fields of this upload are larger than %(limit)s (files do not "
+                 "count).") % {"limit": limits.size_text(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}
+    return limits.body_too_large_message()
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         return Response(validation_detail(exc), status=status.HTTP_400_BAD_REQUEST)
@@ -45,6 +58,16 @@ def exception_handler(exc, context):
                      getattr(request, "path", ""), type(exc).__name__,
                      " ".join(str(exc).split())[:500])
         return service_unavailable(request)
+    if isinstance(exc, SuspiciousOperation):
+        # Django would log it so and answer with its HTML "Bad Request (400)" page.
+        logging.getLogger(f"django.security.{type(exc).__name__}").error(str(exc))
+        if isinstance(exc, RequestDataTooBig):
+            return Response({"detail": too_large_detail(context.get("request")),
+                             "code": "too_large"},
+                            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        # Too many form fields or files …
+        return Response({"detail": _("The request is malformed."), "code": "bad_request"},
+                        status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     return drf_exception_handler(exc, context)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..businesstime import BusinessHours
 from ..choices import CalendarExceptionKind, Weekday
+from ..limits import DESCRIPTION_MAX_LENGTH
 from .records import Organization, ScopedQuerySet
 
 #: The cache family of everything derived from calendars (business hours, exceptions,
@@ -35,7 +36,7 @@ class BusinessCalendar(models.Model):
     """A working calendar (工作日历): windows per weekday, holidays, make-up days, or 7×24."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=DESCRIPTION_MAX_LENGTH)
     organization = models.ForeignKey(
         Organization, verbose_name=_("organization"), on_delete=models.PROTECT, null=True,
         blank=True, related_name="calendars",

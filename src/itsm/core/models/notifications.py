@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import access
 from ..choices import ChannelKind, Language, NotificationEvent, NotificationStatus
+from ..safejson import BoundedJSONDecoder
 from .records import Organization, ProviderStaffQuerySet, ScopedQuerySet
 
 
@@ -25,6 +26,7 @@ class NotificationChannel(models.Model):
         help_text=_("Robot webhook URL, webhook URL, or email addresses separated by commas."))
     secret = models.CharField(_("signing secret"), max_length=200, blank=True)
     events = models.JSONField(_("events"), default=list, blank=True,
+                              decoder=BoundedJSONDecoder,
                               help_text=_("Event codes to send; empty means all."))
     rate_limit_per_minute = models.PositiveSmallIntegerField(_("messages per minute"),
                                                              default=20)
@@ -62,7 +64,7 @@ class NotificationTemplate(models.Model):
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("updated by"),
                                    on_delete=models.SET_NULL, null=True, blank=True,
                                    editable=False, related_name="+")
-    updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = ProviderStaffQuerySet.as_manager()
 

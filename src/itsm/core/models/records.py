@@ -26,6 +26,7 @@ from ..choices import (
     Priority,
     TimelineKind,
 )
+from ..limits import COMMENT_MAX_LENGTH, DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH
 
 if TYPE_CHECKING:
     from ..workflow import Workflow
@@ -157,7 +158,7 @@ class Team(models.Model):
         related_name="teams",
     )
     name = models.CharField(_("name"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=DESCRIPTION_MAX_LENGTH)
     email = models.EmailField(_("email"), blank=True)
     lead = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("team lead"), on_delete=models.SET_NULL,
@@ -253,7 +254,7 @@ class Comment(RecordChild):
         settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT,
         null=True, related_name="+",
     )
-    body = models.TextField(_("comment"))
+    body = models.TextField(_("comment"), max_length=COMMENT_MAX_LENGTH)
     internal = models.BooleanField(
         _("internal note"), default=False, help_text=_("Visible to service staff only.")
     )
@@ -428,8 +429,8 @@ class Record(models.Model):
         Organization, verbose_name=_("organization"), on_delete=models.PROTECT,
         related_name="+",
     )
-    title = models.CharField(_("title"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    title = models.CharField(_("title"), max_length=TITLE_MAX_LENGTH)
+    description = models.TextField(_("description"), blank=True, max_length=DESCRIPTION_MAX_LENGTH)
     status = models.CharField(_("status"), max_length=32, editable=False)
     priority = models.PositiveSmallIntegerField(
         _("priority"), choices=Priority.choices, default=Priority.GENERAL
@@ -508,6 +509,11 @@ class Record(models.Model):
     @property
     def status_label(self) -> str:
         return self.workflow.label(self.status)
+
+    @property
+    def status_color(self) -> str:
+        """The Bootstrap colour of the status badge, declared on the status choice."""
+        return self.workflow.color(self.status)
 
     @property
     def retained_until(self):

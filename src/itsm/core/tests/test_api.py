@@ -687,10 +687,11 @@ def test_administrator_updates_a_person_and_roles(world):
     assert world.requester_a2.profile.phone == "13800000000"
 
 
-def test_deleting_an_organization_in_use_is_400_not_500(world):
+def test_deleting_an_organization_in_use_is_409_not_500(world):
     response = world.client("admin").delete(
         reverse("api:organization-detail", args=[world.orgs["A"].pk]))
-    assert response.status_code == 400
+    assert response.status_code == 409
+    assert response.json()["code"] == "in_use"
     assert Organization.objects.filter(pk=world.orgs["A"].pk).exists()
     dept = Department.objects.create(organization=world.orgs["A"], name="空部门")
     response = world.client("admin").delete(reverse("api:department-detail", args=[dept.pk]))

@@ -10,6 +10,10 @@ never a server error, and an operation that needs authentication refuses missing
 invalid credentials (``ignored_auth``, probed once per operation and identity).
 Response schema conformance is not checked: the project does not promise it.
 
+Bodies no generator produces but attackers send go to every write operation as
+explicit cases (``HOSTILE_BODIES``): JSON nested 1,000 and 100,000 levels deep, 3 MB of
+JSON, and ids written as fractions (``organization: 1.5``).
+
 Generation is derandomized (a fixed seed) and bounded so the file runs in a few
 minutes; ``ITSM_FUZZ_EXAMPLES`` (fuzzing cases per operation), ``ITSM_FUZZ_COVERAGE``
 (coverage cases per operation, 0 = all of them) and ``ITSM_FUZZ_STATEFUL`` (stateful
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -64,6 +69,23 @@ STATEFUL_STEPS = 8
 BASE_SETTINGS = settings(derandomize=True, database=None, deadline=None,
                          suppress_health_check=list(HealthCheck), print_blob=False)
 PHASES = ["examples", "coverage", "fuzzing", "stateful"]
+WRITE_METHODS = ("post", "put", "patch", "delete")
+
+
+def _nested(levels: int) -> bytes:
+    return b'{"title": ' + b"[" * levels + b"1" + b"]" * levels + b"}"
+
+
+#: Explicit cases for every write operation, with the status each must get (issue 14):
+#: the depth and the size are refused before any view runs (core.middleware).
+HOSTILE_BODIES: dict[str, tuple[bytes, int]] = {
+    "JSON nested 1,000 levels": (_nested(1000), 400),
+    "JSON nested 100,000 levels": (_nested(100_000), 400),
+    "3 MB of JSON": (json.dumps({"title": "x", "description": "a" * (3 * 1024 * 1024)})
+                     .encode(), 413),
+}
+#: Sent to the operations whose body has an ``organization``: never read as id 1.
+FLOAT_ID = {"organization": 1.5, "title": "x", "name": "x"}
 
 
 class Summary:
@@ -323,6 +345,51 @@ def test_examples_coverage_and_fuzzing(fuzz_data):
             fuzz_data.summary.record(operation.label, exc)
     assert operations == expected
     assert_no_new_failures(fuzz_data.summary, before)
+
+
+def body_properties(schema: dict[str, Any], operation: dict[str, Any]) -> set[str]:
+    """The property names of an operation's JSON request body (one level of $ref)."""
+    content = operation.get("requestBody", {}).get("content", {})
+    body = content.get("application/json", {}).get("schema", {})
+    for _ in range(3):
+        if "$ref" not in body:
+            break
+        body = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]
+    return set(body.get("properties", {}))
+
+
+def test_hostile_bodies_are_never_a_server_error(fuzz_data):
+    """Deep nesting, an oversize body and fractional ids, to every write operation as
+    the agent: 400, 413 and a refusal, never a 500 (recorded like every other failure)."""
+    schema = load_schema(fuzz_data, ["examples"])
+    send = Sender(fuzz_data)
+    before = set(fuzz_data.summary.failures)
+    unexpected: dict[str, int] = {}
+    operations = 0
+    for path, methods in fuzz_data.schema_dict["paths"].items():
+        for method, spec in methods.items():
+            if method not in WRITE_METHODS:
+                continue
+            operations += 1
+            cases = {label: (body, {status}) for label, (body, status) in HOSTILE_BODIES.items()}
+            if "organization" in body_properties(fuzz_data.schema_dict, spec):
+                # A create needs a real organization; an update may answer 200 because a
+                # record's organization is read-only once it exists (never read as 1).
+                refused = set(range(400, 500))
+                cases["organization: 1.5"] = (
+                    FLOAT_ID, refused if method == "post" else refused | {200})
+            for label, (body, statuses) in cases.items():
+                case = schema[path][method.upper()].Case(
+                    body=body, media_type="application/json", path_parameters={})
+                fuzz_data.use_real_ids(case, 0)
+                for name in re.findall(r"{(\w+)}", path):
+                    case.path_parameters.setdefault(name, 1)
+                response = send(case, persona="agent")
+                if response.status_code not in statuses:
+                    unexpected[f"{label}: {method.upper()} {path}"] = response.status_code
+    assert operations > 80
+    assert_no_new_failures(fuzz_data.summary, before)
+    assert not unexpected, "\n".join(f"{k}: {v}" for k, v in unexpected.items())
 
 
 def test_stateful(fuzz_data):

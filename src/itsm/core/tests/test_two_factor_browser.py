@@ -61,6 +61,7 @@ def test_administrator_sets_up_two_factor_at_first_login(admin_world, live_serve
     assert page.get_attribute("#two-factor-status", "data-enabled") == "1"
 
     # --- log out, and in again: password, then the code of the app
+    page.click("#user-menu-toggle")
     with page.expect_navigation():
         page.click("#logout")
     admin.login("admin")

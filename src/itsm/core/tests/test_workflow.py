@@ -4,20 +4,19 @@
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
-from django.db import models
 from django.utils import translation
 
 from itsm.core import services
 from itsm.core.audit import audit_context
-from itsm.core.choices import AuditSource
+from itsm.core.choices import AuditSource, ColoredTextChoices
 from itsm.core.exceptions import WorkflowError
 from itsm.core.workflow import STAFF, Transition, Workflow
 from itsm.servicedesk.models import ServiceRequest
 
 
-class Light(models.TextChoices):
-    RED = "red", "Red"
-    GREEN = "green", "Green"
+class Light(ColoredTextChoices):
+    RED = "red", "danger", "Red"
+    GREEN = "green", "success", "Green"
 
 
 def test_a_declaration_naming_an_unknown_status_is_refused_at_import():

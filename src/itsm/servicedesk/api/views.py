@@ -10,7 +10,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import permissions, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -21,6 +21,7 @@ from itsm.cmdb.api.serializers import RecordCISerializer
 from itsm.cmdb.models import ConfigurationItem
 from itsm.core import access, imports
 from itsm.core.api.authentication import TokenAuthentication
+from itsm.core.api.parsers import JSONParser
 from itsm.core.api.views import RecordViewSet
 from itsm.core.filtersets import to_utc
 from itsm.core.uploads import check_request_size

@@ -8,12 +8,12 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from itsm.catalog.choices import Impact, Urgency
+from itsm.core.limits import DESCRIPTION_MAX_LENGTH, LONG_TEXT_MAX_LENGTH
 from itsm.core.models import Record
 
 from ..choices import (
     MAJOR_INCIDENT_WORKFLOW,
     NOT_IN_QUEUE,
-    STATUS_COLORS,
     TICKET_WORKFLOW,
     Channel,
 )
@@ -38,7 +38,7 @@ class Ticket(Record):
     urgency = models.PositiveSmallIntegerField(_("urgency"), choices=Urgency.choices,
                                                default=Urgency.MEDIUM)
     affected_system = models.CharField(_("affected system / CI"), max_length=200, blank=True)
-    resolution = models.TextField(_("resolution"), blank=True)
+    resolution = models.TextField(_("resolution"), blank=True, max_length=DESCRIPTION_MAX_LENGTH)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True,
                                              editable=False)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, editable=False)
@@ -71,10 +71,6 @@ class Ticket(Record):
         from ..sla import plan_new_clocks
 
         plan_new_clocks(self)
-
-    @property
-    def status_color(self) -> str:
-        return STATUS_COLORS.get(self.status, "secondary")
 
 
 def ticket_indexes(prefix: str) -> list[models.Index]:
@@ -120,7 +116,7 @@ class Incident(Ticket):
                                        editable=False, related_name="incidents")
     alert_fingerprint = models.CharField(_("alert fingerprint"), max_length=200, blank=True,
                                          db_index=True, editable=False)
-    cause = models.TextField(_("cause analysis"), blank=True)
+    cause = models.TextField(_("cause analysis"), blank=True, max_length=LONG_TEXT_MAX_LENGTH)
 
     class Meta(Ticket.Meta):
         verbose_name = _("incident")
@@ -138,9 +134,10 @@ class MajorIncident(Record):
     service = models.ForeignKey("catalog.Service", verbose_name=_("service"),
                                 on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="+")
-    impact_scope = models.TextField(_("impact scope"), blank=True)
-    event_report = models.TextField(_("event report"), blank=True)
-    analysis_report = models.TextField(_("analysis report"), blank=True)
+    impact_scope = models.TextField(_("impact scope"), blank=True, max_length=LONG_TEXT_MAX_LENGTH)
+    event_report = models.TextField(_("event report"), blank=True, max_length=LONG_TEXT_MAX_LENGTH)
+    analysis_report = models.TextField(_("analysis report"), blank=True,
+                                       max_length=LONG_TEXT_MAX_LENGTH)
     notified_at = models.DateTimeField(_("management notified"), null=True, blank=True,
                                        editable=False)
     recovered_at = models.DateTimeField(_("recovered"), null=True, blank=True, editable=False)

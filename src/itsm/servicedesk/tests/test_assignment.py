@@ -39,8 +39,10 @@ def desk(world) -> Team:
 def printing(world, desk) -> Service:
     calendar, _ = BusinessCalendar.objects.get_or_create(name="7x24 assignment",
                                                          defaults={"always_on": True})
-    return Service.objects.create(provider=world.orgs["P"], code="printing", name="打印服务",
-                                  calendar=calendar, owner_team=desk)
+    service = Service.objects.create(provider=world.orgs["P"], code="printing",
+                                     name="打印服务", calendar=calendar, owner_team=desk)
+    service.customers.add(world.orgs["A"])  # customers raise tickets on their services
+    return service
 
 
 def raise_ticket(world, service=None, *, by: str = "requester_a", model=ServiceRequest,

@@ -176,7 +176,8 @@ def test_request_journey_in_the_browser(journey_world, live_server, browser):
     agent.goto("/requests/")
     page.screenshot(path="/tmp/itsm-list-en.png", full_page=True)
 
-    # --- log out
+    # --- log out (in the user menu)
+    page.click("#user-menu-toggle")
     with page.expect_navigation():
         page.click("#logout")
     assert urlsplit(page.url).path == "/accounts/login/"

@@ -8,7 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from itsm.core.choices import PRIORITY_COLORS, LinkKind, Priority, TimelineKind
+from itsm.core.choices import LinkKind, Priority, TimelineKind
 from itsm.core.models import display_name
 
 register = template.Library()
@@ -22,16 +22,17 @@ def person(user) -> str:
 
 @register.simple_tag
 def priority_badge(record) -> str:
+    """The record's priority in the colour declared on ``Priority``."""
     return format_html('<span class="badge text-bg-{}">{}</span>',
-                       PRIORITY_COLORS.get(record.priority, "secondary"),
+                       Priority.color_of(record.priority),
                        PRIORITY_LABELS.get(record.priority, record.priority))
 
 
 @register.simple_tag
 def status_badge(record) -> str:
-    color = getattr(record, "status_color", "secondary")
+    """The record's status in the colour declared on its workflow's status choice."""
     return format_html('<span class="badge text-bg-{}" data-status="{}">{}</span>',
-                       color, record.status, record.status_label)
+                       record.status_color, record.status, record.status_label)
 
 
 def _local(moment) -> str:

@@ -1,5 +1,6 @@
-"""Cached catalogue data (``services.CATALOGUE``) follows every change to the rows behind
-it (calendars: ``core.invalidation``)."""
+"""The catalogue's signal receivers (imported by ``CatalogConfig.ready``): cached
+catalogue data (``services.CATALOGUE``) follows every change to the rows behind it
+(calendars: ``core.receivers``)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,169 @@
+"""The registry every app declares itself in: record types and menu entries.
+
+An app's ``AppConfig.ready()`` registers what it brings; the project derives from the
+registry what used to be edited by hand in shared files:
+
+- the navigation (``ui.context_processors.navigation``): one menu per group, each entry
+  shown only to the people its ``visible`` predicate admits, in ``order``;
+- the URL map (``itsm.urls``) includes every installed app's ``urls`` and ``api.urls``
+  module, so a new app needs no edit there;
+- tests (the access matrix) read the record types from here.
+
+A record type is registered with ``register_record_type`` (its menu entry comes with
+it); any other page with ``register_menu_item``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from .models import Record
+
+Predicate = Callable[[Any], bool]
+
+#: The menus of the navigation bar, in order: key → label.
+NAV_GROUPS: dict[str, Promise] = {
+    "service_desk": _("Service desk"),
+    "problems_changes": _("Problems & changes"),
+    "configuration": _("Configuration"),
+    "quality": _("Quality"),
+    "security": _("Security"),
+    "people": _("People"),
+    "settings": _("Settings"),
+}
+
+
+def everyone(user) -> bool:
+    return user is not None and user.is_authenticated
+
+
+def provider_staff(user) -> bool:
+    from . import access
+
+    return access.is_provider_staff(user)
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """One entry of a menu: ``url_name`` reversed without arguments; ``customer_label``
+    replaces the label for people who are not provider staff ("My requests")."""
+
+    group: str
+    label: Promise | str
+    url_name: str
+    visible: Predicate = provider_staff
+    order: int = 100
+    key: str = ""
+    customer_label: Promise | str | None = None
+
+    def label_for(self, staff: bool) -> Promise | str:
+        return self.label if staff or self.customer_label is None else self.customer_label
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """A record type of an app: its model, where its pages are, who sees it.
+
+    ``namespace`` and ``name`` give its URL names (``problems:problem-list``, …, as
+    ``core.views.record_urls`` makes them); ``api_basename`` its API routes
+    (``api:problem-list``).
+    """
+
+    model: type[Record]
+    namespace: str
+    name: str
+    menu: MenuItem | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return self.model._meta.model_name
+
+    @property
+    def api_basename(self) -> str:
+        return self.model._meta.model_name
+
+    def url_name(self, view: str) -> str:
+        return f"{self.namespace}:{self.name}-{view}"
+
+
+_RECORD_TYPES: dict[str, RecordType] = {}
+_MENU: list[MenuItem] = []
+
+
+def register_record_type(model: type[Record], *, namespace: str, name: str,
+                         group: str | None = None, label: Promise | str | None = None,
+                         customer_label: Promise | str | None = None,
+                         visible: Predicate = provider_staff, order: int = 100,
+                         menu_key: str = "", **extra: Any) -> RecordType:
+    """Declare a record type; with a ``group``, its list is an entry of that menu
+    (``menu_key`` names the entry, ``nav-<key>`` in the page; the URL segment by
+    default)."""
+    record_type = RecordType(model=model, namespace=namespace, name=name, extra=extra)
+    if group is not None:
+        register_menu_item(group, label or model._meta.verbose_name_plural,
+                           f"{namespace}:{name}-list", visible=visible, order=order,
+                           key=menu_key or f"{name}s", customer_label=customer_label)
+        record_type = RecordType(model=model, namespace=namespace, name=name, extra=extra,
+                                 menu=_MENU[-1])
+    _RECORD_TYPES[record_type.key] = record_type
+    return record_type
+
+
+def register_menu_item(group: str, label: Promise | str, url_name: str, *,
+                       visible: Predicate = provider_staff, order: int = 100,
+                       key: str = "", customer_label: Promise | str | None = None
+                       ) -> MenuItem:
+    """Declare a page of a menu (``group`` is a key of ``NAV_GROUPS``)."""
+    if group not in NAV_GROUPS:
+        raise ValueError(f"Unknown menu {group!r}: one of {', '.join(NAV_GROUPS)}")
+    item = MenuItem(group=group, label=label, url_name=url_name, visible=visible,
+                    order=order, key=key or url_name.rpartition(":")[2].removesuffix("-list"),
+                    customer_label=customer_label)
+    _MENU[:] = [i for i in _MENU if i.key != item.key] + [item]
+    return item
+
+
+def record_types() -> list[RecordType]:
+    """Every registered record type, in registration (app) order."""
+    return list(_RECORD_TYPES.values())
+
+
+def record_type_of(model: type) -> RecordType | None:
+    return _RECORD_TYPES.get(model._meta.model_name)
+
+
+@dataclass(frozen=True)
+class Menu:
+    key: str
+    label: Promise | str
+    entries: list[tuple[str, Promise | str, str]]  # (key, label, url)
+
+
+def menus_for(user) -> list[Menu]:
+    """The menus ``user`` sees, each with the entries they may use, in order."""
+    from . import access
+
+    staff = access.is_provider_staff(user)
+    menus = []
+    for group, label in NAV_GROUPS.items():
+        entries = []
+        for item in sorted((i for i in _MENU if i.group == group), key=lambda i: i.order):
+            if not item.visible(user):
+                continue
+            try:
+                url = reverse(item.url_name)
+            except NoReverseMatch:  # an app whose URLs are not installed
+                continue
+            entries.append((item.key, capfirst(item.label_for(staff)), url))
+        if entries:
+            menus.append(Menu(group, label, entries))
+    return menus
