@@ -6,9 +6,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from itsm.core import links
 from itsm.core.choices import LinkKind
 from itsm.core.models import RecordLink
-from itsm.servicedesk import services as sd_services
 from itsm.servicedesk.models import Incident
 
 from .models import Problem
@@ -28,7 +28,7 @@ def link_incident(problem: Problem, incident: Incident, *, actor) -> RecordLink:
     if existing.exists():
         raise ValidationError({"incident": _("%(number)s is already linked to another "
                                              "problem.") % {"number": incident.number}})
-    return sd_services.link_records(incident, problem, kind=LinkKind.CAUSED_BY, actor=actor)
+    return links.link_records(incident, problem, kind=LinkKind.CAUSED_BY, actor=actor)
 
 
 def incidents_of(problem: Problem, user=None):

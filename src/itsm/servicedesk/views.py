@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.generic import TemplateView
 
-from itsm.core import access, imports
+from itsm.core import access, imports, links
 from itsm.core import rules as perms
 from itsm.core import views as base
 from itsm.core.choices import LinkKind
@@ -90,7 +90,7 @@ class RelationsContextMixin:
         cancel = record.workflow.get("cancel")
         may_merge = staff and cancel is not None and record.status in cancel.sources
         return [*super().panels(record, page), base.Panel("servicedesk/_relations.html", {
-            "linked_records": sd_services.linked_records(record, user),
+            "linked_records": links.linked_records(record, user),
             "can_link": staff,
             "link_form": (page.get("link_form") or LinkForm()) if staff else None,
             "merge_form": (page.get("merge_form") or MergeForm()) if may_merge else None,
@@ -107,7 +107,7 @@ class MergeView(base.RecordActionView):
         form = MergeForm(self.request.POST)
         if form.is_valid():
             number = form.cleaned_data["into"].strip()
-            target = sd_services.find_visible_record(self.request.user, number=number)
+            target = links.find_visible_record(self.request.user, number=number)
             if target is None:
                 form.add_error("into", _("No ticket “%(into)s” that you can see.")
                                % {"into": number})
@@ -142,13 +142,13 @@ class LinkView(base.RecordActionView):
         form = LinkForm(self.request.POST)
         if form.is_valid():
             number = form.cleaned_data["target"].strip()
-            other = sd_services.find_visible_record(self.request.user, number=number)
+            other = links.find_visible_record(self.request.user, number=number)
             if other is None:
                 form.add_error("target", _("No record “%(target)s” that you can see.")
                                % {"target": number})
             else:
                 try:
-                    sd_services.link_records(record, other, kind=form.cleaned_data["kind"],
+                    links.link_records(record, other, kind=form.cleaned_data["kind"],
                                              actor=self.request.user)
                 except ValidationError as exc:
                     base.add_errors(form, exc)
@@ -167,11 +167,11 @@ class UnlinkView(base.RecordActionView):
     def act(self, record) -> dict | None:
         if not access.is_staff_writer(self.request.user):
             raise PermissionDenied(_("Only service staff may remove links."))
-        item = next((i for i in sd_services.linked_records(record, self.request.user)
+        item = next((i for i in links.linked_records(record, self.request.user)
                      if i.link.pk == self.kwargs["link_id"]), None)
         if item is None:
             raise Http404
-        sd_services.unlink_records(item.link, actor=self.request.user)
+        links.unlink_records(item.link, actor=self.request.user)
         messages.success(self.request, _("The link to %(number)s was removed.")
                          % {"number": item.other.number})
         return None

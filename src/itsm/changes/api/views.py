@@ -21,11 +21,11 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from itsm.core.api.views import ReadOnlyForAuditors, RecordViewSet, ScopedViewSetMixin
+from itsm.core.api.views import LinksMixin, ReadOnlyForAuditors, RecordViewSet, ScopedViewSetMixin
 from itsm.core.exceptions import WorkflowError
 from itsm.core.filtersets import to_utc
 from itsm.core.pagination import NamePagination
-from itsm.servicedesk.api.views import ConfigurationItemsMixin, LinksMixin
+from itsm.servicedesk.api.views import ConfigurationItemsMixin
 
 from .. import approvals as voting
 from .. import filtersets, models, resources, schedule, services

@@ -6,14 +6,23 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import access, directory, exports, notifications, services, templating, twofactor
+from .. import (
+    access,
+    directory,
+    exports,
+    links,
+    notifications,
+    services,
+    templating,
+    twofactor,
+)
 from .. import rules as perms
 from ..choices import Role
 from ..filtersets import IdFilter, ScopedFilterSet
@@ -87,6 +96,59 @@ class ScopedViewSetMixin:
 
     def get_queryset(self):
         return self.base_queryset().visible_to(self.request.user)
+
+
+class LinksMixin:
+    """``GET/POST …/{id}/links/`` and ``DELETE …/{id}/links/{link_id}/``: related records."""
+
+    @extend_schema(methods=["get"], responses=s.RecordLinkSerializer(many=True))
+    @extend_schema(methods=["post"], request=s.LinkCreateSerializer,
+                   responses={201: s.RecordLinkSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def links(self, request, pk=None):
+        """GET: the linked records you may see. POST ``{"target": number, "kind"}`` (or
+        ``target_type`` + ``target_id``): link a record of any type (service staff;
+        400 for itself, an unknown record or an existing link)."""
+        record = self.get_object()
+        if request.method == "POST":
+            if not access.is_staff_writer(request.user):
+                raise PermissionDenied(_("Only service staff may link records."))
+            body = s.LinkCreateSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            data = body.validated_data
+            other = links.find_visible_record(
+                request.user, number=data["target"], type_name=data["target_type"],
+                pk=data["target_id"])
+            if other is None:
+                raise ValidationError({"target": [_("No record “%(target)s” that you can see.")
+                                                  % {"target": data["target"] or
+                                                     f"{data['target_type']} "
+                                                     f"{data['target_id']}"}]})
+            link = links.link_records(record, other, kind=data["kind"],
+                                            actor=request.user)
+            item = next(i for i in links.linked_records(record, request.user)
+                        if i.link.pk == link.pk)
+            return Response(s.RecordLinkSerializer.from_linked(item),
+                            status=status.HTTP_201_CREATED)
+        items = links.linked_records(record, request.user)
+        return Response([s.RecordLinkSerializer.from_linked(i) for i in items])
+
+    @extend_schema(parameters=[OpenApiParameter("link_id", int, OpenApiParameter.PATH)],
+                   request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"links/(?P<link_id>[0-9]+)",
+            url_name="link-detail")
+    def link_detail(self, request, pk=None, link_id=None):
+        """Remove a link of this record (service staff; 404 for a link that is not
+        this record's or whose other record you cannot see)."""
+        record = self.get_object()
+        if not access.is_staff_writer(request.user):
+            raise PermissionDenied(_("Only service staff may remove links."))
+        item = next((i for i in links.linked_records(record, request.user)
+                     if str(i.link.pk) == str(link_id)), None)
+        if item is None:
+            raise NotFound(_("No such link."))
+        links.unlink_records(item.link, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class RecordViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):

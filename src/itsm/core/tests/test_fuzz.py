@@ -68,7 +68,8 @@ STATEFUL_STEPS = 8
 #: Fixed seed: the same cases in the same order on every run.
 BASE_SETTINGS = settings(derandomize=True, database=None, deadline=None,
                          suppress_health_check=list(HealthCheck), print_blob=False)
-PHASES = ["examples", "coverage", "fuzzing", "stateful"]
+#: Schemathesis' phases, and "explicit": the cases of ``HOSTILE_BODIES`` built here.
+PHASES = ["examples", "coverage", "fuzzing", "stateful", "explicit"]
 WRITE_METHODS = ("post", "put", "patch", "delete")
 
 
@@ -258,7 +259,7 @@ class Sender:
         turn = self.turns[label]
         self.turns[label] += 1
         persona = persona or PERSONAS[turn % len(PERSONAS)]
-        phase = case.meta.phase.name.value if case.meta else "unknown"
+        phase = case.meta.phase.name.value if case.meta else "explicit"
         # Half of the cases keep their generated ids (unknown, zero, huge...); stateful
         # cases take theirs from earlier responses.
         if (case.path_parameters and turn % 4 < 2 and phase != "stateful"

@@ -9,7 +9,6 @@ from rest_framework import serializers
 
 from itsm.catalog.models import Service
 from itsm.core.api.serializers import RecordSerializer
-from itsm.core.choices import LinkKind
 from itsm.core.imports import MAX_IMPORT_ROWS
 
 from .. import alerts, satisfaction
@@ -280,52 +279,3 @@ class MergeSerializer(serializers.Serializer):
                                     max_length=20000)
 
 
-class LinkCreateSerializer(serializers.Serializer):
-    """The other record by ``target`` (its number) or by ``target_type`` and ``target_id``."""
-
-    target = serializers.CharField(required=False, allow_blank=True, default="",
-                                   help_text=gettext_lazy("Number of the record to link."))
-    target_type = serializers.CharField(required=False, allow_blank=True, default="",
-                                        help_text=gettext_lazy(
-                                            "Record type: servicerequest, incident, …"))
-    target_id = serializers.IntegerField(required=False, allow_null=True, default=None,
-                                         min_value=1, max_value=2**63 - 1)
-    kind = serializers.ChoiceField(choices=LinkKind.choices, default=LinkKind.RELATED)
-
-    def validate(self, attrs):
-        if not attrs["target"] and not (attrs["target_type"] and attrs["target_id"]):
-            raise serializers.ValidationError(
-                {"target": _("Give the number of the record to link, or its type and id.")})
-        return attrs
-
-
-class LinkedRecordSerializer(serializers.Serializer):
-    type = serializers.CharField()
-    id = serializers.IntegerField()
-    number = serializers.CharField()
-    title = serializers.CharField()
-    status = serializers.CharField()
-    status_label = serializers.CharField()
-    url = serializers.CharField()
-
-
-class RecordLinkSerializer(serializers.Serializer):
-    """A link seen from the record in the URL: the other record and the direction."""
-
-    id = serializers.IntegerField()
-    kind = serializers.CharField()
-    kind_label = serializers.CharField()
-    direction = serializers.ChoiceField(choices=["outgoing", "incoming"])
-    record = LinkedRecordSerializer()
-    created_at = serializers.DateTimeField()
-
-    @staticmethod
-    def from_linked(item) -> dict:
-        other = item.other
-        return {"id": item.link.pk, "kind": item.link.kind, "kind_label": item.kind_label,
-                "direction": "outgoing" if item.outgoing else "incoming",
-                "record": {"type": other._meta.model_name, "id": other.pk,
-                           "number": other.number, "title": other.title,
-                           "status": other.status, "status_label": other.status_label,
-                           "url": other.get_absolute_url()},
-                "created_at": item.link.created_at}

@@ -19,10 +19,10 @@ from itsm.cmdb import services as cmdb_services
 from itsm.cmdb.api.serializers import ConfigurationItemSerializer as CMDBItemSerializer
 from itsm.cmdb.api.serializers import RecordCISerializer
 from itsm.cmdb.models import ConfigurationItem
-from itsm.core import access, imports
+from itsm.core import access, imports, links
 from itsm.core.api.authentication import TokenAuthentication
 from itsm.core.api.parsers import JSONParser
-from itsm.core.api.views import RecordViewSet
+from itsm.core.api.views import LinksMixin, RecordViewSet
 from itsm.core.filtersets import to_utc
 from itsm.core.uploads import check_request_size
 
@@ -77,65 +77,12 @@ class MergeMixin:
         if into.isdigit() and len(into) <= 18:
             target = self.get_queryset().filter(pk=int(into)).first()
         else:
-            target = sd_services.find_visible_record(request.user, number=into)
+            target = links.find_visible_record(request.user, number=into)
         if target is None:
             raise NotFound(_("No ticket “%(into)s” that you can see.") % {"into": into})
         target = sd_services.merge_tickets(duplicate, into=target, actor=request.user,
                                            comment=body.validated_data["comment"])
         return Response(self.get_serializer(target).data)  # same type: merge_tickets checks
-
-
-class LinksMixin:
-    """``GET/POST …/{id}/links/`` and ``DELETE …/{id}/links/{link_id}/``: related records."""
-
-    @extend_schema(methods=["get"], responses=serializers.RecordLinkSerializer(many=True))
-    @extend_schema(methods=["post"], request=serializers.LinkCreateSerializer,
-                   responses={201: serializers.RecordLinkSerializer})
-    @action(detail=True, methods=["get", "post"], pagination_class=None)
-    def links(self, request, pk=None):
-        """GET: the linked records you may see. POST ``{"target": number, "kind"}`` (or
-        ``target_type`` + ``target_id``): link a record of any type (service staff;
-        400 for itself, an unknown record or an existing link)."""
-        record = self.get_object()
-        if request.method == "POST":
-            if not access.is_staff_writer(request.user):
-                raise PermissionDenied(_("Only service staff may link records."))
-            body = serializers.LinkCreateSerializer(data=request.data)
-            body.is_valid(raise_exception=True)
-            data = body.validated_data
-            other = sd_services.find_visible_record(
-                request.user, number=data["target"], type_name=data["target_type"],
-                pk=data["target_id"])
-            if other is None:
-                raise ValidationError({"target": [_("No record “%(target)s” that you can see.")
-                                                  % {"target": data["target"] or
-                                                     f"{data['target_type']} "
-                                                     f"{data['target_id']}"}]})
-            link = sd_services.link_records(record, other, kind=data["kind"],
-                                            actor=request.user)
-            item = next(i for i in sd_services.linked_records(record, request.user)
-                        if i.link.pk == link.pk)
-            return Response(serializers.RecordLinkSerializer.from_linked(item),
-                            status=status.HTTP_201_CREATED)
-        items = sd_services.linked_records(record, request.user)
-        return Response([serializers.RecordLinkSerializer.from_linked(i) for i in items])
-
-    @extend_schema(parameters=[OpenApiParameter("link_id", int, OpenApiParameter.PATH)],
-                   request=None, responses={204: None})
-    @action(detail=True, methods=["delete"], url_path=r"links/(?P<link_id>[0-9]+)",
-            url_name="link-detail")
-    def link_detail(self, request, pk=None, link_id=None):
-        """Remove a link of this record (service staff; 404 for a link that is not
-        this record's or whose other record you cannot see)."""
-        record = self.get_object()
-        if not access.is_staff_writer(request.user):
-            raise PermissionDenied(_("Only service staff may remove links."))
-        item = next((i for i in sd_services.linked_records(record, request.user)
-                     if str(i.link.pk) == str(link_id)), None)
-        if item is None:
-            raise NotFound(_("No such link."))
-        sd_services.unlink_records(item.link, actor=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ConfigurationItemsMixin:
