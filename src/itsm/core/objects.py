@@ -22,12 +22,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from . import audit
 from .choices import AuditAction
 from .exceptions import WorkflowError
+from .limits import text_length_errors
 from .models import Record
 from .retention import check_deletable
 
@@ -86,6 +88,11 @@ def save_object(target: M | type[M], *, actor, data: dict[str, Any],
         for name, value in data.items():
             setattr(instance, name, value)
     (clean or type(instance).full_clean)(instance)
+    # Django's model validation leaves a TextField's max_length to the forms: checked
+    # here for the fields written, so an import or a script cannot store more.
+    too_long = text_length_errors(instance, set(data) if before else None)
+    if too_long:
+        raise ValidationError(too_long)
     delta = audit.diff(before, audit.snapshot(instance))
     if delta or action == AuditAction.CREATE:  # an unchanged object is not saved again
         instance.save()

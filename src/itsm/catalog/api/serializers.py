@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from itsm.core import access
 from itsm.core.api.exceptions import validation_detail
+from itsm.core.api.fields import StrictIntegerField
 from itsm.core.api.serializers import (
     ScopedModelSerializer,
     request_user,
@@ -100,8 +101,8 @@ class CatalogServiceSerializer(ProviderObjectSerializer):
 
 
 class SLATargetSerializer(ScopedModelSerializer):
-    response_minutes = serializers.IntegerField(min_value=1, max_value=1_000_000)
-    resolution_minutes = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    response_minutes = StrictIntegerField(min_value=1, max_value=1_000_000)
+    resolution_minutes = StrictIntegerField(min_value=1, max_value=1_000_000)
 
     class Meta:
         model = SLATarget
@@ -176,9 +177,9 @@ class PriorityResolveSerializer(serializers.Serializer):
 
 
 class PriorityAnswerSerializer(serializers.Serializer):
-    impact = serializers.IntegerField()
-    urgency = serializers.IntegerField()
-    priority = serializers.IntegerField()
+    impact = StrictIntegerField()
+    urgency = StrictIntegerField()
+    priority = StrictIntegerField()
     priority_label = serializers.CharField()
 
 
@@ -272,18 +273,18 @@ class CalendarExceptionSerializer(ScopedModelSerializer):
 class CalendarExceptionQuerySerializer(serializers.Serializer):
     """``?year=`` of the exceptions list: a year a calendar can hold, or nothing."""
 
-    year = serializers.IntegerField(
+    year = StrictIntegerField(
         required=False, min_value=1900, max_value=2200,
         error_messages={"invalid": gettext_lazy("Give a year such as 2027.")})
 
 
 class SeedSerializer(serializers.Serializer):
-    years = serializers.ListField(child=serializers.IntegerField(min_value=1900,
+    years = serializers.ListField(child=StrictIntegerField(min_value=1900,
                                                                  max_value=2200),
                                   min_length=1, max_length=10)
 
 
 class SeedResultSerializer(serializers.Serializer):
-    years = serializers.ListField(child=serializers.IntegerField())
-    added = serializers.IntegerField()
-    kept = serializers.IntegerField()
+    years = serializers.ListField(child=StrictIntegerField())
+    added = StrictIntegerField()
+    kept = StrictIntegerField()

@@ -17,6 +17,7 @@ from rest_framework import serializers
 
 from itsm.catalog.models import Service
 from itsm.core import access
+from itsm.core.api.fields import StrictIntegerField
 from itsm.core.api.serializers import (
     PersonNameField,
     RecordSerializer,
@@ -87,7 +88,7 @@ class ChangeSerializer(RecordSerializer):
 
 
 class PersonRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     name = serializers.CharField()
 
 
@@ -108,12 +109,12 @@ class VoteSerializer(ScopedModelSerializer):
 
 
 class TallySerializer(serializers.Serializer):
-    approve = serializers.IntegerField()
-    reject = serializers.IntegerField()
-    abstain = serializers.IntegerField()
-    cast = serializers.IntegerField()
-    eligible = serializers.IntegerField()
-    quorum = serializers.IntegerField()
+    approve = StrictIntegerField()
+    reject = StrictIntegerField()
+    abstain = StrictIntegerField()
+    cast = StrictIntegerField()
+    eligible = StrictIntegerField()
+    quorum = StrictIntegerField()
 
 
 class ApprovalSerializer(ScopedModelSerializer):
@@ -201,7 +202,7 @@ class FreezeWindowSerializer(SavedThroughService, ScopedModelSerializer):
 class ConflictSerializer(serializers.Serializer):
     """Another planned change whose window overlaps on a shared CI or service."""
 
-    id = serializers.IntegerField(source="change.pk")
+    id = StrictIntegerField(source="change.pk")
     number = serializers.CharField(source="change.number")
     title = serializers.CharField(source="change.title")
     status = serializers.CharField(source="change.status")
@@ -220,7 +221,7 @@ class ConflictsSerializer(serializers.Serializer):
 
 
 class ChangeCalendarEntrySerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="change.pk")
+    id = StrictIntegerField(source="change.pk")
     number = serializers.CharField(source="change.number")
     title = serializers.CharField(source="change.title")
     status = serializers.CharField(source="change.status")
@@ -372,12 +373,12 @@ class CabMeetingSerializer(SavedThroughService, ScopedModelSerializer):
 class AgendaItemSerializer(serializers.Serializer):
     """Body of ``POST /api/cab-meetings/{id}/items/``."""
 
-    change = serializers.IntegerField(min_value=1, help_text=gettext_lazy("Change id"))
+    change = StrictIntegerField(min_value=1, help_text=gettext_lazy("Change id"))
 
 
 class MeetingDecisionSerializer(serializers.Serializer):
     """Body of ``POST /api/cab-meetings/{id}/decisions/``."""
 
-    item = serializers.IntegerField(min_value=1, help_text=gettext_lazy("Agenda item id"))
+    item = StrictIntegerField(min_value=1, help_text=gettext_lazy("Agenda item id"))
     decision = serializers.ChoiceField(choices=MeetingDecision.choices)
     notes = serializers.CharField(required=False, allow_blank=True, default="")

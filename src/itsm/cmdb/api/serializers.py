@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from itsm.catalog.models import Service
+from itsm.core.api.fields import StrictIntegerField
 from itsm.core.api.serializers import (
     ScopedModelSerializer,
     StrictPrimaryKeyRelatedField,
@@ -97,11 +98,11 @@ class CIRelationSerializer(ScopedModelSerializer):
 
 
 class ImpactItemSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     name = serializers.CharField()
     type = serializers.CharField()
     status = serializers.CharField()
-    organization = serializers.IntegerField()
+    organization = StrictIntegerField()
 
 
 class ImpactSerializer(serializers.Serializer):
@@ -126,9 +127,9 @@ class ImportUploadSerializer(serializers.Serializer):
 
 
 class ImportResultSerializer(serializers.Serializer):
-    items = serializers.IntegerField()
-    relations = serializers.IntegerField()
+    items = StrictIntegerField()
+    relations = StrictIntegerField()
 
 
 class RecordCISerializer(serializers.Serializer):
-    ci = serializers.IntegerField(help_text=_("Id of a configuration item."))
+    ci = StrictIntegerField(help_text=_("Id of a configuration item."))

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,6 +36,7 @@ from ..models import (
     display_name,
 )
 from ..scoping import people_in_scope, record_relation_querysets, restrict
+from .fields import StrictIntegerField
 
 User = get_user_model()
 
@@ -67,7 +69,8 @@ def scope_relations(fields, user) -> None:
 class ScopedModelSerializer(serializers.ModelSerializer):
     """The base of every model serializer of the project.
 
-    Related fields are strict about ids (``StrictPrimaryKeyRelatedField``) and offer,
+    Integers are strict (``StrictIntegerField``: no ``true``, ``1.5`` or ``"1e3"``);
+    related fields are strict about ids (``StrictPrimaryKeyRelatedField``) and offer,
     look up and describe only objects of the reader's scope, whatever queryset a
     subclass declares: the choices are bound when the fields are (for the request of
     the serializer's context; without a request, no choice at all).
@@ -75,6 +78,13 @@ class ScopedModelSerializer(serializers.ModelSerializer):
     """
 
     serializer_related_field = StrictPrimaryKeyRelatedField
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        **{field: StrictIntegerField for field in (
+            models.IntegerField, models.SmallIntegerField, models.BigIntegerField,
+            models.PositiveIntegerField, models.PositiveSmallIntegerField,
+            models.PositiveBigIntegerField)},
+    }
 
     @cached_property
     def fields(self):
@@ -116,7 +126,7 @@ class RecordSerializer(ScopedModelSerializer):
     assignee_team_name = serializers.CharField(
         source="assignee_team.name", read_only=True, default=None
     )
-    version = serializers.IntegerField(
+    version = StrictIntegerField(
         required=False, min_value=1,
         help_text=gettext_lazy(
             "On update: the version you read. A stale version is refused with 409."),
@@ -207,7 +217,7 @@ class TransitionSerializer(serializers.Serializer):
     transition = serializers.CharField()
     comment = serializers.CharField(required=False, allow_blank=True, default="")
     values = serializers.DictField(required=False, default=dict)
-    version = serializers.IntegerField(required=False, min_value=1)
+    version = StrictIntegerField(required=False, min_value=1)
 
 
 class AvailableTransitionSerializer(serializers.Serializer):
@@ -416,7 +426,7 @@ class NotificationChannelSerializer(ScopedModelSerializer):
     events = EventListField(
         child=serializers.ChoiceField(choices=NotificationEvent.choices), required=False,
         help_text=gettext_lazy("Event codes to send; empty means all."))
-    rate_limit_per_minute = serializers.IntegerField(required=False, min_value=1,
+    rate_limit_per_minute = StrictIntegerField(required=False, min_value=1,
                                                      max_value=600)
 
     class Meta:
@@ -546,7 +556,7 @@ class LinkCreateSerializer(serializers.Serializer):
     target_type = serializers.CharField(required=False, allow_blank=True, default="",
                                         help_text=gettext_lazy(
                                             "Record type: servicerequest, incident, …"))
-    target_id = serializers.IntegerField(required=False, allow_null=True, default=None,
+    target_id = StrictIntegerField(required=False, allow_null=True, default=None,
                                          min_value=1, max_value=2**63 - 1)
     kind = serializers.ChoiceField(choices=LinkKind.choices, default=LinkKind.RELATED)
 
@@ -559,7 +569,7 @@ class LinkCreateSerializer(serializers.Serializer):
 
 class LinkedRecordSerializer(serializers.Serializer):
     type = serializers.CharField()
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     number = serializers.CharField()
     title = serializers.CharField()
     status = serializers.CharField()
@@ -570,7 +580,7 @@ class LinkedRecordSerializer(serializers.Serializer):
 class RecordLinkSerializer(serializers.Serializer):
     """A link seen from the record in the URL: the other record and the direction."""
 
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     kind = serializers.CharField()
     kind_label = serializers.CharField()
     direction = serializers.ChoiceField(choices=["outgoing", "incoming"])

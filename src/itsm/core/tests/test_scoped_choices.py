@@ -86,6 +86,28 @@ def test_every_declared_related_field_is_strict():
     assert loose == []
 
 
+def test_every_declared_integer_field_is_strict():
+    """Model integer fields map to StrictIntegerField (ScopedModelSerializer); a declared
+    one must be strict too, or ``1.0`` and ``"1_000"`` would be read as integers."""
+    from itsm.core.api.fields import StrictIntegerField
+
+    loose = [f"{c.__qualname__}.{name}" for c in project_classes(serializers.Serializer)
+             for name, f in c._declared_fields.items()
+             if isinstance(f, serializers.IntegerField)
+             and not isinstance(f, StrictIntegerField)]
+    assert loose == []
+
+
+@pytest.mark.parametrize("value", ["1.0", "1_000", 1.5, True, "1e3"])
+def test_integers_written_otherwise_are_refused(world, value):
+    record = world.request("requester_a")
+    response = world.client("agent").patch(f"/api/service-requests/{record.pk}/", {
+        "title": "改", "version": value}, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["version"] == ["A valid integer is required."] or \
+        response.json()["version"] == ["请填写合法的整数值。"]
+
+
 def test_every_filterset_is_scoped():
     bare = [c.__qualname__ for c in project_classes(django_filters.FilterSet)
             if not issubclass(c, ScopedChoicesMixin)]

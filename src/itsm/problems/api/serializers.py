@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from itsm.catalog.models import Service
 from itsm.changes.models import Change
+from itsm.core.api.fields import StrictIntegerField
 from itsm.core.api.serializers import RecordSerializer
 
 from ..models import Problem
@@ -36,7 +37,7 @@ class IncidentLinkSerializer(serializers.Serializer):
 
 
 class LinkedIncidentSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     number = serializers.CharField()
     title = serializers.CharField()
     status = serializers.CharField()

@@ -9,6 +9,8 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from itsm.core.api.fields import StrictIntegerField
+
 
 class PeriodSerializer(serializers.Serializer):
     label = serializers.CharField(help_text="YYYY-MM")
@@ -17,55 +19,55 @@ class PeriodSerializer(serializers.Serializer):
     end = serializers.DateTimeField(help_text="Exclusive: the first moment of the next month.")
     until = serializers.DateTimeField(help_text="Measured until: the end, or now while the "
                                                 "month is running.")
-    minutes = serializers.IntegerField()
+    minutes = StrictIntegerField()
     complete = serializers.BooleanField()
 
 
 class SummarySerializer(serializers.Serializer):
-    opened = serializers.IntegerField()
-    resolved = serializers.IntegerField()
-    open_at_end = serializers.IntegerField()
-    clocks = serializers.IntegerField()
-    met = serializers.IntegerField()
-    breached = serializers.IntegerField()
+    opened = StrictIntegerField()
+    resolved = StrictIntegerField()
+    open_at_end = StrictIntegerField()
+    clocks = StrictIntegerField()
+    met = StrictIntegerField()
+    breached = StrictIntegerField()
     attainment = serializers.FloatField(allow_null=True)
     response_attainment = serializers.FloatField(allow_null=True)
     resolution_attainment = serializers.FloatField(allow_null=True)
 
 
 class SLORowSerializer(serializers.Serializer):
-    service_id = serializers.IntegerField(allow_null=True)
+    service_id = StrictIntegerField(allow_null=True)
     service = serializers.CharField()
-    priority = serializers.IntegerField()
+    priority = StrictIntegerField()
     priority_label = serializers.CharField()
     kind = serializers.CharField()
     kind_label = serializers.CharField()
-    target_minutes = serializers.IntegerField(allow_null=True)
-    target_minutes_max = serializers.IntegerField(allow_null=True)
-    clocks = serializers.IntegerField()
-    met = serializers.IntegerField()
-    breached = serializers.IntegerField()
-    still_open = serializers.IntegerField()
+    target_minutes = StrictIntegerField(allow_null=True)
+    target_minutes_max = StrictIntegerField(allow_null=True)
+    clocks = StrictIntegerField()
+    met = StrictIntegerField()
+    breached = StrictIntegerField()
+    still_open = StrictIntegerField()
     attainment = serializers.FloatField(allow_null=True)
 
 
 class BreachRowSerializer(serializers.Serializer):
     ticket_type = serializers.CharField()
-    ticket_id = serializers.IntegerField()
+    ticket_id = StrictIntegerField()
     number = serializers.CharField()
     title = serializers.CharField()
     url = serializers.CharField()
-    service_id = serializers.IntegerField(allow_null=True)
+    service_id = StrictIntegerField(allow_null=True)
     service = serializers.CharField()
-    priority = serializers.IntegerField()
+    priority = StrictIntegerField()
     priority_label = serializers.CharField()
     kind = serializers.CharField()
     kind_label = serializers.CharField()
-    target_minutes = serializers.IntegerField()
+    target_minutes = StrictIntegerField()
     due_at = serializers.DateTimeField()
     stopped_at = serializers.DateTimeField(allow_null=True)
     still_open = serializers.BooleanField()
-    overrun_minutes = serializers.IntegerField()
+    overrun_minutes = StrictIntegerField()
     escalated_at = serializers.DateTimeField(allow_null=True)
     reasons = serializers.ListField(child=serializers.CharField())
     reason = serializers.CharField()
@@ -94,33 +96,33 @@ class BreachRowsField(serializers.Field):
 
 
 class AvailabilityRowSerializer(serializers.Serializer):
-    service_id = serializers.IntegerField()
+    service_id = StrictIntegerField()
     service = serializers.CharField()
-    period_minutes = serializers.IntegerField()
-    outage_minutes = serializers.IntegerField()
-    outages = serializers.IntegerField()
-    records = serializers.IntegerField()
-    longest_outage_minutes = serializers.IntegerField()
+    period_minutes = StrictIntegerField()
+    outage_minutes = StrictIntegerField()
+    outages = StrictIntegerField()
+    records = StrictIntegerField()
+    longest_outage_minutes = StrictIntegerField()
     availability = serializers.FloatField(allow_null=True)
     target = serializers.FloatField()
     met = serializers.BooleanField(allow_null=True)
-    max_interruption_minutes = serializers.IntegerField()
+    max_interruption_minutes = StrictIntegerField()
     interruption_met = serializers.BooleanField()
 
 
 class SatisfactionRowSerializer(serializers.Serializer):
-    service_id = serializers.IntegerField(allow_null=True)
+    service_id = StrictIntegerField(allow_null=True)
     service = serializers.CharField()
-    ratings = serializers.IntegerField()
+    ratings = StrictIntegerField()
     mean = serializers.FloatField(allow_null=True)
-    satisfied = serializers.IntegerField()
+    satisfied = StrictIntegerField()
     satisfied_percent = serializers.FloatField(allow_null=True)
 
 
 class ServiceLevelReportSerializer(serializers.Serializer):
-    organization = serializers.IntegerField(source="organization.pk")
+    organization = StrictIntegerField(source="organization.pk")
     organization_name = serializers.CharField(source="organization.name")
-    service = serializers.IntegerField(source="service.pk", allow_null=True, default=None)
+    service = StrictIntegerField(source="service.pk", allow_null=True, default=None)
     period = PeriodSerializer()
     generated_at = serializers.DateTimeField()
     summary = SummarySerializer()

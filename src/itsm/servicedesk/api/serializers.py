@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from itsm.catalog.models import Service
+from itsm.core.api.fields import StrictIntegerField
 from itsm.core.api.serializers import RecordSerializer
 from itsm.core.imports import MAX_IMPORT_ROWS
 
@@ -70,7 +71,7 @@ class IncidentImportSerializer(serializers.Serializer):
 
 
 class TicketImportResultSerializer(serializers.Serializer):
-    created = serializers.IntegerField()
+    created = StrictIntegerField()
     numbers = serializers.ListField(child=serializers.CharField())
 
 
@@ -212,11 +213,11 @@ class AlertOutcomeSerializer(serializers.Serializer):
     status = serializers.CharField()
     action = serializers.CharField()
     incident = serializers.CharField(allow_null=True, help_text="number of the incident")
-    incident_id = serializers.IntegerField(allow_null=True)
+    incident_id = StrictIntegerField(allow_null=True)
 
 
 class AlertResultSerializer(serializers.Serializer):
-    received = serializers.IntegerField()
+    received = StrictIntegerField()
     results = AlertOutcomeSerializer(many=True)
 
 
@@ -226,7 +227,7 @@ class AlertResultSerializer(serializers.Serializer):
 class RatingSerializer(serializers.Serializer):
     """A ticket's rating: POST ``score`` (1–5) and ``comment``; GET shows it."""
 
-    score = serializers.IntegerField(min_value=1, max_value=5)
+    score = StrictIntegerField(min_value=1, max_value=5)
     comment = serializers.CharField(required=False, allow_blank=True, default="",
                                     max_length=satisfaction.MAX_RATING_COMMENT)
 
@@ -234,23 +235,23 @@ class RatingSerializer(serializers.Serializer):
 class RatingStateSerializer(serializers.Serializer):
     rated = serializers.BooleanField()
     can_rate = serializers.BooleanField()
-    score = serializers.IntegerField(allow_null=True)
+    score = StrictIntegerField(allow_null=True)
     comment = serializers.CharField(allow_blank=True)
-    rated_by = serializers.IntegerField(allow_null=True)
+    rated_by = StrictIntegerField(allow_null=True)
     rated_by_name = serializers.CharField(allow_blank=True)
     created_at = serializers.DateTimeField(allow_null=True)
 
 
 class SatisfactionGroupSerializer(serializers.Serializer):
-    id = serializers.IntegerField(allow_null=True)
+    id = StrictIntegerField(allow_null=True)
     name = serializers.CharField()
-    count = serializers.IntegerField()
+    count = StrictIntegerField()
     average = serializers.FloatField()
 
 
 class SatisfactionSummarySerializer(serializers.Serializer):
     by = serializers.CharField()
-    count = serializers.IntegerField()
+    count = StrictIntegerField()
     average = serializers.FloatField(allow_null=True)
     groups = SatisfactionGroupSerializer(many=True)
 
