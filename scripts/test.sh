@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole suite, twice: on SQLite and on PostgreSQL; then the fault-injection tests
-# (once: they bring their own PostgreSQL cluster and Redis), ruff and the security gates.
+# (once: they bring their own PostgreSQL cluster and Redis), ruff, the import layers
+# (lint-imports) and the security gates.
 # Extra arguments go to pytest (and skip the fault tests unless ITSM_TEST_FAULTS=1).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -38,5 +39,7 @@ if [ $# -eq 0 ] || [ -n "${ITSM_TEST_FAULTS:-}" ]; then
 fi
 
 "$BIN/ruff" check src $(ls -d bench 2>/dev/null) || status=$?
+# The layers of pyproject.toml [tool.importlinter]: core below the apps, apps in order.
+(cd src && "../$BIN/lint-imports" --no-cache ../pyproject.toml) || status=$?
 scripts/security-gates.sh || status=$?
 exit $status
