@@ -34,3 +34,6 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
     import os
 
     DATABASES["default"]["TEST"] = {"NAME": f"test_itsm_{os.getpid()}"}  # noqa: F405
+# A test-only register (core/tests/example_register): a record type made of declarations
+# on the shared mechanisms; the framework tests (test_register.py) drive it.
+INSTALLED_APPS = [*INSTALLED_APPS, "itsm.core.tests.example_register"]  # noqa: F405

@@ -20,7 +20,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from itsm.changes.models import Change
 from itsm.conftest import SENTINEL_B
 from itsm.core import directory, services
 from itsm.core.models import (
@@ -34,8 +33,8 @@ from itsm.core.models import (
     Team,
     TimelineEvent,
 )
-from itsm.problems.models import Problem
-from itsm.servicedesk.models import Incident, MajorIncident, ServiceRequest
+from itsm.core.registry import record_types
+from itsm.servicedesk.models import Incident
 
 User = get_user_model()
 
@@ -66,10 +65,8 @@ VISIBLE_RECORDS = {
 BLIND_TO_B = {"requester_a", "requester_a2", "custadmin_a", "agent_q"}
 AUDIT_READERS = {"auditor", "admin"}
 INTERNAL_NOTE = "INTERNAL-NOTE-only-for-staff"
-#: The ticket types of the service desk, by model name (the basename of their API routes).
-TICKET_MODELS: dict[str, type[Record]] = {"servicerequest": ServiceRequest, "incident": Incident,
-                                           "majorincident": MajorIncident, "problem": Problem,
-                                           "change": Change}
+#: Every registered record type, by model name (the basename of its API routes).
+TICKET_MODELS: dict[str, type[Record]] = {rt.key: rt.model for rt in record_types()}
 #: Ticket columns a refused write must leave as they were.
 TICKET_COLUMNS = ("pk", "number", "version", "status", "title", "description", "priority",
                   "impact", "urgency", "service_id", "category", "resolution",

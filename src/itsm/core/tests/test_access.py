@@ -53,7 +53,8 @@ IDENTITIES = sorted(SCOPE)
 #: routes, from the registry: a new record type is probed like the others.
 TICKET_ROUTES = {rt.key: f"{rt.namespace}:{rt.name}" for rt in record_types()}
 #: Ticket types only provider staff see (customers get 404 / empty lists).
-STAFF_ONLY = {"problem", "change"}
+STAFF_ONLY = {key for key, model in TICKET_MODELS.items()
+              if not getattr(model, "customers_may_view", True)}
 #: Identities of provider staff.
 PROVIDER_STAFF = {"agent", "auditor", "admin", "agent_q"}
 #: Ticket types customers rate after closing (FBK-1).
