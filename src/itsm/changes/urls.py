@@ -2,8 +2,9 @@ from django.urls import path
 
 from itsm.core.views import record_urls
 
-from . import views
-from .views import BOARD_VIEWS, CHANGE_VIEWS, FREEZE_VIEWS, TEMPLATE_VIEWS
+from .views import actions, calendar, meetings
+from .views.master import BOARD_VIEWS, FREEZE_VIEWS, TEMPLATE_VIEWS
+from .views.records import CHANGE_VIEWS
 
 app_name = "changes"
 
@@ -20,34 +21,34 @@ def master_urls(segment: str, kind: str, master: dict) -> list:
 
 
 urlpatterns = [
-    path("changes/calendar/", views.CalendarView.as_view(), name="calendar"),
+    path("changes/calendar/", calendar.CalendarView.as_view(), name="calendar"),
     # CAB meetings
-    path("changes/meetings/", views.MeetingListView.as_view(), name="meeting-list"),
-    path("changes/meetings/new/", views.MeetingCreateView.as_view(), name="meeting-create"),
-    path("changes/meetings/<int:pk>/", views.MeetingDetailView.as_view(),
+    path("changes/meetings/", meetings.MeetingListView.as_view(), name="meeting-list"),
+    path("changes/meetings/new/", meetings.MeetingCreateView.as_view(), name="meeting-create"),
+    path("changes/meetings/<int:pk>/", meetings.MeetingDetailView.as_view(),
          name="meeting-detail"),
-    path("changes/meetings/<int:pk>/edit/", views.MeetingEditView.as_view(),
+    path("changes/meetings/<int:pk>/edit/", meetings.MeetingEditView.as_view(),
          name="meeting-edit"),
-    path("changes/meetings/<int:pk>/items/", views.AgendaItemAddView.as_view(),
+    path("changes/meetings/<int:pk>/items/", meetings.AgendaItemAddView.as_view(),
          name="meeting-item-add"),
     path("changes/meetings/<int:pk>/items/<int:item_id>/decision/",
-         views.DecisionView.as_view(), name="meeting-decision"),
+         meetings.DecisionView.as_view(), name="meeting-decision"),
     # Master data
     *master_urls("boards", "board", BOARD_VIEWS),
     path("changes/boards/<int:pk>/", BOARD_VIEWS["detail"].as_view(), name="board-detail"),
     *master_urls("templates", "template", TEMPLATE_VIEWS),
     *master_urls("freezes", "freeze", FREEZE_VIEWS),
     # The change's panels
-    path("changes/<int:pk>/approvals/<int:approval_id>/vote/", views.VoteView.as_view(),
+    path("changes/<int:pk>/approvals/<int:approval_id>/vote/", actions.VoteView.as_view(),
          name="change-vote"),
     path("changes/<int:pk>/approvals/<int:approval_id>/close/",
-         views.CloseVotingView.as_view(), name="change-close-voting"),
-    path("changes/<int:pk>/items/", views.LinkItemView.as_view(), name="change-item-link"),
-    path("changes/<int:pk>/items/<int:ci_id>/delete/", views.UnlinkItemView.as_view(),
+         actions.CloseVotingView.as_view(), name="change-close-voting"),
+    path("changes/<int:pk>/items/", actions.LinkItemView.as_view(), name="change-item-link"),
+    path("changes/<int:pk>/items/<int:ci_id>/delete/", actions.UnlinkItemView.as_view(),
          name="change-item-unlink"),
-    path("changes/<int:pk>/tasks/", views.TaskAddView.as_view(), name="change-task-add"),
-    path("changes/<int:pk>/tasks/<int:task_id>/", views.TaskUpdateView.as_view(),
+    path("changes/<int:pk>/tasks/", actions.TaskAddView.as_view(), name="change-task-add"),
+    path("changes/<int:pk>/tasks/<int:task_id>/", actions.TaskUpdateView.as_view(),
          name="change-task-update"),
-    path("changes/<int:pk>/plans/", views.PlanUseView.as_view(), name="change-plan-use"),
+    path("changes/<int:pk>/plans/", actions.PlanUseView.as_view(), name="change-plan-use"),
     *record_urls("changes", "change", CHANGE_VIEWS),
 ]

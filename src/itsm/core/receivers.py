@@ -6,8 +6,9 @@
   inside its retention period (``core.retention``), whatever the path of the deletion.
 - Cached who-is-who (``access.DIRECTORY``: people, their groups and profiles,
   organizations, teams; not a login), notification templates and channels
-  (``notifications.NOTIFICATIONS``) and calendars with their windows and exceptions
-  (``CALENDARS``) are renewed by any change to their rows (``cache.bump_on_change``).
+  (``notifications.rendering.NOTIFICATIONS``) and calendars with their windows and
+  exceptions (``CALENDARS``) are renewed by any change to their rows
+  (``cache.bump_on_change``).
 - ``post_migrate``: the core app seeds its reference data; every app's records get their
   search indexes.
 - Cached reference data is checked for changes once per request and once per job.
@@ -40,7 +41,7 @@ from .models import (
     Team,
 )
 from .models.calendars import CALENDARS
-from .notifications import NOTIFICATIONS
+from .notifications.rendering import NOTIFICATIONS
 from .retention import check_deletable
 from .search import ensure_indexes_after_migrate
 from .seed import seed_after_migrate

@@ -20,7 +20,7 @@ def clear_expired_sessions() -> None:
 
 # Delivery failures are retried by raising ``RetryTask(delay=…)`` with the delay computed
 # from the attempt count in the database (30 s × 2^(attempts − 1): 30, 60, 120, 240,
-# 480 s; ``notifications.retry_delay``), so the schedule survives a lost job and
+# 480 s; ``notifications.delivery.retry_delay``), so the schedule survives a lost job and
 # ``RetryTask`` does not use up huey's own retries. Those (``retries=5``,
 # ``retry_delay=30``, ``retry_backoff=2``) cover unexpected errors such as a database
 # outage. A rate-limited notification is deferred the same way, until the oldest

@@ -13,7 +13,7 @@ from itsm.core.audit import audit_context
 from itsm.core.choices import AuditSource
 
 if TYPE_CHECKING:
-    from .mailintake import PollStats
+    from .mailintake.fetcher import PollStats
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +31,10 @@ def _poll_schedule():
 
 def poll_once() -> PollStats:
     """One locked poll; raises huey's ``TaskLockedException`` while another one runs."""
-    from . import mailintake
+    from .mailintake import fetcher
 
     with MAILBOX_LOCK, audit_context(source=AuditSource.EMAIL):
-        return mailintake.poll_mailbox()
+        return fetcher.poll_mailbox()
 
 
 @db_periodic_task(_poll_schedule())

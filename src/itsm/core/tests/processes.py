@@ -371,7 +371,8 @@ RETRY_NOW = r"""
 import datetime as dt, json
 from django.utils import timezone
 from itsm.core import notifications
-later = timezone.now() + notifications.LOST_AFTER + dt.timedelta(minutes=1)
+from itsm.core.notifications import delivery
+later = timezone.now() + delivery.LOST_AFTER + dt.timedelta(minutes=1)
 print("RESULT " + json.dumps(notifications.retry_pending(now=later)))
 """
 

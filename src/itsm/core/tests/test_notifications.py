@@ -45,6 +45,7 @@ from itsm.core.models import (
     NotificationChannel,
     NotificationPreference,
 )
+from itsm.core.notifications import delivery
 from itsm.core.tasks import retry_pending_notifications, send_notification
 
 EV = NotificationEvent
@@ -336,11 +337,11 @@ def test_dingtalk_errcode_is_a_failure_until_attempts_run_out(world, send, robot
     [notification] = send(record=world.request("requester_a"))
     assert refreshed(notification).status == NotificationStatus.PENDING
     assert run_due(10) == 0  # the first retry waits 30 s
-    for _ in range(notifications.RETRIES):
+    for _ in range(delivery.RETRIES):
         assert run_due(3600) == 1
     notification = refreshed(notification)
     assert notification.status == NotificationStatus.FAILED
-    assert notification.attempts == notifications.MAX_ATTEMPTS == 6
+    assert notification.attempts == delivery.MAX_ATTEMPTS == 6
     assert "310000" in notification.last_error and "sign not match" in notification.last_error
     attempts = list(notification.attempt_log.all())
     assert len(attempts) == 6 and not any(a.ok for a in attempts)
@@ -582,7 +583,7 @@ def test_a_ticket_raised_while_the_job_queue_is_down_is_saved_and_notified_later
     assert mail.outbox == []
     # The periodic job queues them again once they count as lost: each is sent once,
     # and its mail names it (X-ITSM-Notification).
-    later = timezone.now() + notifications.LOST_AFTER + dt.timedelta(minutes=1)
+    later = timezone.now() + delivery.LOST_AFTER + dt.timedelta(minutes=1)
     assert notifications.retry_pending(now=later) == len(waiting)
     assert {refreshed(n).status for n in waiting} == {NotificationStatus.SENT}
     assert sorted(m.extra_headers["X-ITSM-Notification"] for m in mail.outbox) == sorted(

@@ -51,7 +51,7 @@ from itsm.core.tests.test_access import (
     add_notifications,
     add_security,
 )
-from itsm.servicedesk import mailintake
+from itsm.servicedesk.mailintake import intake, parsing
 from itsm.servicedesk.models import Incident, ServiceRequest
 
 UNSAFE = ("post", "put", "patch", "delete")
@@ -581,9 +581,9 @@ def mail(body: str, sender: str = "requester_a@example.cn", subject: str = "长�
 
 @pytest.fixture
 def process(django_capture_on_commit_callbacks):
-    def run(raw: bytes) -> mailintake.IntakeResult:
+    def run(raw: bytes) -> intake.IntakeResult:
         with django_capture_on_commit_callbacks(execute=True):
-            return mailintake.process_message(raw)
+            return intake.process_message(raw)
     return run
 
 
@@ -597,14 +597,14 @@ def test_an_email_with_a_huge_body_still_becomes_a_ticket(data, process):
     assert len(ticket.description) <= limits.DESCRIPTION_MAX_LENGTH
     assert ticket.description.startswith("第0行")
     with translation.override("zh-hans"):
-        note = mailintake._fit_message_text(text, limits.DESCRIPTION_MAX_LENGTH)[0]
+        note = intake._fit_message_text(text, limits.DESCRIPTION_MAX_LENGTH)[0]
     assert ticket.description == note
     assert ticket.description.endswith("]")
-    assert mailintake.FULL_TEXT_NAME in ticket.description
+    assert intake.FULL_TEXT_NAME in ticket.description
     attachment = ticket.attachments.get()
-    assert attachment.original_name == mailintake.FULL_TEXT_NAME
+    assert attachment.original_name == intake.FULL_TEXT_NAME
     with attachment.file.open("rb") as stored:
-        assert stored.read().decode("utf-8") == text[:mailintake.MAX_TEXT_CHARS]
+        assert stored.read().decode("utf-8") == text[:parsing.MAX_TEXT_CHARS]
 
 
 def test_a_huge_reply_becomes_a_comment_with_the_whole_text_attached(data, process):
@@ -615,7 +615,7 @@ def test_a_huge_reply_becomes_a_comment_with_the_whole_text_attached(data, proce
     comment = Comment.objects.for_record(ticket).get()
     assert len(comment.body) <= limits.COMMENT_MAX_LENGTH
     assert comment.body.startswith("回复内容。")
-    assert [a.original_name for a in ticket.attachments.all()] == [mailintake.FULL_TEXT_NAME]
+    assert [a.original_name for a in ticket.attachments.all()] == [intake.FULL_TEXT_NAME]
 
 
 def test_a_huge_alert_becomes_an_incident_cut_to_fit(data):

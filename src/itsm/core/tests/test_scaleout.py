@@ -131,12 +131,13 @@ print("RESULT " + json.dumps({
 
 BACKDATE_RUNNING = r"""
 import datetime as dt, json
-from itsm.core import notifications
+from django.utils import timezone
+from itsm.core.notifications import delivery
 from itsm.core.models import NotificationAttempt
 running = NotificationAttempt.objects.filter(ok=False, error="", notification__status="pending")
 ids = sorted(set(running.values_list("notification_id", flat=True)))
-running.update(attempted_at=notifications.timezone.now()
-               - dt.timedelta(seconds=notifications.LEASE_SECONDS + 5))
+running.update(attempted_at=timezone.now()
+               - dt.timedelta(seconds=delivery.LEASE_SECONDS + 5))
 print("RESULT " + json.dumps(ids))
 """
 

@@ -256,7 +256,7 @@ def _tickets(world, c: Corpus, service) -> dict:
 
 def _mail(world, c: Corpus) -> list:
     """Unknown senders write in: display name, subject, body and attachment name."""
-    from itsm.servicedesk.mailintake import process_message
+    from itsm.servicedesk.mailintake.intake import process_message
 
     records = []
     for i in range(3):

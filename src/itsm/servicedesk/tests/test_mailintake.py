@@ -31,8 +31,9 @@ from itsm.conftest import is_postgres, race
 from itsm.core import services
 from itsm.core.choices import AuditSource
 from itsm.core.models import AuditEntry, Comment, Notification
-from itsm.servicedesk import mailintake, tasks
+from itsm.servicedesk import tasks
 from itsm.servicedesk.choices import Channel, InboundMailStatus, TicketStatus
+from itsm.servicedesk.mailintake import acknowledgements, decoding, fetcher, intake, parsing
 from itsm.servicedesk.models import InboundMail, ServiceRequest
 
 DOVECOT = shutil.which("dovecot") or next(
@@ -239,7 +240,7 @@ def imap(imap_server, settings) -> Mailbox:
 def poll(django_capture_on_commit_callbacks):
     """One poll, with the after-commit jobs (acknowledgements) executed."""
 
-    def run() -> mailintake.PollStats:
+    def run() -> fetcher.PollStats:
         with django_capture_on_commit_callbacks(execute=True):
             return tasks.poll_once()
 
@@ -248,9 +249,9 @@ def poll(django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def process(django_capture_on_commit_callbacks):
-    def run(raw: bytes, **kwargs) -> mailintake.IntakeResult:
+    def run(raw: bytes, **kwargs) -> intake.IntakeResult:
         with django_capture_on_commit_callbacks(execute=True):
-            return mailintake.process_message(raw, **kwargs)
+            return intake.process_message(raw, **kwargs)
 
     return run
 
@@ -425,14 +426,14 @@ def test_body_charsets_are_decoded_robustly(world, process, charset, payload, ex
 
 
 def test_header_charsets_and_raw_8bit_headers():
-    assert mailintake.decode_header_value("=?gb2312?B?" + base64.b64encode(
+    assert decoding.decode_header_value("=?gb2312?B?" + base64.b64encode(
         "镕".encode("gbk")).decode() + "?=") == "镕"
-    assert mailintake.decode_header_value("=?x-nonsense?B?" + base64.b64encode(
+    assert decoding.decode_header_value("=?x-nonsense?B?" + base64.b64encode(
         "乱码".encode("gb18030")).decode() + "?=") == "乱码"
-    assert mailintake.decode_header_value("=?utf-8?B?not-base64!?=")  # never raises
+    assert decoding.decode_header_value("=?utf-8?B?not-base64!?=")  # never raises
     raw = "From: requester_a@example.cn\r\nSubject: 原始八位\r\n\r\nx".encode("gbk")
-    assert mailintake.parse_message(raw).subject == "原始八位"
-    assert mailintake.decode_bytes(b"\xff\xfe\xfa", "latin-9-nonsense")  # last resort
+    assert parsing.parse_message(raw).subject == "原始八位"
+    assert decoding.decode_bytes(b"\xff\xfe\xfa", "latin-9-nonsense")  # last resort
 
 
 # --- Exactly once -----------------------------------------------------------------------
@@ -452,7 +453,7 @@ def test_same_message_appended_twice_gives_one_ticket(world, imap, poll):
 def test_message_without_message_id_is_keyed_by_its_bytes(world, process):
     raw = message("无 ID").replace(b"Message-ID:", b"X-Old-Message-ID:")
     assert process(raw).status == InboundMailStatus.CREATED
-    assert process(raw).status == mailintake.IntakeResult.DUPLICATE
+    assert process(raw).status == intake.IntakeResult.DUPLICATE
     assert ServiceRequest.objects.count() == 1
 
 
@@ -462,9 +463,9 @@ def test_concurrent_workers_process_the_same_message_once(world):
     if not is_postgres():
         pytest.skip("concurrency is proven on PostgreSQL (SQLite serializes all writers)")
     raw = message("并发处理", "两个工作进程同时处理同一封邮件")
-    results = race(lambda: mailintake.process_message(raw).status, 2)
+    results = race(lambda: intake.process_message(raw).status, 2)
     assert sorted(results) == sorted([InboundMailStatus.CREATED,
-                                      mailintake.IntakeResult.DUPLICATE])
+                                      intake.IntakeResult.DUPLICATE])
     assert ServiceRequest.objects.count() == 1
     assert InboundMail.objects.count() == 1
     assert len(mail.outbox) == 1
@@ -549,7 +550,7 @@ def test_unexpected_errors_quarantine_instead_of_crashing(world, process, monkey
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(mailintake, "find_person", boom)
+    monkeypatch.setattr(intake, "find_person", boom)
     result = process(message("会出错"))
     assert result.status == InboundMailStatus.QUARANTINED
     assert "disk on fire" in result.reason
@@ -615,9 +616,9 @@ def test_reply_to_our_acknowledgement_message_id_is_a_comment(world, process):
 
 def test_strip_quoted():
     text = ("好的\n\n> 原文\n>> 更早\n谢谢\n-----原始邮件-----\n发件人: x\n")
-    assert mailintake.strip_quoted(text) == "好的\n\n谢谢"
-    assert mailintake.strip_quoted("ok\nOn Fri, Nov 21, 2025 Desk wrote:\n> q") == "ok"
-    assert mailintake.strip_quoted("嗯\n在 2025年11月21日 周五 10:00，\n服务台 写道：\n旧") == "嗯"
+    assert decoding.strip_quoted(text) == "好的\n\n谢谢"
+    assert decoding.strip_quoted("ok\nOn Fri, Nov 21, 2025 Desk wrote:\n> q") == "ok"
+    assert decoding.strip_quoted("嗯\n在 2025年11月21日 周五 10:00，\n服务台 写道：\n旧") == "嗯"
 
 
 # --- Automatic replies ------------------------------------------------------------------
@@ -670,7 +671,7 @@ def test_acknowledgements_are_limited_per_sender_and_hour(world, process):
     for i in range(7):
         process(message(f"第 {i} 封"))
     assert ServiceRequest.objects.count() == 7
-    assert len(mail.outbox) == mailintake.ACK_LIMIT_PER_HOUR == 5
+    assert len(mail.outbox) == acknowledgements.ACK_LIMIT_PER_HOUR == 5
     process(message("别人的邮件", sender="requester_a2@example.cn"))
     assert len(mail.outbox) == 6  # the limit is per sender
     Notification.objects.update(created_at=timezone.now() - timezone.timedelta(minutes=61))
@@ -742,17 +743,17 @@ def test_failed_acknowledgement_is_logged_and_retried(world, process, settings):
 
 def test_acknowledgement_whose_job_was_lost_is_sent_once_with_its_headers(
         world, process, monkeypatch, django_capture_on_commit_callbacks):
-    from itsm.core import notifications
+    from itsm.core.notifications import compose, delivery
 
-    monkeypatch.setattr(notifications, "_enqueue", lambda pk: None)  # the job queue lost it
+    monkeypatch.setattr(compose, "_enqueue", lambda pk: None)  # the job queue lost it
     raw = message("队列丢了回执")
     process(raw)
     assert mail.outbox == [] and Notification.objects.get().status == "pending"
     monkeypatch.undo()
-    later = timezone.now() + notifications.LOST_AFTER + timezone.timedelta(minutes=1)
+    later = timezone.now() + delivery.LOST_AFTER + timezone.timedelta(minutes=1)
     for _ in range(2):  # the periodic job runs twice: one email
         with django_capture_on_commit_callbacks(execute=True):
-            notifications.retry_pending(later)
+            delivery.retry_pending(later)
     assert len(mail.outbox) == 1
     ack = mail.outbox[0]
     assert ack.recipients() == [SENDER]
@@ -767,19 +768,19 @@ def test_acknowledgement_whose_job_was_lost_is_sent_once_with_its_headers(
 
 def test_intake_is_off_without_a_url(world, settings):
     settings.IMAP_URL = ""
-    assert mailintake.poll_mailbox() == mailintake.PollStats()
+    assert fetcher.poll_mailbox() == fetcher.PollStats()
     with pytest.raises(CommandError, match="ITSM_IMAP_URL"):
         call_command("fetch-mail")
 
 
 def test_imap_url_parsing():
-    config = mailintake.parse_imap_url("imaps://desk%40corp.cn:p%40ss@imap.corp.cn/%E6%94%B6")
+    config = fetcher.parse_imap_url("imaps://desk%40corp.cn:p%40ss@imap.corp.cn/%E6%94%B6")
     assert (config.scheme, config.host, config.port) == ("imaps", "imap.corp.cn", 993)
     assert (config.username, config.password, config.folder) == ("desk@corp.cn", "p@ss", "收")
-    assert mailintake.parse_imap_url("imap://u:p@h").port == 143
+    assert fetcher.parse_imap_url("imap://u:p@h").port == 143
     assert "p@ss" not in config.label
     with pytest.raises(ValueError):
-        mailintake.parse_imap_url("pop3://u:p@h")
+        fetcher.parse_imap_url("pop3://u:p@h")
 
 
 def test_poll_is_locked_across_consumers(world, settings):
@@ -838,7 +839,7 @@ def test_html_to_text_with_and_without_nh3(monkeypatch, with_nh3):
         monkeypatch.setitem(sys.modules, "nh3", None)  # import nh3 → ImportError
     markup = ("<html><head><title>标题</title><style>p {}</style></head><body><p>你好 &lt;世界&gt;"
               "</p><div>第二行<br/>第三行</div><script>evil()</script></body></html>")
-    assert mailintake.html_to_text(markup) == "你好 <世界>\n第二行\n第三行"
+    assert decoding.html_to_text(markup) == "你好 <世界>\n第二行\n第三行"
 
 
 def test_plain_text_keeps_its_indentation(world, process):
@@ -941,7 +942,7 @@ def test_an_auto_reply_loop_between_two_mailboxes_is_capped(world, process, thre
             assert process(responder.answer(sent)).status in (
                 InboundMailStatus.CREATED, InboundMailStatus.COMMENTED)
     assert mail.outbox[delivered:] == []  # the loop ended by itself
-    assert len(mail.outbox) <= mailintake.ACK_LIMIT_PER_HOUR
+    assert len(mail.outbox) <= acknowledgements.ACK_LIMIT_PER_HOUR
     assert responder.sent == len(mail.outbox)
     tickets = ServiceRequest.objects.count()
-    assert tickets == (1 if threads else mailintake.ACK_LIMIT_PER_HOUR + 1)
+    assert tickets == (1 if threads else acknowledgements.ACK_LIMIT_PER_HOUR + 1)
