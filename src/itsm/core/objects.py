@@ -71,10 +71,10 @@ def save_object(target: M | type[M], *, actor, data: dict[str, Any],
                 extra_changes: dict[str, list[Any]] | None = None,
                 clean: Callable[[M], None] | None = None) -> M:
     """Create an object of the model ``target`` or update the instance ``target`` with
-    ``data``, validated by ``clean`` (default: ``full_clean``), audited as one entry.
-    ``extra_changes`` are
-    added to the delta (rows the caller wrote beside it, e.g. an SLA policy's targets);
-    an update that changes nothing saves nothing and writes no entry."""
+    ``data``, validated by ``clean`` (default: ``full_clean``) and the text limits,
+    audited as one entry. ``extra_changes`` are added to the delta (rows the caller wrote
+    beside it, e.g. an SLA policy's targets); an update that changes nothing saves
+    nothing and writes no entry."""
     data = dict(data)
     model = target if isinstance(target, type) else type(target)
     many = {f.name: data.pop(f.name) for f in model._meta.many_to_many if f.name in data}

@@ -92,14 +92,4 @@ def restrict(queryset: QuerySet, user) -> QuerySet:
     return restricted
 
 
-def shared(model: type[Model]) -> Callable[[Any], QuerySet]:
-    """The scope of reference data every signed-in person may pick (CI types…)."""
-
-    def scope(user) -> QuerySet:
-        authenticated = user is not None and user.is_authenticated and user.is_active
-        return model._default_manager.all() if authenticated else model._default_manager.none()
-
-    return scope
-
-
 register_scope(User, people_in_scope)
