@@ -10,15 +10,6 @@ from .choices import ChangeScale, ChangeType, Outcome, RiskLevel, TaskStatus
 from .models import Change, ChangeBoard, ChangeTask
 
 
-def _services(request):
-    return Service.objects.none() if request is None else Service.objects.visible_to(request.user)
-
-
-def _boards(request):
-    return (ChangeBoard.objects.none() if request is None
-            else ChangeBoard.objects.visible_to(request.user))
-
-
 class ChangeFilterSet(RecordFilterSet):
     change_type = django_filters.MultipleChoiceFilter(choices=ChangeType.choices,
                                                       label=_("change type"))
@@ -26,8 +17,9 @@ class ChangeFilterSet(RecordFilterSet):
                                                      label=_("risk level"))
     scale = django_filters.MultipleChoiceFilter(choices=ChangeScale.choices, label=_("scale"))
     outcome = django_filters.MultipleChoiceFilter(choices=Outcome.choices, label=_("outcome"))
-    services = django_filters.ModelChoiceFilter(queryset=_services, label=_("service"))
-    board = django_filters.ModelChoiceFilter(queryset=_boards, label=_("change board"))
+    services = django_filters.ModelChoiceFilter(queryset=Service.objects.all(), label=_("service"))
+    board = django_filters.ModelChoiceFilter(queryset=ChangeBoard.objects.all(),
+                                             label=_("change board"))
     planned_after = DateTimeFilter(field_name="planned_end", lookup_expr="gte",
                                    label=_("planned after"))
     planned_before = DateTimeFilter(field_name="planned_start", lookup_expr="lt",

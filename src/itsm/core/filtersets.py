@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from . import search as keyword_search
 from .choices import Priority
 from .models import Organization, Team
-from .scoping import people_in_scope, provider_staff, restrict
+from .scoping import User, provider_staff, restrict
 
 #: The largest id a database key holds (64-bit): a bigger number names nothing.
 MAX_ID = 2**63 - 1
@@ -112,14 +112,14 @@ class RecordFilterSet(ScopedFilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, label=_("priority"))
     organization = django_filters.ModelChoiceFilter(
-        queryset=_scoped(Organization.objects.visible_to), label=_("organization"))
+        queryset=Organization.objects.all(), label=_("organization"))
     requester = django_filters.ModelChoiceFilter(
-        queryset=_scoped(people_in_scope), label=_("requester"))
+        queryset=User.objects.all(), label=_("requester"))
     assignee = django_filters.ModelChoiceFilter(
         queryset=_scoped(provider_staff), label=_("assignee"))
     owner = django_filters.ModelChoiceFilter(queryset=_scoped(provider_staff), label=_("owner"))
     assignee_team = django_filters.ModelChoiceFilter(
-        queryset=_scoped(Team.objects.visible_to), label=_("team"))
+        queryset=Team.objects.all(), label=_("team"))
     open = django_filters.BooleanFilter(method="filter_open", label=_("open only"))
     mine = django_filters.BooleanFilter(method="filter_mine", label=_("assigned to me"))
     created_after = DateTimeFilter(

@@ -9,14 +9,10 @@ from itsm.core.filtersets import RecordFilterSet
 from .models import Problem
 
 
-def _services(request):
-    return Service.objects.none() if request is None else Service.objects.visible_to(request.user)
-
-
 class ProblemFilterSet(RecordFilterSet):
     known_error = django_filters.BooleanFilter(label=_("known error"))
     category = django_filters.CharFilter(lookup_expr="iexact", label=_("category"))
-    service = django_filters.ModelChoiceFilter(queryset=_services, label=_("service"))
+    service = django_filters.ModelChoiceFilter(queryset=Service.objects.all(), label=_("service"))
     affected_system = django_filters.CharFilter(lookup_expr="icontains",
                                                 label=_("affected system / CI"))
 

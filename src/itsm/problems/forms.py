@@ -2,7 +2,6 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from itsm.catalog.models import Service
 from itsm.changes.models import Change
 from itsm.core.forms import RecordForm
 
@@ -21,8 +20,6 @@ class ProblemForm(RecordForm):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, user=user, **kwargs)
-        if "service" in self.fields:
-            self.fields["service"].queryset = Service.objects.visible_to(user)
         if "fix_change" in self.fields:
             # Changes the user may see; the model checks that it is of the same provider.
             changes = Change.objects.visible_to(user).exclude(status="cancelled")

@@ -54,7 +54,6 @@ class DrillForm(ScopedModelForm):
     def __init__(self, *args: Any, user, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
         provider = access.provider_id_of(user)
-        self.fields["plan"].queryset = EmergencyPlan.objects.visible_to(user)
         self.fields["participants"].queryset = User.objects.filter(
             Q(profile__organization_id=provider)
             | Q(profile__organization__provider_id=provider)).order_by("username")

@@ -16,10 +16,6 @@ from .choices import NOT_IN_QUEUE, Channel
 from .models import Incident, MajorIncident, ServiceRequest
 
 
-def _services(request):
-    return Service.objects.none() if request is None else Service.objects.visible_to(request.user)
-
-
 class Queue(models.TextChoices):
     MINE = "mine", _("Assigned to me")
     MY_TEAMS = "my_teams", _("My teams")
@@ -37,7 +33,7 @@ class TicketFilterSet(RecordFilterSet):
                                         label=_("queue"))
     channel = django_filters.MultipleChoiceFilter(choices=Channel.choices, label=_("channel"))
     category = django_filters.CharFilter(lookup_expr="iexact", label=_("category"))
-    service = django_filters.ModelChoiceFilter(queryset=_services, label=_("service"))
+    service = django_filters.ModelChoiceFilter(queryset=Service.objects.all(), label=_("service"))
     impact = django_filters.MultipleChoiceFilter(choices=Impact.choices, label=_("impact"))
     urgency = django_filters.MultipleChoiceFilter(choices=Urgency.choices, label=_("urgency"))
     affected_system = django_filters.CharFilter(lookup_expr="icontains",
@@ -89,7 +85,7 @@ class IncidentFilterSet(TicketFilterSet):
 
 
 class MajorIncidentFilterSet(RecordFilterSet):
-    service = django_filters.ModelChoiceFilter(queryset=_services, label=_("service"))
+    service = django_filters.ModelChoiceFilter(queryset=Service.objects.all(), label=_("service"))
 
     unfiltered_fields = (*RecordFilterSet.unfiltered_fields, "impact_scope", "event_report",
                          "analysis_report", "notified_at", "recovered_at", "closed_at")

@@ -3,7 +3,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from itsm.catalog.models import Service
 from itsm.core.choices import Priority
 from itsm.core.forms import RecordForm
 from itsm.core.imports import MAX_IMPORT_ROWS
@@ -21,8 +20,6 @@ class TicketForm(RecordForm):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, user=user, **kwargs)
-        if "service" in self.fields:  # the catalogue of the user's provider only
-            self.fields["service"].queryset = Service.objects.visible_to(user)
         if "priority" in self.fields and not self.instance.pk:
             # Empty means: derive it from impact × urgency (the priority matrix, INC-2).
             field = self.fields["priority"]

@@ -86,11 +86,9 @@ class CatalogServiceSerializer(ProviderObjectSerializer):
         fields = super().get_fields()
         if "request" in self.context:
             provider = _provider_id(self)
-            user = request_user(self)
             fields["owner_team"].queryset = Team.objects.filter(organization_id=provider)
             fields["customers"].child_relation.queryset = Organization.objects.filter(
                 provider_id=provider)
-            fields["calendar"].queryset = BusinessCalendar.objects.visible_to(user)
         return fields
 
     def to_representation(self, instance: Service) -> dict[str, Any]:
@@ -133,8 +131,6 @@ class SLAPolicySerializer(ProviderObjectSerializer):
             provider = _provider_id(self)
             fields["service"].queryset = Service.objects.filter(provider_id=provider)
             fields["customer"].queryset = Organization.objects.filter(provider_id=provider)
-            fields["calendar"].queryset = BusinessCalendar.objects.visible_to(
-                request_user(self))
         return fields
 
     def validate_targets(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -71,18 +71,6 @@ class ChangeSerializer(RecordSerializer):
                             "assessed_at", "approved_at", "actual_start", "actual_end",
                             "closed_at"]
 
-    def get_fields(self):
-        fields = super().get_fields()
-        if "request" in self.context:
-            user = self.context["request"].user
-            if "services" in fields:
-                fields["services"].child_relation.queryset = Service.objects.visible_to(user)
-            if "template" in fields:
-                fields["template"].queryset = ChangeTemplate.objects.visible_to(user)
-            if "board" in fields:
-                fields["board"].queryset = ChangeBoard.objects.visible_to(user)
-        return fields
-
 
 # --- Approval steps and votes ------------------------------------------------------------
 
@@ -362,9 +350,7 @@ class CabMeetingSerializer(SavedThroughService, ScopedModelSerializer):
     def get_fields(self):
         fields = super().get_fields()
         if "request" in self.context:
-            user = request_user(self)
-            fields["board"].queryset = ChangeBoard.objects.visible_to(user)
-            fields["attendees"].child_relation.queryset = provider_staff(user)
+            fields["attendees"].child_relation.queryset = provider_staff(request_user(self))
         if self.instance is not None and not isinstance(self.instance, list):
             fields["board"].read_only = True
         return fields

@@ -35,7 +35,7 @@ from ..models import (
     TimelineEvent,
     display_name,
 )
-from ..scoping import people_in_scope, record_relation_querysets, restrict
+from ..scoping import record_relation_querysets, restrict
 from .fields import StrictIntegerField
 
 User = get_user_model()
@@ -298,9 +298,7 @@ class OrganizationSerializer(DirectorySerializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        if "request" in self.context:
-            fields["provider"].queryset = Organization.objects.visible_to(
-                request_user(self)).filter(kind="provider")
+        fields["provider"].queryset = Organization.objects.filter(kind="provider")
         return fields
 
     def validate(self, attrs):
@@ -313,32 +311,13 @@ class OrganizationSerializer(DirectorySerializer):
         return attrs
 
 
-class ScopedDirectorySerializer(DirectorySerializer):
-    """Restricts the organization choices to the user's scope."""
-
-    def get_fields(self):
-        fields = super().get_fields()
-        if "request" in self.context:
-            user = request_user(self)
-            fields["organization"].queryset = Organization.objects.visible_to(user)
-            for name, field in fields.items():
-                model = getattr(getattr(field, "queryset", None), "model", None)
-                if model is Department and name != "organization":
-                    field.queryset = Department.objects.visible_to(user)
-                if model is User:
-                    field.queryset = people_in_scope(user)
-                if isinstance(field, serializers.ManyRelatedField):
-                    field.child_relation.queryset = people_in_scope(user)
-        return fields
-
-
-class DepartmentSerializer(ScopedDirectorySerializer):
+class DepartmentSerializer(DirectorySerializer):
     class Meta:
         model = Department
         fields = ["id", "organization", "name", "parent", "head"]
 
 
-class TeamSerializer(ScopedDirectorySerializer):
+class TeamSerializer(DirectorySerializer):
     class Meta:
         model = Team
         fields = ["id", "organization", "name", "description", "email", "lead", "members"]
@@ -374,14 +353,6 @@ class PersonSerializer(ScopedModelSerializer):
 
     def get_display_name(self, obj) -> str:
         return display_name(obj)
-
-    def get_fields(self):
-        fields = super().get_fields()
-        if "request" in self.context:
-            user = request_user(self)
-            fields["organization"].queryset = Organization.objects.visible_to(user)
-            fields["department"].queryset = Department.objects.visible_to(user)
-        return fields
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

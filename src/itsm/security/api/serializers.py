@@ -90,7 +90,6 @@ class DrillSerializer(ScopedModelSerializer):
         if "request" in self.context:
             user = request_user(self)
             provider = access.provider_id_of(user)
-            fields["plan"].queryset = EmergencyPlan.objects.visible_to(user)
             fields["participants"].child_relation.queryset = User.objects.filter(
                 profile__organization__in=Organization.objects.filter(
                     Q(pk=provider) | Q(provider_id=provider)))

@@ -25,10 +25,10 @@ TICKET_READ_ONLY = ["resolution", "first_response_at", "resolved_at", "closed_at
 class TicketSerializer(RecordSerializer):
     def get_fields(self):
         fields = super().get_fields()
-        if "request" in self.context and "service" in fields:
-            # The owner team comes along: automatic assignment routes to it.
-            fields["service"].queryset = Service.objects.visible_to(
-                self.context["request"].user).select_related("owner_team")
+        if "service" in fields:
+            # The owner team comes along: automatic assignment routes to it. (The
+            # reader's scope is the base class's.)
+            fields["service"].queryset = Service.objects.select_related("owner_team")
         return fields
 
 
