@@ -16,7 +16,7 @@ it); any other page with ``register_menu_item``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.urls import NoReverseMatch, reverse
@@ -73,22 +73,17 @@ class RecordType:
     """A record type of an app: its model, where its pages are, who sees it.
 
     ``namespace`` and ``name`` give its URL names (``problems:problem-list``, …, as
-    ``core.views.record_urls`` makes them); ``api_basename`` its API routes
-    (``api:problem-list``).
+    ``core.views.record_urls`` makes them); ``key``, the model name, is the basename of
+    its API routes (``api:problem-list``).
     """
 
     model: type[Record]
     namespace: str
     name: str
     menu: MenuItem | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
-        return self.model._meta.model_name
-
-    @property
-    def api_basename(self) -> str:
         return self.model._meta.model_name
 
     def url_name(self, view: str) -> str:
@@ -103,17 +98,14 @@ def register_record_type(model: type[Record], *, namespace: str, name: str,
                          group: str | None = None, label: Promise | str | None = None,
                          customer_label: Promise | str | None = None,
                          visible: Predicate = provider_staff, order: int = 100,
-                         menu_key: str = "", **extra: Any) -> RecordType:
+                         menu_key: str = "") -> RecordType:
     """Declare a record type; with a ``group``, its list is an entry of that menu
-    (``menu_key`` names the entry, ``nav-<key>`` in the page; the URL segment by
-    default)."""
-    record_type = RecordType(model=model, namespace=namespace, name=name, extra=extra)
-    if group is not None:
-        register_menu_item(group, label or model._meta.verbose_name_plural,
-                           f"{namespace}:{name}-list", visible=visible, order=order,
-                           key=menu_key or f"{name}s", customer_label=customer_label)
-        record_type = RecordType(model=model, namespace=namespace, name=name, extra=extra,
-                                 menu=_MENU[-1])
+    (``menu_key`` names the entry, ``nav-<key>`` in the page; ``<name>s`` by default)."""
+    menu = None if group is None else register_menu_item(
+        group, label or model._meta.verbose_name_plural, f"{namespace}:{name}-list",
+        visible=visible, order=order, key=menu_key or f"{name}s",
+        customer_label=customer_label)
+    record_type = RecordType(model=model, namespace=namespace, name=name, menu=menu)
     _RECORD_TYPES[record_type.key] = record_type
     return record_type
 

@@ -84,12 +84,7 @@ def restrict(queryset: QuerySet, user) -> QuerySet:
     """``queryset`` limited to what ``user`` may see; without a user, nothing."""
     if user is None or not getattr(user, "is_authenticated", False):
         return queryset.none()
-    if getattr(queryset, "_itsm_scoped_for", None) == user.pk:
-        return queryset
-    floor = scoped(queryset.model, user)
-    restricted = queryset.filter(pk__in=floor.order_by().values("pk"))
-    restricted._itsm_scoped_for = user.pk
-    return restricted
+    return queryset.filter(pk__in=scoped(queryset.model, user).order_by().values("pk"))
 
 
 register_scope(User, people_in_scope)

@@ -44,7 +44,7 @@ class RecordTypeTests:
         return record_type_of(self.model)
 
     def api(self, view: str, *args: Any) -> str:
-        return reverse(f"api:{self.record_type.api_basename}-{view}", args=args)
+        return reverse(f"api:{self.record_type.key}-{view}", args=args)
 
     def ui(self, view: str, *args: Any) -> str:
         return reverse(self.record_type.url_name(view), args=args)
