@@ -175,6 +175,13 @@ def test_request_journey_in_the_browser(journey_world, live_server, browser):
     assert world.agent.profile.language == "en"
     agent.goto("/requests/")
     page.screenshot(path="/tmp/itsm-list-en.png", full_page=True)
+    # --- on a phone the menu collapses and the list scrolls in its box, not the page
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.is_visible(".navbar-toggler") and not page.is_visible("#nav-collapse")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.click(".navbar-toggler")
+    page.wait_for_selector("#user-menu-toggle", state="visible")
+    page.set_viewport_size({"width": 1440, "height": 900})
 
     # --- log out (in the user menu)
     page.click("#user-menu-toggle")
