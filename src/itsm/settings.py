@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "itsm.changes",
     "itsm.servicedesk",
     "itsm.quality",
+    "itsm.demo",
     # Last, so that our templates under admin/ (base_site) override its own.
     "django.contrib.admin",
 ]

@@ -6,6 +6,3 @@ class CatalogConfig(AppConfig):
     name = "itsm.catalog"
     label = "catalog"
     verbose_name = _("Service catalogue")
-
-    def ready(self) -> None:
-        from . import receivers  # noqa: F401 - connects the signal receivers

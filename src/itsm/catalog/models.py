@@ -121,17 +121,6 @@ class SLAPolicy(models.Model):
     def specificity(self) -> int:
         return (2 if self.service_id else 0) + (1 if self.customer_id else 0)
 
-    @classmethod
-    def applicable(cls, *, provider_id: int, service_id: int | None,
-                   customer_id: int | None) -> SLAPolicy | None:
-        """The most specific active policy for a service and customer."""
-        from .services import active_policies
-
-        candidates = [p for p in active_policies(provider_id)
-                      if p.service_id in (service_id, None)
-                      and p.customer_id in (customer_id, None)]
-        return max(candidates, key=lambda p: (p.specificity, -p.pk), default=None)
-
     def target_for(self, priority: int) -> SLATarget | None:
         return next((t for t in self.targets.all() if t.priority == priority), None)
 

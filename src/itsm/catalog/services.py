@@ -50,6 +50,14 @@ def active_policies(provider_id: int) -> list[SLAPolicy]:
         .prefetch_related("targets")))
 
 
+def applicable_policy(*, provider_id: int, service_id: int | None,
+                      customer_id: int | None) -> SLAPolicy | None:
+    """The most specific active policy of the provider for a service and customer."""
+    candidates = [p for p in active_policies(provider_id)
+                  if p.service_id in (service_id, None) and p.customer_id in (customer_id, None)]
+    return max(candidates, key=lambda p: (p.specificity, -p.pk), default=None)
+
+
 def calendar_by_id(pk: int) -> BusinessCalendar:
     """A business calendar by id."""
     return cached(CALENDARS, f"calendar:{pk}", lambda: BusinessCalendar.objects.get(pk=pk))

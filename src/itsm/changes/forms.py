@@ -17,6 +17,7 @@ from itsm.core import access
 from itsm.core.forms import RecordForm, ScopedForm, ScopedModelForm
 from itsm.core.limits import DESCRIPTION_MAX_LENGTH
 from itsm.core.scoping import provider_staff
+from itsm.security.models import EmergencyPlan
 
 from .choices import MeetingDecision, TaskStatus, VoteDecision
 from .models import CabMeeting, Change, ChangeBoard, ChangeTemplate, FreezeWindow
@@ -124,7 +125,6 @@ class PlanUseForm(ScopedForm):
 
     def __init__(self, *args: Any, user, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
-        from itsm.security.models import EmergencyPlan
 
         self.fields["plan"].queryset = EmergencyPlan.objects.visible_to(user)
 

@@ -3,6 +3,8 @@ verification and post-implementation review (CHG-1..5)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -117,6 +119,21 @@ class ChangeTemplate(models.Model):
         return self.name
 
 
+class FreezeWindowQuerySet(ProviderStaffQuerySet):
+    def covering(self, change: Change, start: dt.datetime | None = None,
+                 end: dt.datetime | None = None) -> list[FreezeWindow]:
+        """Freeze windows of the change's provider overlapping its planned window (or
+        the one given) that cover every service or one of the change's services."""
+        start, end = start or change.planned_start, end or change.planned_end
+        if not (start and end):
+            return []
+        windows = self.filter(provider_id=change.provider_id, start__lt=end, end__gt=start)
+        service_ids = (set(change.services.values_list("pk", flat=True)) if change.pk
+                       else set())
+        return [w for w in windows.prefetch_related("services")
+                if not w.services.all() or {s.pk for s in w.services.all()} & service_ids]
+
+
 class FreezeWindow(models.Model):
     """A period in which no change may be scheduled (变更冻结期), for all services or
     the listed ones; emergency changes pass with a warning."""
@@ -133,7 +150,7 @@ class FreezeWindow(models.Model):
                                       help_text=_("Empty: the freeze applies to every "
                                                   "service."))
 
-    objects = ProviderStaffQuerySet.as_manager()
+    objects = FreezeWindowQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("change freeze window")
@@ -262,9 +279,7 @@ class Change(Record):
         if self.board_id and self.board.provider_id != provider_id:
             errors["board"] = _("Choose a board of this provider.")
         if self.status == ChangeStatus.SCHEDULED and not self.is_emergency:
-            from .schedule import freezes_for
-
-            frozen = freezes_for(self)
+            frozen = FreezeWindow.objects.covering(self)
             if frozen:
                 errors["planned_start"] = _(
                     "The planned window falls in the change freeze “%(name)s” "

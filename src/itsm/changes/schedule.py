@@ -91,20 +91,6 @@ def conflicts_for(change: Change) -> list[Conflict]:
     return conflicts_among([change])[change.pk] if change.pk else []
 
 
-def freezes_for(change: Change, start: dt.datetime | None = None,
-                end: dt.datetime | None = None) -> list[FreezeWindow]:
-    """Freeze windows of the change's provider overlapping its planned window (or the
-    one given) that cover every service or one of the change's services."""
-    start, end = start or change.planned_start, end or change.planned_end
-    if not (start and end):
-        return []
-    windows = FreezeWindow.objects.filter(provider_id=change.provider_id,
-                                          start__lt=end, end__gt=start)
-    service_ids = set(change.services.values_list("pk", flat=True)) if change.pk else set()
-    return [w for w in windows.prefetch_related("services")
-            if not w.services.all() or {s.pk for s in w.services.all()} & service_ids]
-
-
 @dataclass
 class CalendarEntry:
     change: Change

@@ -6,13 +6,3 @@ class CmdbConfig(AppConfig):
     name = "itsm.cmdb"
     label = "cmdb"
     verbose_name = _("Configuration management")
-
-    def ready(self) -> None:
-        from itsm.core import access
-        from itsm.core.choices import Role
-        from itsm.core.registry import register_menu_item
-
-        register_menu_item("configuration", _("Configuration items"), "cmdb:item-list",
-                           visible=lambda user: access.is_provider_staff(user)
-                           or access.has_role(user, Role.CUSTOMER_ADMIN), order=10,
-                           key="configuration-items")

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
+from itsm.catalog.models import Service
+from itsm.core.models import Organization
+
 from .choices import IMPACTING_KINDS
 from .models import ConfigurationItem, RecordCI
 
@@ -51,8 +54,6 @@ def dependent_item_ids(ci_id: int) -> set[int]:
 
 def analyse(ci: ConfigurationItem) -> Impact:
     """The full impact of ``ci`` (unscoped: callers filter what the reader may see)."""
-    from itsm.catalog.models import Service
-    from itsm.core.models import Organization
 
     impact = Impact(ci=ci, item_ids=dependent_item_ids(ci.pk))
     service_ids = set(ConfigurationItem.objects.filter(

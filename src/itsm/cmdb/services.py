@@ -17,12 +17,14 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from itsm.catalog.models import Service
 from itsm.core import access, audit, imports, objects
 from itsm.core.choices import AuditAction
+from itsm.core.models import Organization
 
-from .choices import RelationKind
+from .choices import CIStatus, Environment, RelationKind
 from .impact import open_records_touching
-from .models import CIRelation, ConfigurationItem, RecordCI
+from .models import CIRelation, CIType, ConfigurationItem, RecordCI
 
 #: Fields of an item that ``create_item``/``update_item`` accept.
 ITEM_FIELDS = ("organization", "name", "ci_type", "status", "environment", "owner",
@@ -322,11 +324,7 @@ def _choice(choices: type[models.TextChoices], value: str, field: str) -> str:
 def _item_data(row: dict[str, str], actor) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
 
-    from itsm.catalog.models import Service
-    from itsm.core.models import Organization
 
-    from .choices import CIStatus, Environment
-    from .models import CIType
 
     errors: dict[str, list[str]] = {}
     data: dict[str, Any] = {"name": row.get("name", ""),

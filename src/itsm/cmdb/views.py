@@ -32,6 +32,7 @@ from itsm.core.pagination import RecordCursorPagination
 from itsm.core.views import SignedInMixin, add_errors
 
 from . import impact as impact_analysis
+from . import services
 from .filtersets import ConfigurationItemFilterSet
 from .forms import ItemForm, RelationForm
 from .models import CIRelation, ConfigurationItem, RecordCI
@@ -42,7 +43,6 @@ GRAPH_DEPTH = 2
 
 def cmdb_services():
     """The write path (imported late: the module is written alongside this one)."""
-    from . import services
 
     return services
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q
 
 from .choices import CUSTOMER_ROLES, STAFF_ROLES, STAFF_WRITER_ROLES, OrganizationKind, Role
 
@@ -18,7 +17,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
     from .models import Organization
-
+from .cache import cached
 
 #: The cache family of who is who (roles, organization, scope, teams): a change to people,
 #: their groups and profiles, organizations or teams starts a new version (``receivers``).
@@ -33,7 +32,6 @@ def _principal(user: User) -> None:
     read instead of five queries), else from the database."""
     if getattr(user, "_itsm_principal", False):
         return
-    from .cache import cached
 
     (user._itsm_roles, user._itsm_org, user._itsm_scope, user._itsm_teams,
      user._itsm_language) = cached(DIRECTORY, f"principal:{user.pk}",
@@ -42,7 +40,6 @@ def _principal(user: User) -> None:
 
 
 def _read_principal(user: User) -> tuple:
-    from .models import Organization, Team
 
     roles = frozenset(user.groups.values_list("name", flat=True))
     if user.is_superuser:
@@ -52,11 +49,10 @@ def _read_principal(user: User) -> tuple:
     if org is None:
         scope: frozenset[int] = frozenset()
     elif org.kind == OrganizationKind.PROVIDER and roles & STAFF_ROLES:
-        scope = frozenset(Organization.objects.filter(Q(pk=org.pk) | Q(provider_id=org.pk))
-                          .order_by().values_list("pk", flat=True))
+        scope = frozenset({org.pk, *org.customers.order_by().values_list("pk", flat=True)})
     else:
         scope = frozenset({org.pk})
-    teams = frozenset(Team.objects.filter(members=user).values_list("pk", flat=True))
+    teams = frozenset(user.teams.order_by().values_list("pk", flat=True))
     language = str(profile.language) if profile is not None and profile.language else None
     return roles, org, scope, teams, language
 
@@ -153,13 +149,12 @@ def organization_choices(user: User | AnonymousUser | None) -> list[tuple[int, s
     scope = scope_organization_ids(user)
     if not scope:
         return []
-    from .cache import cached
-    from .models import Organization
 
     # The scope follows from the organization and whether the user is its staff.
     return cached(DIRECTORY, f"organization-choices:{organization_of(user).pk}:"
                              f"{int(is_provider_staff(user))}",
-                  lambda: list(Organization.objects.filter(pk__in=scope).order_by("name")
+                  lambda: list(type(organization_of(user)).objects.filter(pk__in=scope)
+                               .order_by("name")
                                .values_list("pk", "name")), PRINCIPAL_SECONDS)
 
 

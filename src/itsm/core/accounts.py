@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from . import audit, directory
 from .choices import AuditAction
 from .jobs import queue_after_commit
+from .tasks import send_account_email as job
 from .text import single_line
 
 #: How a password was changed (recorded in the audit log).
@@ -39,7 +40,6 @@ def send_account_email(user, template: str, context: dict[str, Any], *,
         subject = single_line(
             render_to_string(f"account/email/{template}_subject.txt", context), 255)
         body = render_to_string(f"account/email/{template}.txt", context)
-    from .tasks import send_account_email as job
 
     queue_after_commit(job, address, subject, body)
 

@@ -1,5 +1,13 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
+
+#: The modules an app may have that declare it to the project, imported once every app's
+#: models are loaded, in INSTALLED_APPS order (a new app needs no edit in a shared file):
+#: ``checks`` (system checks), ``receivers`` (its reactions to signals, ordered by
+#: ``core.reactions``) and ``registrations`` (its record types and menu entries in
+#: ``core.registry``).
+DISCOVERED_MODULES = ("checks", "receivers", "registrations")
 
 
 class CoreConfig(AppConfig):
@@ -8,19 +16,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("Platform")
 
     def ready(self) -> None:
-        from . import (
-            access,
-            checks,  # noqa: F401 - registers the system checks
-            receivers,  # noqa: F401 - connects the signal receivers
-        )
-        from . import rules as perms
-        from .registry import register_menu_item
-
-        register_menu_item("settings", _("Notification templates"),
-                           "notificationtemplate-list", order=10, key="notification-templates",
-                           visible=lambda user: perms.can_manage_master_data(user)
-                           and access.is_provider_staff(user))
-        register_menu_item("settings", _("Administration"), "admin:index", order=90,
-                           key="administration",
-                           visible=lambda user: perms.can_manage_master_data(user)
-                           and user.is_staff)
+        autodiscover_modules(*DISCOVERED_MODULES)

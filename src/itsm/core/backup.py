@@ -38,6 +38,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, connections
 
+from .audit import log_event, verify_chain
+from .choices import AuditAction
 from .models import Attachment, AuditChainHead, AuditEntry, Organization
 
 FORMAT = 1
@@ -262,8 +264,6 @@ def create_backup(output: Path | None = None, *, audit: bool = True) -> BackupRe
         os.replace(partial, output)
     result = BackupResult(output, manifest, sha256_file(output))
     if audit:
-        from .audit import log_event
-        from .choices import AuditAction
 
         log_event(action=AuditAction.READ, object_type="itsm.backup", object_id=output.name,
                   object_repr=f"backup {output.name}",
@@ -325,7 +325,6 @@ class RestoreReport:
 
 
 def _verify(manifest: dict[str, Any], report: RestoreReport) -> None:
-    from .audit import verify_chain
 
     existing = set(connection.introspection.table_names())
     with connection.cursor() as cursor:

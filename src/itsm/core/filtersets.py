@@ -6,7 +6,6 @@ import datetime as dt
 
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
@@ -156,12 +155,10 @@ class RecordFilterSet(ScopedFilterSet):
     def search(self, queryset, name, value):
         """The record numbered ``value``, or records containing every word of it
         (jieba-segmented full-text search, ``core.search``)."""
-        value = value.strip()
-        if not value:
+        if not value.strip():
             return queryset
-        condition = Q(number__iexact=value)
-        words = keyword_search.matches(queryset.model, value, queryset.db)
-        return queryset.filter(condition if words is None else condition | words)
+        return queryset.filter(keyword_search.record_condition(queryset.model, value,
+                                                               queryset.db))
 
     def filter_open(self, queryset, name, value):
         if value is None:

@@ -11,6 +11,7 @@ from .choices import Language
 from .limits import COMMENT_MAX_LENGTH
 from .models import NotificationTemplate, Record
 from .scoping import record_relation_querysets, restrict
+from .search import MAX_QUERY
 
 
 class ScopedFormMixin:
@@ -124,6 +125,13 @@ class AttachmentForm(forms.Form):
 
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(choices=Language.choices)
+
+
+class SearchForm(forms.Form):
+    """The keyword of the global search (``core.global_search``): empty is no search
+    yet; longer than ``search.MAX_QUERY`` is a field error, not a query cut short."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=MAX_QUERY)
 
 
 class NotificationTemplateForm(forms.ModelForm):

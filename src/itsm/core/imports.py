@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from . import access, audit
+from .api.exceptions import validation_detail
 from .api.serializers import StrictPrimaryKeyRelatedField
 from .choices import AuditAction
 from .exports import FORMULA_STARTS
@@ -359,7 +360,6 @@ class ImportListSerializer(serializers.ListSerializer):
         return {self.numbers[index]: plain(detail) for index, detail in self.errors.items()}
 
     def create(self, validated_data: list[dict[str, Any]]) -> list[Record]:
-        from .api.exceptions import validation_detail
 
         records, errors = [], {}
         for number, attrs in zip(self.numbers, validated_data, strict=True):

@@ -13,8 +13,10 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
 
-from . import access, audit, limits
+from . import access, audit, limits, safejson
 from .choices import AuditSource
+from .exceptions import UploadTooLarge
+from .uploads import check_request_size
 
 LANGUAGE_COOKIE = settings.LANGUAGE_COOKIE_NAME
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
@@ -163,9 +165,6 @@ class ApiRequestLimitsMiddleware:
         return self.get_response(request)
 
     def refusal(self, request: HttpRequest) -> HttpResponse | None:
-        from . import safejson
-        from .exceptions import UploadTooLarge
-        from .uploads import check_request_size
 
         if request.content_type == "multipart/form-data":
             try:

@@ -6,6 +6,9 @@ in which modules happened to be imported. For the record signals of ``core.signa
 that order matters, so it is declared here instead, as a :class:`Sequence` of named
 steps per signal:
 
+- ``record_preparing``: ``defaults`` (a new ticket's priority from its impact and
+  urgency, unless the caller chose one); ``record_inserting``: ``clocks`` (its SLA
+  policy and due times, so the insert carries them).
 - ``record_created``: ``clocks`` → ``assignment`` → ``major_incident`` →
   ``notifications``. A new ticket's SLA clocks are stored before anything moves it; it
   is assigned before the major-incident rule runs, so that the major incident inherits
@@ -127,6 +130,8 @@ def _senders(sender: type | Iterable[type]) -> list[type]:
     return models
 
 
+RECORD_PREPARING = Sequence("record_preparing", signals.record_preparing, ["defaults"])
+RECORD_INSERTING = Sequence("record_inserting", signals.record_inserting, ["clocks"])
 RECORD_CREATED = Sequence("record_created", signals.record_created,
                           ["clocks", "assignment", "major_incident", "notifications"])
 RECORD_UPDATED = Sequence("record_updated", signals.record_updated, ["clocks"])
@@ -137,7 +142,8 @@ COMMENT_ADDED = Sequence("comment_added", signals.comment_added,
 
 #: Every sequence, by the signal it orders.
 SEQUENCES: dict[Signal, Sequence] = {
-    s.signal: s for s in (RECORD_CREATED, RECORD_UPDATED, RECORD_TRANSITIONED, COMMENT_ADDED)
+    s.signal: s for s in (RECORD_PREPARING, RECORD_INSERTING, RECORD_CREATED, RECORD_UPDATED,
+                          RECORD_TRANSITIONED, COMMENT_ADDED)
 }
 
 

@@ -1,12 +1,15 @@
 """The registry every app declares itself in: record types and menu entries.
 
-An app's ``AppConfig.ready()`` registers what it brings; the project derives from the
-registry what used to be edited by hand in shared files:
+An app declares what it brings in its ``registrations`` module (imported by
+``CoreConfig.ready`` with the app's ``receivers`` and ``checks``); the project derives
+from the registry what used to be edited by hand in shared files:
 
 - the navigation (``ui.context_processors.navigation``): one menu per group, each entry
   shown only to the people its ``visible`` predicate admits, in ``order``;
 - the URL map (``itsm.urls``) includes every installed app's ``urls`` and ``api.urls``
   module, so a new app needs no edit there;
+- the global search (``core.global_search``) looks through every searchable record
+  type its reader's menu shows;
 - tests (the access matrix) read the record types from here.
 
 A record type is registered with ``register_record_type`` (its menu entry comes with
@@ -26,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from .models import Record
+from . import access
 
 Predicate = Callable[[Any], bool]
 
@@ -46,7 +50,6 @@ def everyone(user) -> bool:
 
 
 def provider_staff(user) -> bool:
-    from . import access
 
     return access.is_provider_staff(user)
 
@@ -74,13 +77,15 @@ class RecordType:
 
     ``namespace`` and ``name`` give its URL names (``problems:problem-list``, …, as
     ``core.views.record_urls`` makes them); ``key``, the model name, is the basename of
-    its API routes (``api:problem-list``).
+    its API routes (``api:problem-list``). ``searchable``: the global search
+    (``core.global_search``) looks through it.
     """
 
     model: type[Record]
     namespace: str
     name: str
     menu: MenuItem | None = None
+    searchable: bool = True
 
     @property
     def key(self) -> str:
@@ -88,6 +93,18 @@ class RecordType:
 
     def url_name(self, view: str) -> str:
         return f"{self.namespace}:{self.name}-{view}"
+
+    def visible(self, user) -> bool:
+        """Whether ``user`` may use the type's pages: its menu entry's predicate; a type
+        without one is for provider staff only."""
+        return (self.menu.visible if self.menu is not None else provider_staff)(user)
+
+    def label_for(self, user) -> Promise | str:
+        """The name of the type as ``user``'s menu shows it ("My requests" for a customer)."""
+        if self.menu is None:
+            return capfirst(self.model._meta.verbose_name_plural)
+
+        return capfirst(self.menu.label_for(access.is_provider_staff(user)))
 
 
 _RECORD_TYPES: dict[str, RecordType] = {}
@@ -98,14 +115,16 @@ def register_record_type(model: type[Record], *, namespace: str, name: str,
                          group: str | None = None, label: Promise | str | None = None,
                          customer_label: Promise | str | None = None,
                          visible: Predicate = provider_staff, order: int = 100,
-                         menu_key: str = "") -> RecordType:
+                         menu_key: str = "", searchable: bool = True) -> RecordType:
     """Declare a record type; with a ``group``, its list is an entry of that menu
-    (``menu_key`` names the entry, ``nav-<key>`` in the page; ``<name>s`` by default)."""
+    (``menu_key`` names the entry, ``nav-<key>`` in the page; ``<name>s`` by default).
+    ``searchable=False`` keeps it out of the global search (its list still searches)."""
     menu = None if group is None else register_menu_item(
         group, label or model._meta.verbose_name_plural, f"{namespace}:{name}-list",
         visible=visible, order=order, key=menu_key or f"{name}s",
         customer_label=customer_label)
-    record_type = RecordType(model=model, namespace=namespace, name=name, menu=menu)
+    record_type = RecordType(model=model, namespace=namespace, name=name, menu=menu,
+                             searchable=searchable)
     _RECORD_TYPES[record_type.key] = record_type
     return record_type
 
@@ -142,7 +161,6 @@ class Menu:
 
 def menus_for(user) -> list[Menu]:
     """The menus ``user`` sees, each with the entries they may use, in order."""
-    from . import access
 
     staff = access.is_provider_staff(user)
     menus = []

@@ -16,12 +16,9 @@ import datetime as dt
 import logging
 
 from django.apps import apps
-from django.db import transaction
-from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .choices import AuditAction, AuditSource
 from .exceptions import RetentionError
 from .models import Record
 
@@ -61,7 +58,7 @@ def latest_expired_creation_date(today: dt.date, years: int) -> dt.date:
         return dt.date(year, 2, 28)
 
 
-def _expired_queryset(model: type[Record], today: dt.date):
+def expired_queryset(model: type[Record], today: dt.date):
     """Records in a final status created on or before the last expired creation date
     (in the local time zone, as ``retained_until`` counts), filtered in SQL."""
     last_day = latest_expired_creation_date(today, retention_years_of(model))
@@ -69,56 +66,3 @@ def _expired_queryset(model: type[Record], today: dt.date):
                                                      dt.time.min))
     return model.objects.filter(created_at__lt=before,
                                 status__in=sorted(model.workflow.final)).order_by("pk")
-
-
-def purge_expired(*, now: dt.datetime | None = None, dry_run: bool = False,
-                  batch_size: int = 500, source: str = AuditSource.JOB) -> dict[str, int]:
-    """Delete every closed record whose retention period is over (GEN-7).
-
-    Only record types with a retention period are considered, and only records in a
-    final status: an open record is never purged. Each deletion goes through
-    ``services.delete_record`` under the audit ``source`` (the job by default), so it
-    is audited like an administrator's; one summary entry follows. A record that cannot
-    be deleted (retention check, protected references) is skipped and logged.
-    ``dry_run`` only counts. Returns the number of (deletable) records per model label.
-    """
-    from . import audit, services
-
-    today = timezone.localdate(now) if now is not None else timezone.localdate()
-    counts: dict[str, int] = {}
-    skipped: dict[str, int] = {}
-    with audit.audit_context(source=source):
-        for model in record_types_with_retention():
-            label = model._meta.label_lower
-            counts[label] = 0
-            queryset = _expired_queryset(model, today)
-            last_pk = 0
-            while True:
-                batch = list(queryset.filter(pk__gt=last_pk)[:batch_size])
-                if not batch:
-                    break
-                last_pk = batch[-1].pk
-                for record in batch:
-                    until = record.retained_until
-                    if not record.is_final or until is None or until > today:
-                        continue
-                    if dry_run:
-                        counts[label] += 1
-                        continue
-                    try:
-                        with transaction.atomic():
-                            check_deletable(record)
-                            services.delete_record(record, actor=None)
-                    except (RetentionError, ProtectedError, RestrictedError) as exc:
-                        skipped[label] = skipped.get(label, 0) + 1
-                        logger.warning("purge-expired: %s %s skipped: %s",
-                                       label, record.number, exc)
-                        continue
-                    counts[label] += 1
-        if not dry_run and (any(counts.values()) or skipped):
-            audit.log_event(
-                action=AuditAction.DELETE, object_type="core.record", object_id="purge-expired",
-                object_repr=f"purge of expired records: {sum(counts.values())} deleted",
-                changes={"deleted": counts, "skipped": skipped,
-                         "today": today.isoformat()})
-    return counts

@@ -28,6 +28,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.db import connections
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
@@ -118,6 +119,16 @@ def matches(model: type[Model], query: str, using: str = "default") -> Q | None:
     return condition
 
 
+def record_condition(model: type[Model], query: str, using: str = "default") -> Q:
+    """The records a keyword ``query`` finds: the one numbered so, or those containing
+    every word of it. One condition for a record list's ``q`` and the global search, so
+    a count shown by one is what the other lists."""
+    query = query.strip()
+    condition = Q(number__iexact=query)
+    words_found = matches(model, query, using)
+    return condition if words_found is None else condition | words_found
+
+
 def _pg_vector(table: str) -> str:
     return f"""to_tsvector('simple'::regconfig, COALESCE("{table}"."search_text", ''))"""
 
@@ -126,11 +137,9 @@ def _pg_vector(table: str) -> str:
 
 
 def searchable_models() -> list[type[Model]]:
-    from django.apps import apps
-
-    from .models import Record
-
-    return [m for m in apps.get_models() if issubclass(m, Record) and not m._meta.proxy]
+    """Every model with a search text (the records), proxies left out."""
+    return [m for m in apps.get_models() if not m._meta.proxy
+            and any(f.name == "search_text" for f in m._meta.concrete_fields)]
 
 
 def ensure_indexes(using: str = "default", models: list[type[Model]] | None = None) -> list[str]:

@@ -13,6 +13,9 @@ from typing import Any
 
 from django.apps import apps as global_apps
 
+from .calendar_seed import china_arrangement
+from .choices import Role
+
 T = dt.time
 #: name, description, working windows (Mon–Fri), always on
 CALENDARS = [
@@ -36,7 +39,6 @@ CI_ATTRIBUTES = {"server": ["ip_address", "os", "cpu", "memory_gb", "location"],
 
 
 def seed_roles_and_chain_head(apps: Any = global_apps) -> None:
-    from .choices import Role
 
     Group = apps.get_model("auth", "Group")
     for role in Role.values:
@@ -46,7 +48,6 @@ def seed_roles_and_chain_head(apps: Any = global_apps) -> None:
 
 
 def seed_china_calendars(apps: Any = global_apps) -> None:
-    from .calendar_seed import china_arrangement
 
     BusinessCalendar = apps.get_model("core", "BusinessCalendar")
     CalendarWindow = apps.get_model("core", "CalendarWindow")

@@ -153,11 +153,12 @@ def create_record(model: type[R], *, actor, data: dict[str, Any]) -> R:
     record = model(**data)
     record.status = model.workflow.initial
     record.created_by = actor
-    record.prepare_create(actor=actor, provided=frozenset(data))
+    signals.record_preparing.send(sender=model, record=record, actor=actor,
+                                  provided=frozenset(data))
     _clean(record)
     record.validate_many(many)
     record.number = next_number(model)
-    record.before_insert()
+    signals.record_inserting.send(sender=model, record=record, actor=actor)
     record.save()
     many_delta = set_many(record, many)
     audit.log(action=AuditAction.CREATE, instance=record, actor=actor,

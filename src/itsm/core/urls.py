@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("attachments/<int:pk>/download/", views.AttachmentDownloadView.as_view(),
          name="attachment-download"),
+    path("search/", views.GlobalSearchView.as_view(), name="search"),
     path("settings/language/", views.LanguageView.as_view(), name="set-language"),
     path("settings/notification-templates/", views.NotificationTemplateListView.as_view(),
          name="notificationtemplate-list"),

@@ -25,7 +25,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 
-from . import access, directory, exports, services, templating
+from . import access, directory, exports, global_search, services, templating
 from . import rules as perms
 from .api.filters import StrictOrderingFilter
 from .exceptions import (
@@ -41,6 +41,7 @@ from .forms import (
     LanguageForm,
     NotificationTemplateForm,
     RecordForm,
+    SearchForm,
     TransitionForm,
 )
 from .models import Attachment, NotificationTemplate, Record
@@ -598,6 +599,22 @@ class NotificationTemplateDeleteView(NotificationTemplateMixin, View):
         templating.delete_template(template, actor=request.user)
         messages.success(request, _("“%(name)s” deleted.") % {"name": name})
         return redirect("notificationtemplate-list")
+
+
+class GlobalSearchView(LoginRequiredMixin, TemplateView):
+    """``/search/?q=``: the latest matches of every record type the reader may search,
+    with the count of each and a link to its list (``core.global_search``). No query
+    shows the form alone; one that is too long is a field error (400)."""
+
+    template_name = "core/search.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = SearchForm(request.GET)
+        query = form.cleaned_data["q"] if form.is_valid() else ""
+        sections = global_search.search_records(request.user, query)
+        context = self.get_context_data(form=form, query=query,
+                                        sections=[s for s in sections if s.count])
+        return self.render_to_response(context, status=200 if form.is_valid() else 400)
 
 
 class HomeView(LoginRequiredMixin, View):

@@ -56,7 +56,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from itsm.catalog.models import Service, SLAPolicy
+from itsm.catalog.models import Service
+from itsm.catalog.services import applicable_policy
 from itsm.core import access
 from itsm.core.choices import AuditAction, Priority
 from itsm.core.models import AuditEntry, Organization
@@ -326,8 +327,8 @@ class _ServiceInfo:
 def _services(organization: Organization) -> dict[int, _ServiceInfo]:
     """Every service of the provider (one query), whether it serves the organization, and
     the availability target that applies: that of the policy the SLA clocks apply
-    (``SLAPolicy.applicable``, cached) when it names the service or the customer, else the
-    service's own (a provider-wide policy carries only the default target)."""
+    (``catalog.services.applicable_policy``, cached) when it names the service or the
+    customer, else the service's own (a provider-wide policy carries only the default target)."""
     subscribed = Service.customers.through.objects.filter(
         service_id=OuterRef("pk"), organization_id=organization.pk)
     rows = Service.objects.filter(provider_id=organization.serving_provider_id).annotate(
@@ -337,8 +338,8 @@ def _services(organization: Organization) -> dict[int, _ServiceInfo]:
     services = {pk: _ServiceInfo(name, subscribed, active, target, interruption)
                 for pk, name, active, target, interruption, subscribed in rows}
     for pk, info in services.items():
-        policy = SLAPolicy.applicable(provider_id=organization.serving_provider_id,
-                                      service_id=pk, customer_id=organization.pk)
+        policy = applicable_policy(provider_id=organization.serving_provider_id,
+                                   service_id=pk, customer_id=organization.pk)
         if policy is not None and policy.specificity:
             info.availability_target = policy.availability_target
     return services

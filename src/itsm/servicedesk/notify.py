@@ -23,6 +23,7 @@ from itsm.core.notifications import notify
 
 from .choices import Channel
 from .models import Ticket
+from .satisfaction import make_rating_url
 
 
 def absolute(path: str) -> str:
@@ -98,7 +99,6 @@ def transitioned(record: Ticket, actor, transition: str) -> None:
             _("%(number)s was resolved: %(resolution)s\nPlease confirm, or reply to reopen "
               "it.") % {"number": record.number, "resolution": record.resolution}))
     elif transition == "close":
-        from .satisfaction import make_rating_url
 
         tell(NotificationEvent.SATISFACTION_REQUEST, record, [record.requester], actor,
              lambda: (_("How did we do?"),

@@ -2,7 +2,9 @@
 ``ServicedeskConfig.ready``). ``core.reactions`` declares the order of the steps; this
 module says what each step does for tickets (every concrete ``Ticket`` model).
 
-A new ticket (``record_created``), in that order:
+A new ticket gets its priority from the impact × urgency matrix (``record_preparing``)
+and its SLA clocks planned (``record_inserting``) before it is inserted; then
+(``record_created``), in that order:
 
 1. ``clocks``: its SLA clocks, planned before the insert, are stored (``sla``);
 2. ``assignment``: created without a team or assignee, it is assigned (REQ-3);
@@ -26,13 +28,17 @@ import logging
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from itsm.catalog.services import priority_for
 from itsm.core import rules, services, signals
 from itsm.core.exceptions import WorkflowError
 from itsm.core.reactions import reaction
 
 from . import notify
 from .choices import TicketStatus
+from .major import declare_major_incident, qualifies_as_major
 from .models import Incident, Ticket
+from .services import assign_automatically
+from .sla import SLA_FIELDS, moves_clocks, plan_new_clocks, recompute_clocks, start_new_clocks
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +49,22 @@ TICKETS = tuple(model for model in apps.get_models() if issubclass(model, Ticket
 # --- A new ticket ---------------------------------------------------------------------------
 
 
+@reaction(signals.record_preparing, "defaults", sender=TICKETS)
+def priority_from_matrix(sender, record, actor=None, provided=frozenset(), **kwargs) -> None:
+    """Priority from the impact × urgency matrix unless the caller chose one (INC-2)."""
+    if "priority" not in provided and record.organization_id:
+        record.priority = priority_for(record.organization, record.impact, record.urgency)
+
+
+@reaction(signals.record_inserting, "clocks", sender=TICKETS)
+def plan_clocks(sender, record, actor=None, **kwargs) -> None:
+    """The SLA clocks, so that the insert carries the policy and due time."""
+    plan_new_clocks(record)
+
+
 @reaction(signals.record_created, "clocks", sender=TICKETS)
 def start_clocks(sender, record, actor=None, **kwargs) -> None:
     """Start the clocks of a new ticket (planned before its insert; ``sla``)."""
-    from .sla import start_new_clocks
 
     start_new_clocks(record)
 
@@ -58,7 +76,6 @@ def assign_new_ticket(sender, record, actor=None, **kwargs) -> None:
     A failed assignment leaves the ticket as created (its savepoint is rolled back) and
     is logged; it never prevents the creation.
     """
-    from .services import assign_automatically
 
     try:
         assign_automatically(record)
@@ -70,7 +87,6 @@ def assign_new_ticket(sender, record, actor=None, **kwargs) -> None:
 def declare_major(sender, record, actor=None, **kwargs) -> None:
     """A new incident that qualifies becomes a major incident (after its assignment, so
     that the major incident inherits the team)."""
-    from .major import declare_major_incident, qualifies_as_major
 
     if qualifies_as_major(record):
         declare_major_incident(record, actor=None)
@@ -86,7 +102,6 @@ def notify_created(sender, record, actor=None, **kwargs) -> None:
 
 @reaction(signals.record_updated, "clocks", sender=TICKETS)
 def follow_targets(sender, record, changes, **kwargs) -> None:
-    from .sla import SLA_FIELDS, recompute_clocks
 
     if SLA_FIELDS & set(changes):
         recompute_clocks(record)
@@ -94,7 +109,6 @@ def follow_targets(sender, record, changes, **kwargs) -> None:
 
 @reaction(signals.record_transitioned, "clocks", sender=TICKETS)
 def follow_status(sender, record, actor=None, transition="", old_status="", **kwargs) -> None:
-    from .sla import moves_clocks, recompute_clocks
 
     if moves_clocks(record, old_status, transition, actor):
         recompute_clocks(record)
@@ -120,7 +134,6 @@ def resume_on_customer_reply(sender, record, comment, actor=None, **kwargs) -> N
 @reaction(signals.comment_added, "clocks", sender=TICKETS)
 def first_response(sender, record, comment, **kwargs) -> None:
     if not comment.internal and record.first_response_at is None:
-        from .sla import recompute_clocks
 
         recompute_clocks(record)
 

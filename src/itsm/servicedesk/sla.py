@@ -205,8 +205,8 @@ def derive_clocks(ticket: Ticket, history: TicketHistory, now: dt.datetime
     """The applicable policy and both clocks of ``ticket`` by its history (unsaved; no
     queries while the catalogue and calendars are cached)."""
     org = ticket.organization
-    policy = SLAPolicy.applicable(provider_id=org.serving_provider_id,
-                                  service_id=ticket.service_id, customer_id=org.pk)
+    policy = catalog.applicable_policy(provider_id=org.serving_provider_id,
+                                       service_id=ticket.service_id, customer_id=org.pk)
     response_minutes, resolution_minutes = catalog.targets_for(policy, ticket.priority)
     calendar = catalog.calendar_for(policy, ticket.service)
     hours = calendar.business_hours()

@@ -20,13 +20,13 @@ from itsm.core.exceptions import WorkflowError
 
 from .choices import TicketStatus
 from .models import Incident, ServiceRequest
+from .sla import sweep
 
 
 @db_periodic_task(crontab(minute="*"))
 @lock_task("itsm-sla-sweep")
 def sla_sweep() -> dict[str, int]:
     """Every minute: SLA warnings, breaches and escalations that are due (SLM-7)."""
-    from .sla import sweep
 
     with audit_context(source=AuditSource.JOB):
         return sweep()

@@ -14,6 +14,7 @@ from itsm.core.choices import AuditSource
 
 if TYPE_CHECKING:
     from .mailintake.fetcher import PollStats
+from .mailintake import fetcher
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,6 @@ def _poll_schedule():
 
 def poll_once() -> PollStats:
     """One locked poll; raises huey's ``TaskLockedException`` while another one runs."""
-    from .mailintake import fetcher
 
     with MAILBOX_LOCK, audit_context(source=AuditSource.EMAIL):
         return fetcher.poll_mailbox()

@@ -26,6 +26,7 @@ from . import filtersets, forms, models, resources, satisfaction
 from . import services as sd_services
 from .api import serializers as api_serializers
 from .forms import TicketImportForm
+from .sla import clocks_of
 
 TICKET_DETAIL_FIELDS = ("service", "category", "channel", "impact", "urgency",
                         "affected_system", "resolution", "first_response_at", "resolved_at",
@@ -187,7 +188,6 @@ class TicketContextMixin(RelationsContextMixin, RatingContextMixin):
         return {**super().list_actions(), "import_url": reverse(f"{self.url_prefix}-import")}
 
     def panels(self, record, page: dict[str, Any]) -> list[base.Panel]:
-        from .sla import clocks_of
 
         clocks = clocks_of(record)
         sla_clocks = [clocks[k] for k in ("response", "resolution") if k in clocks]

@@ -6,10 +6,12 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from itsm.catalog.admin_services import calendars_missing_holidays
 from itsm.core import access
 from itsm.core import rules as perms
 from itsm.core.cache import cached
-from itsm.core.choices import Language
+from itsm.core.choices import Language, Role
+from itsm.core.models.calendars import CALENDARS
 from itsm.core.registry import menus_for
 
 
@@ -34,8 +36,6 @@ def calendar_warning(request: HttpRequest) -> dict | None:
     lacks the holidays of this year (or, from November, of next year). One query per
     provider and day, cached until a calendar changes (``CALENDARS`` version)."""
     if not hasattr(request, "_itsm_calendar_warning"):
-        from itsm.catalog.admin_services import calendars_missing_holidays
-        from itsm.core.models.calendars import CALENDARS
 
         user = request.user
         missing = cached(CALENDARS, f"missing-holidays:{access.provider_id_of(user)}:"
@@ -62,6 +62,5 @@ def _fix_url(user, missing: list[dict]) -> str | None:
 
 
 def access_label(role: str) -> str:
-    from itsm.core.choices import Role
 
     return dict(Role.choices).get(role, role)

@@ -132,7 +132,7 @@ class ChangeViewSet(LinksMixin, ConfigurationItemsMixin, RecordViewSet):
         item or service, and the freeze windows it falls in."""
         change = self.get_object()
         data = {"conflicts": visible_conflicts(change, request.user),
-                "freezes": schedule.freezes_for(change)}
+                "freezes": models.FreezeWindow.objects.covering(change)}
         return Response(s.ConflictsSerializer(data, context={"request": request}).data)
 
     @extend_schema(

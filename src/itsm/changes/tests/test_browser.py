@@ -37,11 +37,10 @@ SCREENSHOT = "/tmp/itsm-change-detail.png"
 
 
 @pytest.fixture
-def journey_world(transactional_db, live_server):
+def journey_world(transactional_db, live_server, world):
     from itsm.changes.tests.conftest import build_change_world
-    from itsm.conftest import build_world
 
-    return build_change_world(build_world())
+    return build_change_world(world)
 
 
 def zh(message: str, **params) -> str:

@@ -14,6 +14,7 @@ from itsm.cmdb.models import ConfigurationItem
 from itsm.core import access
 from itsm.core.exceptions import WorkflowError
 from itsm.core.views import add_errors
+from itsm.security import services as security_services
 
 from .. import approvals, forms, models, services
 from ..choices import ApprovalStatus
@@ -148,7 +149,6 @@ class PlanUseView(ChangeActionView):
     """Record that the change was carried out following an emergency plan."""
 
     def act(self, record: models.Change) -> dict | None:
-        from itsm.security import services as security_services
 
         security_services.require_writer(self.request.user)
         form = forms.PlanUseForm(self.request.POST, user=self.request.user)

@@ -11,6 +11,9 @@ from typing import Any
 from itsm.cmdb import services as cmdb_services
 from itsm.core import access
 from itsm.core import views as base
+from itsm.problems.models import Problem
+from itsm.security import services as security_services
+from itsm.security.models import EmergencyPlan, PlanUse
 
 from .. import approvals, filtersets, forms, models, resources, schedule, services
 from ..choices import (
@@ -88,7 +91,6 @@ def approval_rounds(user, change: models.Change,
 
 
 def plan_uses_of(change: models.Change, user) -> list:
-    from itsm.security.models import EmergencyPlan, PlanUse
 
     return list(PlanUse.objects.filter(
         record_type=change._meta.model_name, record_id=change.pk,
@@ -97,8 +99,6 @@ def plan_uses_of(change: models.Change, user) -> list:
 
 def change_panels(user, change: models.Change, kwargs: dict[str, Any]) -> dict[str, Any]:
     """Context of the change's panels on its detail page (and after a failed action)."""
-    from itsm.problems.models import Problem
-    from itsm.security import services as security_services
 
     writer = access.is_staff_writer(user) and not change.is_final
     conflicts = schedule.conflicts_for(change)
@@ -110,7 +110,7 @@ def change_panels(user, change: models.Change, kwargs: dict[str, Any]) -> dict[s
         "risk": risk_matrix(change),
         "approval_rounds": approval_rounds(user, change, kwargs.get("vote_form")),
         "conflicts": conflicts,
-        "freezes": schedule.freezes_for(change),
+        "freezes": models.FreezeWindow.objects.covering(change),
         "linked_items": list(cmdb_services.linked_items(change, user).order_by("name")),
         "can_link_items": writer,
         "item_form": kwargs.get("item_form") or (forms.LinkItemForm() if writer else None),

@@ -31,7 +31,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from itsm.catalog.models import Service
-from itsm.core import access
+from itsm.core import access, directory
 from itsm.core.api.parsers import JSONParser
 from itsm.core.api.views import DirectoryWritePermission, ReadOnlyForAuditors, ScopedViewSetMixin
 from itsm.core.filtersets import IdFilter, ScopedFilterSet
@@ -74,18 +74,15 @@ class CITypeViewSet(viewsets.ModelViewSet):
     filterset_fields = ["code"]
 
     def perform_create(self, serializer) -> None:
-        from itsm.core import directory
         serializer.instance = directory.create_object(
             CIType, actor=self.request.user, data=dict(serializer.validated_data))
 
     def perform_update(self, serializer) -> None:
-        from itsm.core import directory
         serializer.instance = directory.update_object(
             serializer.instance, actor=self.request.user,
             changes=dict(serializer.validated_data))
 
     def perform_destroy(self, instance: CIType) -> None:
-        from itsm.core import directory
         directory.delete_object(instance, actor=self.request.user)
 
 

@@ -325,11 +325,8 @@ SCREENSHOT = Path("/tmp/itsm-cmdb-graph.png")
 
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed")
-def test_graph_renders_in_the_browser(transactional_db, live_server):
+def test_graph_renders_in_the_browser(transactional_db, live_server, world):
     sync_api = pytest.importorskip("playwright.sync_api")
-    from itsm.conftest import build_world
-
-    world = build_world()
     cmdb = build_cmdb(world)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(

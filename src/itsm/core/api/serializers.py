@@ -20,6 +20,7 @@ from .. import access, directory, notifications, services, templating
 from .. import rules as perms
 from ..choices import ChannelKind, Language, LinkKind, NotificationEvent, Role
 from ..filtersets import MAX_ID
+from ..global_search import SearchSection
 from ..models import (
     Attachment,
     AuditEntry,
@@ -36,6 +37,7 @@ from ..models import (
     display_name,
 )
 from ..scoping import record_relation_querysets, restrict
+from ..search import MAX_QUERY
 from .fields import StrictIntegerField
 
 User = get_user_model()
@@ -568,3 +570,55 @@ class RecordLinkSerializer(serializers.Serializer):
                            "status": other.status, "status_label": other.status_label,
                            "url": other.get_absolute_url()},
                 "created_at": item.link.created_at}
+
+
+# --- Global search (core.global_search) ---------------------------------------------------
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    """The parameters of ``GET /api/search/``."""
+
+    q = serializers.CharField(
+        max_length=MAX_QUERY,
+        help_text=gettext_lazy("A record's number, or words that all occur in its number, "
+                               "title or description."))
+
+
+class SearchItemSerializer(serializers.Serializer):
+    id = StrictIntegerField()
+    number = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    url = serializers.CharField(help_text=gettext_lazy("The record's page."))
+
+    @staticmethod
+    def from_record(record: Record) -> dict[str, Any]:
+        return {"id": record.pk, "number": record.number, "title": record.title,
+                "status": record.status, "status_label": record.status_label,
+                "url": record.get_absolute_url()}
+
+
+class SearchSectionSerializer(serializers.Serializer):
+    """The matches of one record type the reader may search."""
+
+    type = serializers.CharField(help_text=gettext_lazy(
+        "Record type: servicerequest, incident, …"))
+    label = serializers.CharField()
+    count = StrictIntegerField(help_text=gettext_lazy("All matches of this type."))
+    list_url = serializers.CharField(help_text=gettext_lazy(
+        "The type's list page with all the matches, most recently updated first."))
+    items = SearchItemSerializer(many=True, help_text=gettext_lazy(
+        "The most recently updated matches (at most 10)."))
+
+    @staticmethod
+    def from_section(section: SearchSection) -> dict[str, Any]:
+        return {"type": section.key, "label": str(section.label), "count": section.count,
+                "list_url": section.list_url,
+                "items": [SearchItemSerializer.from_record(r) for r in section.records]}
+
+
+class SearchResultSerializer(serializers.Serializer):
+    query = serializers.CharField()
+    results = SearchSectionSerializer(many=True, help_text=gettext_lazy(
+        "One entry per record type you may search, those without a match too."))

@@ -19,5 +19,6 @@ urlpatterns = [
     path("me/notification-preferences/", views.NotificationPreferencesView.as_view(),
          name="me-notification-preferences"),
     path("roles/", views.RoleListView.as_view(), name="roles"),
+    path("search/", views.GlobalSearchView.as_view(), name="search"),
     *router.urls,
 ]

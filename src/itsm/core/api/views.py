@@ -17,6 +17,7 @@ from .. import (
     access,
     directory,
     exports,
+    global_search,
     links,
     notifications,
     services,
@@ -391,6 +392,23 @@ class RoleListView(APIView):
     @extend_schema(responses={200: dict})
     def get(self, request):
         return Response([{"code": r.value, "label": str(r.label)} for r in Role])
+
+
+class GlobalSearchView(APIView):
+    """Every record type you may search at once: per type the most recently updated
+    records containing every word of ``q`` (or numbered ``q``), with the count of all
+    of them and the list page showing them (``core.global_search``)."""
+
+    @extend_schema(parameters=[s.SearchQuerySerializer],
+                   responses={200: s.SearchResultSerializer})
+    def get(self, request):
+        params = s.SearchQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        query = params.validated_data["q"]
+        sections = global_search.search_records(request.user, query)
+        return Response({"query": query,
+                         "results": [s.SearchSectionSerializer.from_section(section)
+                                     for section in sections]})
 
 
 class MeView(APIView):

@@ -9,6 +9,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from itsm.core.cache import cached
+
+from .. import access
 from ..businesstime import BusinessHours
 from ..choices import CalendarExceptionKind, Weekday
 from ..limits import DESCRIPTION_MAX_LENGTH
@@ -24,7 +27,6 @@ CALENDARS = "calendars"
 class CalendarQuerySet(ScopedQuerySet):
     def visible_to(self, user):
         # Calendars of the user's provider, plus the shared ones (no organization).
-        from .. import access
 
         provider = access.provider_id_of(user)
         if provider is None:
@@ -59,7 +61,6 @@ class BusinessCalendar(models.Model):
     def business_hours(self) -> BusinessHours:
         """The calendar as pure data for business-time arithmetic (cached until a calendar
         changes)."""
-        from itsm.core.cache import cached
 
         return cached(CALENDARS, f"business-hours:{self.pk}", self._build)
 

@@ -30,6 +30,7 @@ from ..limits import COMMENT_MAX_LENGTH, DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGT
 
 if TYPE_CHECKING:
     from ..workflow import Workflow
+from ..search import search_text
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -485,17 +486,8 @@ class Record(models.Model):
 
     def make_search_text(self) -> str:
         """The search text of the record as it is now (``core.search``)."""
-        from ..search import search_text
 
         return search_text(*(getattr(self, name) for name in self.search_fields))
-
-    def prepare_create(self, *, actor, provided: frozenset[str]) -> None:
-        """Hook: fill derived fields of a new record before validation (``provided`` are
-        the field names the caller set). The base does nothing."""
-
-    def before_insert(self) -> None:
-        """Hook: derive what the insert should carry once the new record is valid (it has
-        its number, not its id yet). The base does nothing."""
 
     def validate_many(self, values: dict[str, list]) -> None:
         """Hook: check many-to-many values (field name → objects) before they are set;

@@ -5,7 +5,7 @@ causes it, it writes one :class:`~itsm.core.models.Notification` row per recipie
 (every notification is logged) and queues one job per row with
 ``transaction.on_commit``, so a rolled-back change notifies nobody.
 
-The send side is :func:`deliver`, run by the huey job ``core.tasks.send_notification``:
+The send side is :func:`deliver`, run by the huey job ``notifications.jobs.send_notification``:
 
 1. *Claim* (short transaction): lock the row (``SELECT … FOR UPDATE SKIP LOCKED``),
    skip it when it is no longer pending or another worker is sending it, apply the
@@ -38,7 +38,8 @@ The names below are the API used as ``notifications.notify(...)`` and so on.
 
 from .channels import create_channel, delete_channel, redact_url, update_channel, validate_target
 from .compose import notify, send_after_commit
-from .delivery import Outcome, deliver, retry_pending
+from .delivery import Outcome, deliver
+from .jobs import retry_pending
 from .preferences import get_preferences, set_preferences
 from .senders import DeliveryResult, send
 

@@ -17,6 +17,7 @@ from ..cache import cached
 from ..choices import NotificationEvent
 from ..jobs import queue_after_commit
 from ..models import Notification, NotificationChannel, Organization
+from .jobs import send_notification
 from .preferences import email_enabled
 from .rendering import NOTIFICATIONS, customised, language_of, record_info, subject_line
 
@@ -144,6 +145,5 @@ def send_after_commit(notification_id: int) -> None:
 
 
 def _enqueue(notification_id: int) -> None:
-    from ..tasks import send_notification
 
     send_notification(notification_id)

@@ -1,5 +1,5 @@
 """Notifications, delivery: :func:`deliver`, run by the huey job
-``core.tasks.send_notification``, claims a pending notification, sends it outside any
+``notifications.jobs.send_notification``, claims a pending notification, sends it outside any
 transaction and records the outcome, with the per-channel rate limit, retries and
 leases described in the package docstring; :func:`retry_pending` re-queues the
 notifications whose job was lost."""
@@ -147,13 +147,3 @@ def lost_notification_ids(now: dt.datetime | None = None, limit: int = 1000) -> 
         Notification.objects.filter(status=NotificationStatus.PENDING, created_at__lt=cutoff)
         .exclude(Exists(recent)).exclude(channel_id__in=busy)
         .order_by("created_at", "pk").values_list("pk", flat=True)[:limit])
-
-
-def retry_pending(now: dt.datetime | None = None) -> int:
-    """Queue a job again for every lost notification; returns how many."""
-    from ..tasks import send_notification
-
-    ids = lost_notification_ids(now)
-    for pk in ids:
-        send_notification(pk)
-    return len(ids)

@@ -11,7 +11,8 @@ What is checked, for each identity of the ``world`` fixture:
 - anonymous: the API answers 401/403, the web UI redirects to the login page;
 - an object outside the person's scope is a 404 (never 403, never 200) on every
   route that names it — read or write — and nothing changes in the database;
-- lists, searches (``?q=``) and CSV exports contain exactly the records in scope;
+- lists, searches (``?q=``, the global search too) and CSV exports contain exactly the
+  records in scope;
 - the sentinel string of customer B never reaches anyone who may not see B;
 - the auditor reads everything in scope, and every write is a 403 that changes
   nothing.
@@ -31,7 +32,7 @@ from django.apps import apps
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from itsm.conftest import SENTINEL_B, build_world
+from itsm.conftest import SENTINEL_B, world_copy
 from itsm.core.registry import record_types
 
 from .scenario import (
@@ -398,6 +399,10 @@ COLLECTION_PROBES: list[Collection] = [
     Collection("api:freezewindow-list", "", "freezewindow"),
     Collection("api:cabmeeting-list", "", "cabmeeting"),
     Collection("api:changetask-list", "", "changetask"),
+    # The global search (core.global_search): every record type the menu shows at once
+    *(Collection(route, query, kind) for route, kind in (("search", "search-page"),
+                                                         ("api:search", "search-api"))
+      for query in ("?q=报修", f"?q={SENTINEL_B}")),
 ]
 
 #: Routes without an object of a customer in the URL; their own tests live in test_api.
@@ -638,7 +643,7 @@ def _module_scenario(django_db_setup, django_db_blocker):
     module take minutes."""
     with django_db_blocker.unblock(), transaction.atomic():
         yield add_security(add_changes(add_cmdb(add_catalog(add_notifications(
-            build_scenario(build_world()))))))
+            build_scenario(world_copy()))))))
         transaction.set_rollback(True)
 
 
@@ -731,6 +736,14 @@ def objects_of(sc, target: str, identity: str | None,
         raise AssertionError(target)
     return ([pk for k, pk in items.items() if k in visible],
             [pk for k, pk in items.items() if k not in visible])
+
+
+def searched_numbers(sc, identity: str, keys: set[str]) -> set[str]:
+    """Numbers of the records with these keys that the global search may show
+    ``identity``: of the record types their menu shows, those they may see."""
+    user = sc.world.users[identity]
+    return set().union(*(sc.numbers(rt.key, visible_record_keys(identity, rt.key) & keys)
+                         for rt in record_types() if rt.searchable and rt.visible(user)))
 
 
 def assert_login_redirect(response) -> None:
@@ -892,6 +905,15 @@ def test_lists_searches_and_exports_are_scoped(sc, identity):
                 wanted &= {"B"}
             shown = {code for code, ci in sc.cis.items()
                      if f'>{ci.name}</a>' in body}
+            if shown != wanted:
+                failures.append(f"{label}: {sorted(shown)} != {sorted(wanted)}")
+        elif collection.kind in ("search-page", "search-api"):  # every type at once
+            if collection.kind == "search-api":
+                shown = {item["number"] for section in response.json()["results"]
+                         for item in section["items"]}
+            else:
+                shown = {n for n in all_numbers if n in body}
+            wanted = searched_numbers(sc, identity, expected)
             if shown != wanted:
                 failures.append(f"{label}: {sorted(shown)} != {sorted(wanted)}")
         elif collection.kind in ("page", "empty-page"):  # no numbers of other types either

@@ -52,7 +52,7 @@ from schemathesis.openapi.checks import IgnoredAuth
 from schemathesis.pytest.lazy import get_all_tests
 from schemathesis.specs.openapi.checks import ignored_auth
 
-from itsm.conftest import build_world
+from itsm.conftest import world_copy
 
 from .scenario import build_scenario
 from .test_access import add_catalog, add_changes, add_cmdb, add_notifications
@@ -207,7 +207,7 @@ def _fuzz_data(django_db_setup, django_db_blocker, pytestconfig):
     its end; each test runs in its own nested transaction (the ``db`` fixture)."""
     with django_db_blocker.unblock(), transaction.atomic():
         data = FuzzData(add_changes(add_cmdb(add_catalog(add_notifications(
-            build_scenario(build_world()))))))
+            build_scenario(world_copy()))))))
         yield data
         transaction.set_rollback(True)
     write_summary(data.summary, pytestconfig)

@@ -20,7 +20,8 @@ from itsm.changes.tests.conftest import build_change_world
 from itsm.core import audit, services
 from itsm.core.choices import AuditAction, AuditSource
 from itsm.core.models import AuditEntry
-from itsm.core.retention import latest_expired_creation_date, purge_expired
+from itsm.core.purge import purge_expired
+from itsm.core.retention import latest_expired_creation_date
 from itsm.core.tasks import purge_expired_records
 from itsm.servicedesk.models import ServiceRequest
 

@@ -87,6 +87,8 @@ def test_a_service_request_is_clocked_assigned_then_notified(world, always_on,
     ticket = raise_ticket(world, ServiceRequest, always_on, priority=1)
 
     assert ran == [
+        ("record_preparing", "defaults", "ServiceRequest"),  # its priority from the matrix
+        ("record_inserting", "clocks", "ServiceRequest"),    # its SLA clocks, planned
         ("record_created", "clocks", "ServiceRequest"),
         ("record_created", "assignment", "ServiceRequest"),
         ("record_transitioned", "clocks", "ServiceRequest"),         # the "assign"
@@ -114,6 +116,8 @@ def test_a_qualifying_incident_is_assigned_before_it_becomes_major(world, always
         reactions.RECORD_CREATED.steps) == [
         "clocks", "assignment", "major_incident", "notifications"]
     assert ran == [
+        ("record_preparing", "defaults", "Incident"),  # its priority from the matrix
+        ("record_inserting", "clocks", "Incident"),    # its SLA clocks, planned
         ("record_created", "clocks", "Incident"),
         ("record_created", "assignment", "Incident"),
         ("record_transitioned", "clocks", "Incident"),

@@ -2,9 +2,10 @@
 ``RecordTypeTests`` base checks any record type from a few attributes.
 
 ``example_register`` (a test-only app in the test settings) declares a model, a
-workflow, a form, a FilterSet, its views and API, and registers itself in ``ready()``:
-no shared file names it, yet it is in the menu, the URL map, the API schema and the
-access matrix (``test_access`` takes the record types from the registry).
+workflow, a form, a FilterSet, its views and API, and registers itself in its
+``registrations`` module: no shared file names it, yet it is in the menu, the URL map,
+the API schema, the global search and the access matrix (``test_access`` takes the
+record types from the registry).
 """
 
 # covers: GEN-1 (record base), GEN-ACCESS

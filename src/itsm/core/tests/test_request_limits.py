@@ -37,7 +37,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.test import APIClient
 
 from itsm.cmdb.models import CIType
-from itsm.conftest import build_world
+from itsm.conftest import world_copy
 from itsm.core import limits, safejson, services
 from itsm.core.api.fields import StrictIntegerField
 from itsm.core.api.parsers import JSONParser
@@ -87,7 +87,7 @@ def _data(django_db_setup, django_db_blocker) -> Iterator[SimpleNamespace]:
     runs in its own nested transaction (the ``db`` fixture)."""
     with django_db_blocker.unblock(), transaction.atomic():
         sc = add_security(add_changes(add_cmdb(add_catalog(add_notifications(
-            build_scenario(build_world()))))))
+            build_scenario(world_copy()))))))
         ticket = sc.world.request("requester_a")
         yield SimpleNamespace(world=sc.world, ticket=ticket, sc=sc)
         transaction.set_rollback(True)

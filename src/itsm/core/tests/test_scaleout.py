@@ -35,7 +35,7 @@ from typing import Any
 
 import pytest
 
-from itsm.core.management.commands.demo import DEMO_PASSWORD
+from itsm.demo.management.commands.demo import DEMO_PASSWORD
 
 from .processes import RETRY_NOW, Site, free_port, login_page_ready, summary_writer, wait_for
 

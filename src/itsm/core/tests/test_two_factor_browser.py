@@ -23,11 +23,9 @@ pytestmark = [
 
 
 @pytest.fixture
-def admin_world(transactional_db, live_server, settings):
-    from itsm.conftest import build_world
-
+def admin_world(transactional_db, live_server, settings, world):
     settings.ITSM_2FA_REQUIRED_ROLES = ["administrator"]
-    return build_world()
+    return world
 
 
 def app_code(secret_text: str, steps: int = 0) -> str:

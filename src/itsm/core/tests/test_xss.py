@@ -610,14 +610,11 @@ REFLECTED_PATHS = [
 
 
 def test_stored_xss_corpus_renders_as_text(transactional_db, live_server, browser,  # noqa: F811
-                                           settings):
-    from itsm.conftest import build_world
-
+                                           settings, world):
     # Escaping alone must hold: without the Content-Security-Policy safety net, which
     # would block an inline handler even if a template stopped escaping (tested below).
     settings.CONTENT_SECURITY_POLICY = ""
     started = time.monotonic()
-    world = build_world()
     corpus, data = seed(world)
     seeded = time.monotonic()
     # exports are downloads, never documents: the raw values go into a file
@@ -711,13 +708,10 @@ document.addEventListener("securitypolicyviolation", function (e) {
 
 
 def test_content_security_policy_blocks_injected_markup_and_nothing_of_ours(
-        transactional_db, live_server, browser):  # noqa: F811
+        transactional_db, live_server, browser, world):  # noqa: F811
     """Every page is served with the policy; our own pages (forms, htmx, charts, the CMDB
     graph, the API docs, the admin) raise no violation, and markup injected into a page
     (as a stored XSS would be) cannot run its inline handler or an ``hx-on`` attribute."""
-    from itsm.conftest import build_world
-
-    world = build_world()
     record = world.request("requester_a", title="CSP 检查")
     type(world.admin).objects.filter(pk=world.admin.pk).update(is_superuser=True)  # all admin
     page = Page(browser, live_server.url)

@@ -28,6 +28,7 @@ from itsm.core.uploads import check_request_size
 
 from .. import alerts, filtersets, models, resources, satisfaction
 from .. import services as sd_services
+from ..major import declare_major_incident
 from . import serializers
 
 
@@ -190,7 +191,6 @@ class DeclareMajorMixin:
                    responses={201: serializers.MajorIncidentSerializer})
     @action(detail=True, methods=["post"], url_path="declare-major")
     def declare_major(self, request, pk=None):
-        from ..major import declare_major_incident
 
         incident = self.get_object()
         body = serializers.DeclareMajorSerializer(data=request.data)

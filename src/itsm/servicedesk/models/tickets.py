@@ -59,19 +59,6 @@ class Ticket(Record):
     def get_absolute_url(self) -> str:
         return reverse(f"{self.url_prefix}-detail", args=[self.pk])
 
-    def prepare_create(self, *, actor, provided: frozenset[str]) -> None:
-        """Priority from the impact × urgency matrix unless the caller chose one (INC-2)."""
-        if "priority" not in provided and self.organization_id:
-            from itsm.catalog.services import priority_for
-
-            self.priority = priority_for(self.organization, self.impact, self.urgency)
-
-    def before_insert(self) -> None:
-        """The SLA clocks, so that the insert carries the policy and due time."""
-        from ..sla import plan_new_clocks
-
-        plan_new_clocks(self)
-
 
 def ticket_indexes(prefix: str) -> list[models.Index]:
     """Indexes that serve the agent queue and the list filters of a ticket table."""

@@ -1,10 +1,10 @@
 """A service request's journey in a real browser (Playwright driving Debian's chromium).
 
 An agent logs in through the form, raises a request with a Chinese title, assigns
-it to the team and starts work by clicking the action buttons, switches the UI to
-English, and logs out; a customer of another organization then cannot find it.
-The page must load nothing from outside the server: our users run air-gapped
-intranets.
+it to the team and starts work by clicking the action buttons, finds it again with the
+navigation bar's search box, switches the UI to English, and logs out; a customer of
+another organization then cannot find it. The page must load nothing from outside the
+server: our users run air-gapped intranets.
 """
 
 from __future__ import annotations
@@ -47,10 +47,8 @@ def browser():
 
 
 @pytest.fixture
-def journey_world(transactional_db, live_server):
-    from itsm.conftest import build_world
-
-    return build_world()
+def journey_world(transactional_db, live_server, world):
+    return world
 
 
 class Page:
@@ -163,6 +161,16 @@ def test_request_journey_in_the_browser(journey_world, live_server, browser):
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert SCREENSHOT.stat().st_size > 10_000
 
+    # --- find it again from the search box of the navigation bar (global search)
+    page.fill("#nav-search-q", "投影仪")
+    with page.expect_navigation():
+        page.press("#nav-search-q", "Enter")
+    assert urlsplit(page.url).path == "/search/"
+    assert number in page.inner_text("#results-servicerequest")
+    with page.expect_navigation():
+        page.click(f"#results-servicerequest a:text-is('{number}')")
+    assert page.url == detail_url
+
     # --- switch the language to English with the navbar selector
     with page.expect_navigation():
         page.select_option("#language-form select[name=language]", "en")
@@ -181,6 +189,8 @@ def test_request_journey_in_the_browser(journey_world, live_server, browser):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.click(".navbar-toggler")
     page.wait_for_selector("#user-menu-toggle", state="visible")
+    assert page.is_visible("#nav-search-q")  # the search box folds into the menu too
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.set_viewport_size({"width": 1440, "height": 900})
 
     # --- log out (in the user menu)
@@ -204,7 +214,7 @@ def test_request_journey_in_the_browser(journey_world, live_server, browser):
     page.screenshot(path="/tmp/itsm-portal.png", full_page=True)
     assert number not in page.inner_text("main")
     assert TITLE not in page.content()
-    page.fill("input[name=q]", number)
+    page.fill("#filters input[name=q]", number)
     with page.expect_navigation():
         page.click("#filters button")
     assert number not in page.inner_text("table")

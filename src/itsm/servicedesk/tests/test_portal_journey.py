@@ -23,10 +23,8 @@ TITLE = "财务系统打印报表乱码"
 
 
 @pytest.fixture
-def journey_world(transactional_db, live_server):
-    from itsm.conftest import build_world
-
-    return build_world()
+def journey_world(transactional_db, live_server, world):
+    return world
 
 
 def sla_state(page, kind: str) -> str:

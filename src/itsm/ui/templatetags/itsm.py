@@ -8,6 +8,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from itsm.changes.choices import (
+    ApprovalStatus,
+    MeetingDecision,
+    Stage,
+    TaskStatus,
+    VoteDecision,
+)
 from itsm.core.choices import LinkKind, Priority, TimelineKind
 from itsm.core.models import display_name
 
@@ -166,13 +173,6 @@ def _label(choices, value) -> str:
 def _change_event(data: dict) -> str:
     """Votes, approval steps, tasks and CAB decisions of a change (changes.approvals,
     changes.services)."""
-    from itsm.changes.choices import (
-        ApprovalStatus,
-        MeetingDecision,
-        Stage,
-        TaskStatus,
-        VoteDecision,
-    )
 
     reason = data.get("reason") if isinstance(data.get("reason"), str) else ""
     if "vote" in data:

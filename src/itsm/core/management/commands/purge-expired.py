@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import ngettext
 
 from itsm.core.choices import AuditSource
-from itsm.core.retention import purge_expired
+from itsm.core.purge import purge_expired
 
 
 class Command(BaseCommand):

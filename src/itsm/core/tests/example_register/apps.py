@@ -12,12 +12,3 @@ class ExampleRegisterConfig(AppConfig):
     name = "itsm.core.tests.example_register"
     label = "example_register"
     verbose_name = "Example register"
-
-    def ready(self) -> None:
-        from itsm.core.registry import everyone, register_record_type
-
-        from .models import Note
-
-        register_record_type(Note, namespace="example_register", name="note",
-                             group="service_desk", label="Notes", visible=everyone,
-                             order=90)

@@ -16,6 +16,13 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from itsm.catalog.choices import DEFAULT_TARGETS
+from itsm.catalog.models import Service, SLAPolicy, SLATarget
+from itsm.changes import approvals
+from itsm.changes import services as change_services
+from itsm.changes.models import Change, ChangeBoard, ChangeTemplate
+from itsm.cmdb import services as cmdb_services
+from itsm.cmdb.models import CIType, ConfigurationItem
 from itsm.core import directory, services, templating
 from itsm.core.audit import audit_context
 from itsm.core.choices import (
@@ -26,7 +33,8 @@ from itsm.core.choices import (
     Priority,
     Role,
 )
-from itsm.core.models import Department, NotificationTemplate, Organization, Team
+from itsm.core.models import BusinessCalendar, Department, NotificationTemplate, Organization, Team
+from itsm.servicedesk.models import Incident, ServiceRequest
 
 User = get_user_model()
 DEMO_PASSWORD = "ITSM-demo-2026!"  # noqa: S105 - printed on purpose: demo data only
@@ -204,7 +212,6 @@ class Command(BaseCommand):
         values = {"assign": {"assignee_team": team}, "start": {"assignee": agent},
                   "resolve": {"resolution": "已远程处理完毕，请确认。"}}
         comments = {"ask_customer": "请提供出差所在城市和网络环境。", "cancel": "重复提交，取消。"}
-        from itsm.servicedesk.models import Incident, ServiceRequest
 
         for i, (username, title, description, priority, path) in enumerate(REQUESTS):
             requester = people[username]
@@ -258,8 +265,6 @@ class Command(BaseCommand):
         """Change management: the board, templates, a freeze window, configuration items,
         a CAB meeting and changes in several statuses, all through the real services.
         Does nothing (False) when the board exists already."""
-        from itsm.changes import services as change_services
-        from itsm.changes.models import ChangeBoard, ChangeTemplate
 
         if ChangeBoard.objects.filter(provider=provider, name=BOARD_NAME).exists():
             return False
@@ -297,9 +302,6 @@ class Command(BaseCommand):
         return True
 
     def load_items(self, provider: Organization) -> dict:
-        from itsm.catalog.models import Service
-        from itsm.cmdb import services as cmdb_services
-        from itsm.cmdb.models import CIType, ConfigurationItem
 
         items = {}
         for org_code, name, type_code, service_code, attributes in DEMO_ITEMS:
@@ -320,10 +322,6 @@ class Command(BaseCommand):
         """Six changes: draft, awaiting the CAB (one vote cast), two scheduled in the same
         window on the same database (a conflict), an emergency change awaiting its
         retrospective review, and one closed after its post-implementation review."""
-        from itsm.catalog.models import Service
-        from itsm.changes import approvals
-        from itsm.changes.models import Change
-        from itsm.cmdb import services as cmdb_services
 
         engineer, manager, head = people["engineer"], people["change"], people["opshead"]
         catalogue = {s.code: s for s in Service.objects.filter(provider=provider)}
@@ -424,9 +422,6 @@ class Command(BaseCommand):
 
     def load_catalogue(self, orgs, teams) -> dict:
         """Services with support hours and SLA policies (the manuals' default targets)."""
-        from itsm.catalog.choices import DEFAULT_TARGETS
-        from itsm.catalog.models import Service, SLAPolicy, SLATarget
-        from itsm.core.models import BusinessCalendar
 
         provider = orgs["nebula"]
         customers = [orgs["hdmfg"], orgs["xbenergy"]]

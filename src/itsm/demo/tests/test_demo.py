@@ -7,12 +7,12 @@ from django.test import Client
 
 from itsm.core.audit import verify_chain
 from itsm.core.choices import Role
-from itsm.core.management.commands.demo import DEMO_PASSWORD
 from itsm.core.models import Organization, Team
+from itsm.demo.management.commands.demo import DEMO_PASSWORD
 from itsm.servicedesk.models import Incident, ServiceRequest, SLAClock
 
 
-def test_demo_loads_once_and_prints_logins(db):
+def test_demo_loads_once_and_prints_logins(empty_database):
     out = StringIO()
     call_command("demo", "--if-empty", stdout=out)
     text = out.getvalue()
@@ -88,9 +88,9 @@ def check_change_demo() -> int:
     return Change.objects.count()
 
 
-def test_change_demo_is_added_to_demo_data_loaded_before_it(db, monkeypatch):
+def test_change_demo_is_added_to_demo_data_loaded_before_it(empty_database, monkeypatch):
     from itsm.changes.models import Change
-    from itsm.core.management.commands.demo import Command
+    from itsm.demo.management.commands.demo import Command
 
     original = Command.load_changes
     monkeypatch.setattr(Command, "load_changes", lambda self, provider, people: False)
@@ -104,7 +104,7 @@ def test_change_demo_is_added_to_demo_data_loaded_before_it(db, monkeypatch):
     assert verify_chain().ok
 
 
-def test_printed_credentials_log_in(db):
+def test_printed_credentials_log_in(empty_database):
     call_command("demo", stdout=StringIO())
     for username, landing in [("agent", "/requests/"), ("requester", "/requests/"),
                               ("cab2", "/changes/"), ("opshead", "/changes/")]:

@@ -1,0 +1,73 @@
+"""Global search: one keyword over every record type a person may use.
+
+The record types come from the registry (``core.registry``), so a new type is searched
+without an edit here; a type registered with ``searchable=False`` is left out. A person
+searches the types their menu shows (``RecordType.visible``) and, within each, only the
+records ``visible_to`` them. Each type costs one slice of its most recently updated
+matches and, only when that slice is full, one count: never a query per matching row.
+
+The words are found as a record list's ``q`` finds them (``search.record_condition``),
+so a section's count is what its "all results" link lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from . import search
+from .registry import RecordType, record_types
+
+if TYPE_CHECKING:
+    from django.utils.functional import Promise
+
+    from .models import Record
+
+#: Records shown per record type; the rest is behind the link to the type's list.
+SECTION_SIZE = 10
+#: The order of a section, kept by the link to the full list: last changed first.
+ORDERING = ("-updated_at", "-id")
+
+
+@dataclass(frozen=True)
+class SearchSection:
+    """The matches of one record type: the most recently updated ``records``, the
+    ``count`` of all of them and ``list_url``, the type's list of them in that order."""
+
+    record_type: RecordType
+    label: Promise | str
+    count: int
+    records: list[Record]
+    list_url: str
+
+    @property
+    def key(self) -> str:
+        return self.record_type.key
+
+
+def searchable_types(user) -> list[RecordType]:
+    """The record types ``user`` may search, in registration order."""
+    return [rt for rt in record_types() if rt.searchable and rt.visible(user)]
+
+
+def search_records(user, query: str, *, limit: int = SECTION_SIZE) -> list[SearchSection]:
+    """One section per record type ``user`` may search (those without a match too),
+    each with at most ``limit`` of the matching records ``user`` may see."""
+    query = query.strip()
+    return [_section(record_type, user, query, limit)
+            for record_type in searchable_types(user)] if query else []
+
+
+def _section(record_type: RecordType, user, query: str, limit: int) -> SearchSection:
+    matching = record_type.model.objects.visible_to(user)
+    matching = matching.filter(search.record_condition(record_type.model, query,
+                                                       matching.db))
+    records = list(matching.select_related("organization").order_by(*ORDERING)[:limit])
+    count = len(records) if len(records) < limit else matching.count()
+    list_url = "{}?{}".format(reverse(record_type.url_name("list")),
+                              urlencode({"q": query, "ordering": ORDERING[0]}))
+    return SearchSection(record_type=record_type, label=record_type.label_for(user),
+                         count=count, records=records, list_url=list_url)

@@ -1,0 +1,11 @@
+"""The example register's declarations: one record type, in the service desk menu."""
+
+from __future__ import annotations
+
+from itsm.core.registry import everyone, register_record_type
+
+from .models import Note
+
+register_record_type(Note, namespace="example_register", name="note",
+                     group="service_desk", label="Notes", visible=everyone,
+                     order=90)
