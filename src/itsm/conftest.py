@@ -180,12 +180,14 @@ def committed_world() -> World:
     return _WORLD
 
 
-def _rebuild_world(config: pytest.Config) -> None:
-    """After a transactional test flushed the database: the world again, committed."""
+def _rebuild_world(config: pytest.Config, *, last: bool) -> None:
+    """After a transactional test flushed the database: the world again, committed
+    (not after the worker's last test: its test database is gone by then)."""
     global _WORLD
     _WORLD = None
-    with config.stash[blocking_manager_key].unblock():
-        committed_world()
+    if not last:
+        with config.stash[blocking_manager_key].unblock():
+            committed_world()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -295,6 +297,6 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
                 raise
     yield
     if _is_transactional(item):
-        _rebuild_world(item.config)
+        _rebuild_world(item.config, last=nextitem is None)
     if broken:
         pytest.fail(f"itsm verify-audit fails after {item.nodeid}: {broken}", pytrace=False)

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from itsm.core.object_views import object_urls
 from itsm.core.views import record_urls
 
 from .views import actions, calendar, meetings
@@ -7,17 +8,6 @@ from .views.master import BOARD_VIEWS, FREEZE_VIEWS, TEMPLATE_VIEWS
 from .views.records import CHANGE_VIEWS
 
 app_name = "changes"
-
-
-def master_urls(segment: str, kind: str, master: dict) -> list:
-    return [
-        path(f"changes/{segment}/", master["list"].as_view(), name=f"{kind}-list"),
-        path(f"changes/{segment}/new/", master["form"].as_view(), name=f"{kind}-create"),
-        path(f"changes/{segment}/<int:pk>/edit/", master["form"].as_view(),
-             name=f"{kind}-edit"),
-        path(f"changes/{segment}/<int:pk>/delete/", master["delete"].as_view(),
-             name=f"{kind}-delete"),
-    ]
 
 
 urlpatterns = [
@@ -34,10 +24,9 @@ urlpatterns = [
     path("changes/meetings/<int:pk>/items/<int:item_id>/decision/",
          meetings.DecisionView.as_view(), name="meeting-decision"),
     # Master data
-    *master_urls("boards", "board", BOARD_VIEWS),
-    path("changes/boards/<int:pk>/", BOARD_VIEWS["detail"].as_view(), name="board-detail"),
-    *master_urls("templates", "template", TEMPLATE_VIEWS),
-    *master_urls("freezes", "freeze", FREEZE_VIEWS),
+    *object_urls("changes/boards", "board", BOARD_VIEWS),
+    *object_urls("changes/templates", "template", TEMPLATE_VIEWS),
+    *object_urls("changes/freezes", "freeze", FREEZE_VIEWS),
     # The change's panels
     path("changes/<int:pk>/approvals/<int:approval_id>/vote/", actions.VoteView.as_view(),
          name="change-vote"),

@@ -1,6 +1,8 @@
 from django.urls import path
 
 from . import views
+from .object_views import object_urls
+from .views_notifications import NOTIFICATION_TEMPLATE_VIEWS
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
@@ -8,12 +10,6 @@ urlpatterns = [
          name="attachment-download"),
     path("search/", views.GlobalSearchView.as_view(), name="search"),
     path("settings/language/", views.LanguageView.as_view(), name="set-language"),
-    path("settings/notification-templates/", views.NotificationTemplateListView.as_view(),
-         name="notificationtemplate-list"),
-    path("settings/notification-templates/new/", views.NotificationTemplateFormView.as_view(),
-         name="notificationtemplate-create"),
-    path("settings/notification-templates/<int:pk>/edit/",
-         views.NotificationTemplateFormView.as_view(), name="notificationtemplate-edit"),
-    path("settings/notification-templates/<int:pk>/delete/",
-         views.NotificationTemplateDeleteView.as_view(), name="notificationtemplate-delete"),
+    *object_urls("settings/notification-templates", "notificationtemplate",
+                 NOTIFICATION_TEMPLATE_VIEWS),
 ]

@@ -25,7 +25,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 
-from . import access, directory, exports, global_search, services, templating
+from . import access, directory, exports, global_search, services
 from . import rules as perms
 from .api.filters import StrictOrderingFilter
 from .exceptions import (
@@ -39,12 +39,11 @@ from .forms import (
     AttachmentForm,
     CommentForm,
     LanguageForm,
-    NotificationTemplateForm,
     RecordForm,
     SearchForm,
     TransitionForm,
 )
-from .models import Attachment, NotificationTemplate, Record
+from .models import Attachment, Record
 from .pagination import RecordCursorPagination
 from .retention import check_deletable
 from .uploads import attachment_response, check_request_size
@@ -507,98 +506,6 @@ class LanguageView(View):
             response.set_cookie("django_language", language, max_age=365 * 86400,
                                 samesite="Lax", httponly=True)
         return response
-
-
-class NotificationTemplateMixin(SignedInMixin):
-    """The provider's notification templates: its staff read them, its administrators
-    write them (others 403), everyone else gets a 404."""
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.is_authenticated and not access.is_provider_staff(request.user):
-            raise Http404
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_queryset(self):
-        return NotificationTemplate.objects.visible_to(self.request.user)
-
-    def get_object(self) -> NotificationTemplate:
-        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
-
-    def require_admin(self) -> None:
-        if not templating.may_manage_templates(self.request.user):
-            raise PermissionDenied(_("Only administrators of the provider may change "
-                                     "notification templates."))
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["may_write"] = templating.may_manage_templates(self.request.user)
-        return context
-
-
-class NotificationTemplateListView(NotificationTemplateMixin, TemplateView):
-    template_name = "core/notificationtemplate_list.html"
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["templates"] = NotificationTemplate.objects.visible_to(
-            self.request.user).select_related("updated_by")
-        return context
-
-
-class NotificationTemplateFormView(NotificationTemplateMixin, TemplateView):
-    """Create or edit; the "preview" button renders the text on a sample ticket
-    without saving. Invalid templates re-render with the field's message (400)."""
-
-    template_name = "core/notificationtemplate_form.html"
-
-    def get_instance(self) -> NotificationTemplate | None:
-        instance = self.get_object() if "pk" in self.kwargs else None
-        self.require_admin()
-        return instance
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.update(placeholders=templating.PLACEHOLDERS.items(),
-                       filters=sorted(templating.FILTERS))
-        return context
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        instance = self.get_instance()
-        form = NotificationTemplateForm(instance=instance, initial={
-            "language": getattr(request, "LANGUAGE_CODE", None)})
-        return self.render_to_response(self.get_context_data(form=form, instance=instance))
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        instance = self.get_instance()
-        form = NotificationTemplateForm(request.POST, instance=instance)
-        context: dict[str, Any] = {"form": form, "instance": instance}
-        if form.is_valid():
-            data = form.cleaned_data
-            if "preview" in request.POST:
-                context["preview"] = templating.preview(
-                    data["subject_template"], data["body_template"], event=data["event"],
-                    language=data["language"])
-                return self.render_to_response(self.get_context_data(**context))
-            try:
-                saved = templating.save_template(instance, actor=request.user, data=data)
-            except ValidationError as exc:
-                add_errors(form, exc)
-            else:
-                messages.success(request, _("“%(name)s” saved.") % {"name": saved})
-                return redirect("notificationtemplate-list")
-        return self.render_to_response(self.get_context_data(**context), status=400)
-
-
-class NotificationTemplateDeleteView(NotificationTemplateMixin, View):
-    http_method_names = ["post"]
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        template = self.get_object()
-        self.require_admin()
-        name = str(template)
-        templating.delete_template(template, actor=request.user)
-        messages.success(request, _("“%(name)s” deleted.") % {"name": name})
-        return redirect("notificationtemplate-list")
 
 
 class GlobalSearchView(LoginRequiredMixin, TemplateView):

@@ -34,11 +34,9 @@ class EmergencyPlanAdmin(ProviderPlanAdmin):
     def save_model(self, request, obj, form, change) -> None:
         data = {name: form.cleaned_data[name] for name in form.changed_data
                 if name in form.cleaned_data}
-        if change:
-            services.update_plan(obj, actor=request.user, changes=data)
-        else:
-            saved = services.create_plan(actor=request.user, data=form.cleaned_data)
-            obj.pk = saved.pk
+        saved = services.save_plan(obj if change else None, actor=request.user,
+                                   data=data if change else form.cleaned_data)
+        obj.pk = saved.pk
 
 
 @admin.register(Drill)
@@ -48,11 +46,9 @@ class DrillAdmin(ProviderPlanAdmin):
     list_filter = ["evaluation"]
 
     def save_model(self, request, obj, form, change) -> None:
-        if change:
-            services.update_drill(obj, actor=request.user, changes=dict(form.cleaned_data))
-        else:
-            saved = services.create_drill(actor=request.user, data=dict(form.cleaned_data))
-            obj.pk = saved.pk
+        saved = services.save_drill(obj if change else None, actor=request.user,
+                                    data=dict(form.cleaned_data))
+        obj.pk = saved.pk
 
     def save_related(self, request, form, formsets, change) -> None:
         """Participants are saved by the service."""

@@ -61,21 +61,18 @@ def _plan_cleaner(actor) -> Callable[[EmergencyPlan], None]:
 
 
 @transaction.atomic
-def create_plan(*, actor, data: dict[str, Any]) -> EmergencyPlan:
+def save_plan(plan: EmergencyPlan | None, *, actor, data: dict[str, Any]) -> EmergencyPlan:
+    """Create (``plan`` None: of the actor's provider) or update an emergency plan."""
     require_writer(actor)
     data = dict(data)
-    if actor is not None:
-        data["provider"] = access.organization_of(actor)
-    return objects.save_object(EmergencyPlan, actor=actor, data=data,
-                               clean=_plan_cleaner(actor))
-
-
-@transaction.atomic
-def update_plan(plan: EmergencyPlan, *, actor, changes: dict[str, Any]) -> EmergencyPlan:
-    require_writer(actor)
+    if plan is None:
+        if actor is not None:
+            data["provider"] = access.organization_of(actor)
+        return objects.save_object(EmergencyPlan, actor=actor, data=data,
+                                   clean=_plan_cleaner(actor))
     plan = EmergencyPlan.objects.select_for_update().get(pk=plan.pk)
-    changes = {name: value for name, value in changes.items() if name != "provider"}
-    return objects.save_object(plan, actor=actor, data=changes, clean=_plan_cleaner(actor))
+    data.pop("provider", None)
+    return objects.save_object(plan, actor=actor, data=data, clean=_plan_cleaner(actor))
 
 
 def _check_participants(plan: EmergencyPlan, participants) -> None:
@@ -97,20 +94,17 @@ def _drill_cleaner(actor, participants) -> Callable[[Drill], None]:
 
 
 @transaction.atomic
-def create_drill(*, actor, data: dict[str, Any]) -> Drill:
+def save_drill(drill: Drill | None, *, actor, data: dict[str, Any]) -> Drill:
+    """Create (``drill`` None) or update a drill of a plan of the actor's provider."""
     require_writer(actor)
-    return objects.save_object(Drill, actor=actor, data=data, organization_id=getattr(
-        data.get("plan"), "provider_id", None),
-        clean=_drill_cleaner(actor, data.get("participants")))
-
-
-@transaction.atomic
-def update_drill(drill: Drill, *, actor, changes: dict[str, Any]) -> Drill:
-    require_writer(actor)
+    if drill is None:
+        return objects.save_object(Drill, actor=actor, data=data, organization_id=getattr(
+            data.get("plan"), "provider_id", None),
+            clean=_drill_cleaner(actor, data.get("participants")))
     drill = Drill.objects.select_for_update().get(pk=drill.pk)
-    return objects.save_object(drill, actor=actor, data=changes,
+    return objects.save_object(drill, actor=actor, data=data,
                                organization_id=drill.plan.provider_id,
-                               clean=_drill_cleaner(actor, changes.get("participants")))
+                               clean=_drill_cleaner(actor, data.get("participants")))
 
 
 def record_model(record_type: str) -> type[models.Model]:

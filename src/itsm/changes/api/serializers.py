@@ -19,6 +19,7 @@ from itsm.catalog.models import Service
 from itsm.core import access
 from itsm.core.api.fields import StrictIntegerField
 from itsm.core.api.serializers import (
+    ObjectSerializer,
     PersonNameField,
     RecordSerializer,
     ScopedModelSerializer,
@@ -48,19 +49,6 @@ CHANGE_FIELDS = ["change_type", "template", "board", "services", "reason", "scop
                  "scale", "assessed_at", "approved_at", "actual_start", "actual_end",
                  "verification_function", "verification_performance",
                  "verification_security", "outcome", "review_findings", "closed_at"]
-
-
-class SavedThroughService:
-    """Creates and updates through ``save_with(instance or None, actor=, data=)`` of
-    ``changes.services`` (checked, audited)."""
-
-    save_with: Any
-
-    def create(self, validated_data: dict[str, Any]):
-        return self.save_with(None, actor=request_user(self), data=validated_data)
-
-    def update(self, instance, validated_data: dict[str, Any]):
-        return self.save_with(instance, actor=request_user(self), data=validated_data)
 
 
 class ChangeSerializer(RecordSerializer):
@@ -162,7 +150,7 @@ class CastVoteSerializer(serializers.Serializer):
 # --- Calendar, conflicts, freeze windows ------------------------------------------------------
 
 
-class FreezeWindowSerializer(SavedThroughService, ScopedModelSerializer):
+class FreezeWindowSerializer(ObjectSerializer):
     """A change freeze window of your provider (change managers write)."""
 
     save_with = staticmethod(services.save_freeze)
@@ -271,7 +259,7 @@ class ChangeTaskSerializer(ScopedModelSerializer):
 # --- Boards and templates ------------------------------------------------------------------
 
 
-class ChangeBoardSerializer(SavedThroughService, ScopedModelSerializer):
+class ChangeBoardSerializer(ObjectSerializer):
     """A change advisory board of your provider; people are given by id."""
 
     save_with = staticmethod(services.save_board)
@@ -294,7 +282,7 @@ class ChangeBoardSerializer(SavedThroughService, ScopedModelSerializer):
         return fields
 
 
-class ChangeTemplateSerializer(SavedThroughService, ScopedModelSerializer):
+class ChangeTemplateSerializer(ObjectSerializer):
     """A standard change template (pre-approved) of your provider."""
 
     save_with = staticmethod(services.save_template)
@@ -329,7 +317,7 @@ class MeetingItemSerializer(ScopedModelSerializer):
         read_only_fields = fields
 
 
-class CabMeetingSerializer(SavedThroughService, ScopedModelSerializer):
+class CabMeetingSerializer(ObjectSerializer):
     """A meeting of one of your provider's boards; a new meeting's agenda is the
     changes waiting for the board's votes."""
 

@@ -228,7 +228,7 @@ def test_items_tasks_and_plan_uses_from_the_panels(cw):
               status=label(TaskStatus.DONE)) in html
     assert "备份完成" in html
 
-    plan = security_services.create_plan(actor=None, data={
+    plan = security_services.save_plan(None, actor=None, data={
         "provider": cw.world.orgs["P"], "title": "数据库故障应急预案"})
     plan_url = reverse("changes:change-plan-use", args=[change.pk])
     assert manager.post(plan_url, {"plan": plan.pk}).status_code == 403  # no security role

@@ -114,6 +114,22 @@ def request_user(serializer: serializers.Serializer):
     return serializer.context["request"].user
 
 
+class ObjectSerializer(ScopedModelSerializer):
+    """A non-record object written through its app's service, declared as
+    ``save_with = staticmethod(services.save_x)``: ``save_x(instance or None, *, actor,
+    data)`` checks who may write and the domain rules and calls
+    ``core.objects.save_object`` (validated, audited). The object pages call the same
+    function (``core.object_views.ObjectViewMixin.save_with``)."""
+
+    save_with: Any = None
+
+    def create(self, validated_data: dict[str, Any]) -> models.Model:
+        return self.save_with(None, actor=request_user(self), data=validated_data)
+
+    def update(self, instance: models.Model, validated_data: dict[str, Any]) -> models.Model:
+        return self.save_with(instance, actor=request_user(self), data=validated_data)
+
+
 class RecordSerializer(ScopedModelSerializer):
     """Serializer for any ``Record`` subclass; saving goes through ``core.services``.
 
@@ -480,7 +496,7 @@ class NotificationTemplatePreviewSerializer(serializers.Serializer):
     body = serializers.CharField(read_only=True)
 
 
-class NotificationTemplateSerializer(ScopedModelSerializer):
+class NotificationTemplateSerializer(ObjectSerializer):
     """The provider's own subject and body for one event and language (Jinja2 text in a
     sandbox; see ``core.templating``). Saved through ``templating.save_template``:
     checked, tried on a sample ticket, audited; unknown placeholders and unsafe
@@ -502,14 +518,7 @@ class NotificationTemplateSerializer(ScopedModelSerializer):
         read_only_fields = ["provider", "updated_by", "updated_at"]
         validators = []  # the service checks (provider, event, language) with a message
 
-    def create(self, validated_data: dict[str, Any]) -> NotificationTemplate:
-        return templating.save_template(None, actor=request_user(self), data=validated_data)
-
-    def update(self, instance: NotificationTemplate, validated_data: dict[str, Any]
-               ) -> NotificationTemplate:
-        return templating.save_template(instance, actor=request_user(self),
-                                        data=validated_data)
-
+    save_with = staticmethod(templating.save_template)
 
 class NotificationPreferenceSerializer(serializers.Serializer):
     event = serializers.ChoiceField(choices=NotificationEvent.choices)

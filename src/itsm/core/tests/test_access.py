@@ -627,10 +627,10 @@ def add_security(sc):
     from itsm.security import services as security_services
 
     orgs = sc.world.orgs
-    sc.plan_b = security_services.create_plan(actor=None, data={
+    sc.plan_b = security_services.save_plan(None, actor=None, data={
         "provider": orgs["P"], "customer": orgs["B"], "title": f"预案 {SENTINEL_B}",
         "status": "approved"})
-    sc.drill_b = security_services.create_drill(actor=None, data={
+    sc.drill_b = security_services.save_drill(None, actor=None, data={
         "plan": sc.plan_b, "date": dt.date(2026, 3, 1), "scenario": f"演练 {SENTINEL_B}"})
     return sc
 

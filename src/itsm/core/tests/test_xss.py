@@ -399,7 +399,7 @@ def _cmdb(world, c: Corpus, record) -> list:
 def _security(world, c: Corpus, major):
     from itsm.security import services
 
-    plan = services.create_plan(actor=None, data={
+    plan = services.save_plan(None, actor=None, data={
         "provider": world.orgs["P"], "customer": world.orgs["A"],
         "title": c.take("plan.title"), "status": "approved",
         **{f: c.text(f"plan.{f}", 3) for f in (
@@ -409,7 +409,7 @@ def _security(world, c: Corpus, major):
                       "phone": "+86 138 0000 0000"}],
         "response_levels": [{"level": "I", "criteria": c.take("plan.level_criteria"),
                              "actions": c.take("plan.level_actions")}]})
-    drill = services.create_drill(actor=None, data={
+    drill = services.save_drill(None, actor=None, data={
         "plan": plan, "date": timezone.localdate(), "scenario": c.text("drill.scenario", 4),
         "findings": c.text("drill.findings", 4), "evaluation": "adequate",
         "evaluation_notes": c.text("drill.evaluation_notes", 4),

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from itsm.catalog.models import Service
 from itsm.core import access
 from itsm.core.api.serializers import (
+    ObjectSerializer,
     ScopedModelSerializer,
     request_user,
 )
@@ -47,7 +48,7 @@ class FollowUpSerializer(serializers.Serializer):
         return value
 
 
-class EmergencyPlanSerializer(ScopedModelSerializer):
+class EmergencyPlanSerializer(ObjectSerializer):
     response_levels = ResponseLevelSerializer(many=True, required=False)
     contacts = ContactSerializer(many=True, required=False)
 
@@ -68,15 +69,10 @@ class EmergencyPlanSerializer(ScopedModelSerializer):
             fields["service"].queryset = Service.objects.filter(provider_id=provider)
         return fields
 
-    def create(self, validated_data: dict[str, Any]) -> EmergencyPlan:
-        return services.create_plan(actor=request_user(self), data=validated_data)
-
-    def update(self, instance: EmergencyPlan, validated_data: dict[str, Any]) -> EmergencyPlan:
-        return services.update_plan(instance, actor=request_user(self),
-                                    changes=validated_data)
+    save_with = staticmethod(services.save_plan)
 
 
-class DrillSerializer(ScopedModelSerializer):
+class DrillSerializer(ObjectSerializer):
     follow_ups = FollowUpSerializer(many=True, required=False)
 
     class Meta:
@@ -95,12 +91,7 @@ class DrillSerializer(ScopedModelSerializer):
                     Q(pk=provider) | Q(provider_id=provider)))
         return fields
 
-    def create(self, validated_data: dict[str, Any]) -> Drill:
-        return services.create_drill(actor=request_user(self), data=validated_data)
-
-    def update(self, instance: Drill, validated_data: dict[str, Any]) -> Drill:
-        return services.update_drill(instance, actor=request_user(self),
-                                     changes=validated_data)
+    save_with = staticmethod(services.save_drill)
 
 
 class PlanUseSerializer(ScopedModelSerializer):

@@ -36,7 +36,7 @@ def plan_payload(world, **extra):
 
 @pytest.fixture
 def plan(world):
-    return services.create_plan(actor=None, data={
+    return services.save_plan(None, actor=None, data={
         "provider": world.orgs["P"], "customer": world.orgs["A"], "title": "网络中断预案",
         "preparation": "准备内容", "monitoring_warning": "预警内容", "response": "处置内容",
         "review": "改进内容", "status": "approved"})
@@ -99,7 +99,7 @@ def test_reads_by_role_and_scope(world, plan):
 
 
 def test_customers_see_approved_plans_only(world, plan):
-    services.update_plan(plan, actor=None, changes={"status": "draft"})
+    services.save_plan(plan, actor=None, data={"status": "draft"})
     detail = reverse("api:emergencyplan-detail", args=[plan.pk])
     assert world.client("requester_a").get(detail).status_code == 404
     assert world.client("agent").get(detail).status_code == 200
@@ -216,6 +216,6 @@ def test_plan_use_via_ui_and_other_provider_record_refused(world, plan):
                                           "record": major.number})
     assert response.status_code == 302
     assert PlanUse.objects.filter(plan=plan).count() == 1
-    other = services.create_plan(actor=None, data={"provider": world.orgs["Q"], "title": "Q"})
+    other = services.save_plan(None, actor=None, data={"provider": world.orgs["Q"], "title": "Q"})
     with pytest.raises(ValidationError):  # a record of another provider
         services.record_plan_use(major, other, actor=None)
