@@ -743,7 +743,7 @@ def test_failed_acknowledgement_is_logged_and_retried(world, process, settings):
 
 def test_acknowledgement_whose_job_was_lost_is_sent_once_with_its_headers(
         world, process, monkeypatch, django_capture_on_commit_callbacks):
-    from itsm.core.notifications import compose, delivery
+    from itsm.core.notifications import compose, delivery, jobs
 
     monkeypatch.setattr(compose, "_enqueue", lambda pk: None)  # the job queue lost it
     raw = message("队列丢了回执")
@@ -753,7 +753,7 @@ def test_acknowledgement_whose_job_was_lost_is_sent_once_with_its_headers(
     later = timezone.now() + delivery.LOST_AFTER + timezone.timedelta(minutes=1)
     for _ in range(2):  # the periodic job runs twice: one email
         with django_capture_on_commit_callbacks(execute=True):
-            delivery.retry_pending(later)
+            jobs.retry_pending(later)
     assert len(mail.outbox) == 1
     ack = mail.outbox[0]
     assert ack.recipients() == [SENDER]
