@@ -135,6 +135,14 @@ def update_item(item: ConfigurationItem, *, actor, changes: dict[str, Any]
     return objects.save_object(item, actor=actor, data=changes, clean=_item_cleaner(actor))
 
 
+def save_item(item: ConfigurationItem | None, *, actor, data: dict[str, Any]
+              ) -> ConfigurationItem:
+    """Create (``item`` None) or update an item: the pages' write path."""
+    if item is None:
+        return create_item(actor=actor, data=data)
+    return update_item(item, actor=actor, changes=data)
+
+
 @transaction.atomic
 def delete_item(item: ConfigurationItem, *, actor) -> None:
     """Delete an item and its relations; refused while open records link to it."""

@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.request import Request
@@ -28,8 +29,9 @@ from itsm.catalog.models import Service
 from itsm.core import access
 from itsm.core.api.filters import StrictOrderingFilter
 from itsm.core.exceptions import WorkflowError
+from itsm.core.object_views import ObjectDetailView, ObjectFormView, ObjectViewMixin
 from itsm.core.pagination import RecordCursorPagination
-from itsm.core.views import SignedInMixin, add_errors
+from itsm.core.views import add_errors
 
 from . import impact as impact_analysis
 from . import services
@@ -41,31 +43,26 @@ from .models import CIRelation, ConfigurationItem, RecordCI
 GRAPH_DEPTH = 2
 
 
-def cmdb_services():
-    """The write path (imported late: the module is written alongside this one)."""
+class ItemViewMixin(ObjectViewMixin):
+    """The pages of configuration items (``core.object_views``): everyone reads the
+    items in scope, provider staff writers write."""
 
-    return services
-
-
-class ItemViewMixin(SignedInMixin):
-    def get_queryset(self) -> QuerySet[ConfigurationItem]:
-        return ConfigurationItem.objects.visible_to(self.request.user).select_related(
-            "organization", "ci_type", "owner", "owner_team", "service")
-
-    def get_item(self) -> ConfigurationItem:
-        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+    model = ConfigurationItem
+    form_class = ItemForm
+    url_prefix = "cmdb:item"
+    context_object_name = "item"
+    success_view = "detail"
+    new_title = gettext_lazy("New configuration item")
+    select_related = ("organization", "ci_type", "owner", "owner_team", "service")
+    write_denied = gettext_lazy("You may not change configuration items.")
+    save_with = staticmethod(services.save_item)
 
     def may_write(self) -> bool:
         return access.is_staff_writer(self.request.user)
 
-    def require_writer(self) -> None:
-        if not self.may_write():
-            raise PermissionDenied(_("You may not change configuration items."))
-
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.update(can_write=self.may_write(),
-                       is_staff=access.is_provider_staff(self.request.user))
+        context["is_staff"] = access.is_provider_staff(self.request.user)
         return context
 
 
@@ -148,20 +145,18 @@ def scoped_impact(user, item: ConfigurationItem) -> dict[str, Any]:
     }
 
 
-class ItemDetailView(ItemViewMixin, TemplateView):
-    template_name = "cmdb/item_detail.html"
+class ItemDetailView(ItemViewMixin, ObjectDetailView):
+    detail_template = "cmdb/item_detail.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        user = self.request.user
-        item = kwargs.get("item") or self.get_item()
+        user, item = self.request.user, context["item"]
         visible = ConfigurationItem.objects.visible_to(user)
         outgoing = (CIRelation.objects.filter(source=item, target__in=visible)
                     .select_related("target__ci_type").order_by("kind", "target__name"))
         incoming = (CIRelation.objects.filter(target=item, source__in=visible)
                     .select_related("source__ci_type").order_by("kind", "source__name"))
         context.update(
-            item=item,
             attributes=sorted(item.attributes.items()) if isinstance(item.attributes, dict)
             else [],
             outgoing=outgoing,
@@ -216,45 +211,20 @@ class ItemGraphView(ItemViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        item = self.get_item()
+        item = self.get_object()
         graph = neighbourhood(self.request.user, item)
         context.update(item=item, graph=graph, depth=GRAPH_DEPTH)
         return context
 
 
-class ItemFormView(ItemViewMixin, TemplateView):
+class ItemFormView(ItemViewMixin, ObjectFormView):
     """Create (no pk) or edit (pk) an item through ``cmdb.services``."""
 
-    template_name = "cmdb/item_form.html"
+    def get_form(self, instance: ConfigurationItem | None, data: Any = None) -> ItemForm:
+        return ItemForm(data=data, user=self.request.user, item=instance)
 
-    def get_item_or_none(self) -> ConfigurationItem | None:
-        item = self.get_item() if "pk" in self.kwargs else None
-        self.require_writer()
-        return item
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        item = self.get_item_or_none()
-        form = ItemForm(user=request.user, item=item)
-        return self.render_to_response(self.get_context_data(form=form, item=item))
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        item = self.get_item_or_none()
-        form = ItemForm(request.POST, user=request.user, item=item)
-        if form.is_valid():
-            services = cmdb_services()
-            try:
-                if item is None:
-                    item = services.create_item(actor=request.user, data=form.cleaned_data)
-                else:
-                    item = services.update_item(item, actor=request.user,
-                                                changes=form.cleaned_data)
-            except ValidationError as exc:
-                add_errors(form, exc)
-            else:
-                messages.success(request, _("“%(name)s” saved.") % {"name": item.name})
-                return redirect("cmdb:item-detail", pk=item.pk)
-        return self.render_to_response(self.get_context_data(form=form, item=item),
-                                       status=400)
+    def form_data(self, form: ItemForm) -> dict[str, Any]:
+        return form.cleaned_data
 
 
 class ItemActionView(ItemDetailView):
@@ -263,12 +233,12 @@ class ItemActionView(ItemDetailView):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        item = self.get_item()
+        item = self.get_object()
         try:
             self.require_writer()
             extra = self.act(item)
         except PermissionDenied as exc:
-            messages.error(request, str(exc) or _("You may not change configuration items."))
+            messages.error(request, str(exc) or self.write_denied)
             status, extra = 403, {}
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -280,8 +250,8 @@ class ItemActionView(ItemDetailView):
             if extra is None:
                 return redirect(self.success_url(item))
             status = 400
-        item = self.get_item()
-        return self.render_to_response(self.get_context_data(item=item, **extra),
+        item = self.get_object()
+        return self.render_to_response(self.get_context_data(instance=item, **extra),
                                        status=status)
 
     def success_url(self, item: ConfigurationItem) -> str:
@@ -296,7 +266,7 @@ class RelationAddView(ItemActionView):
         form = RelationForm(self.request.POST, user=self.request.user, source=item)
         if form.is_valid():
             try:
-                cmdb_services().add_relation(item, form.cleaned_data["target"],
+                services.add_relation(item, form.cleaned_data["target"],
                                              kind=form.cleaned_data["kind"],
                                              actor=self.request.user)
             except ValidationError as exc:
@@ -314,14 +284,14 @@ class RelationRemoveView(ItemActionView):
             CIRelation.objects.filter(Q(source=item) | Q(target=item),
                                       source__in=visible, target__in=visible),
             pk=self.kwargs["relation_id"])
-        cmdb_services().remove_relation(relation, actor=self.request.user)
+        services.remove_relation(relation, actor=self.request.user)
         messages.success(self.request, _("Relation removed."))
         return None
 
 
 class ItemDeleteView(ItemActionView):
     def act(self, item: ConfigurationItem) -> dict | None:
-        cmdb_services().delete_item(item, actor=self.request.user)
+        services.delete_item(item, actor=self.request.user)
         messages.success(self.request, _("“%(name)s” deleted.") % {"name": item.name})
         return None
 

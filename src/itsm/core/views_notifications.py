@@ -23,6 +23,8 @@ class NotificationTemplateMixin(ObjectViewMixin):
     list_template = "core/notificationtemplate_list.html"
     form_template = "core/notificationtemplate_form.html"
     select_related = ("updated_by",)
+    title = gettext_lazy("Notification templates")
+    new_title = gettext_lazy("New notification template")
     write_denied = gettext_lazy("Only administrators of the provider may change "
                                 "notification templates.")
 
