@@ -345,7 +345,7 @@ def schema_fingerprint() -> str:
     root = Path(__file__).resolve().parents[2]
     digest = hashlib.sha256(django.get_version().encode())
     for path in sorted([*root.glob("*/migrations/*.py"),
-                        root / "core" / "management" / "commands" / "demo.py"]):
+                        root / "demo" / "management" / "commands" / "demo.py"]):
         digest.update(str(path.relative_to(root)).encode() + path.read_bytes())
     return digest.hexdigest()
 
