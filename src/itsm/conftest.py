@@ -7,6 +7,9 @@
   custadmin_b (B), requester_c (C);
 - team P "一线服务台" (agent, lead) and team Q "Q desk".
 Objects of B carry the sentinel string ``SENTINEL_B`` so leaks are easy to spot.
+
+The world is built once per worker process and committed (``committed_world``); a test
+gets a copy of its objects and changes the rows inside its own rolled-back transaction.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from rest_framework.test import APIClient
 
 from itsm.core import directory, services
 from itsm.core.choices import OrganizationKind, Role
-from itsm.core.models import Organization, Team
+from itsm.core.models import AuditChainHead, AuditEntry, Organization, Team
 
 User = get_user_model()
 PASSWORD = "correct-horse-battery-staple"
@@ -214,8 +217,6 @@ def world(db) -> World:
 def empty_database(db) -> None:
     """For what happens on a database nothing was loaded into (a first run): the
     committed world is deleted inside the test's transaction, so it is back after."""
-    from itsm.core.models import AuditChainHead, AuditEntry
-
     Team.objects.all().delete()
     User.objects.all().delete()
     Organization.objects.filter(provider__isnull=False).delete()
