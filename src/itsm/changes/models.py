@@ -256,8 +256,6 @@ class Change(Record):
         """Change records are kept ``ITSM_CHANGE_RETENTION_YEARS`` (default 5, CHG-5)."""
         return settings.ITSM_CHANGE_RETENTION_YEARS
 
-    def get_absolute_url(self) -> str:
-        return reverse("changes:change-detail", args=[self.pk])
 
     @property
     def is_emergency(self) -> bool:

@@ -9,8 +9,7 @@ from itsm.core.registry import register_menu_item, register_record_type
 
 from .models import Change
 
-register_record_type(Change, namespace="changes", name="change",
-                     group="problems_changes", label=_("Changes"), order=20)
+register_record_type(Change, group="problems_changes", label=_("Changes"), order=20)
 register_menu_item("problems_changes", _("Change calendar"), "changes:calendar",
                    order=30, key="change-calendar")
 register_menu_item("problems_changes", _("CAB meetings"), "changes:meeting-list",

@@ -39,5 +39,5 @@ urlpatterns = [
     path("changes/<int:pk>/tasks/<int:task_id>/", actions.TaskUpdateView.as_view(),
          name="change-task-update"),
     path("changes/<int:pk>/plans/", actions.PlanUseView.as_view(), name="change-plan-use"),
-    *record_urls("changes", "change", CHANGE_VIEWS),
+    *record_urls("changes", CHANGE_VIEWS),
 ]

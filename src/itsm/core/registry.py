@@ -75,15 +75,13 @@ class MenuItem:
 class RecordType:
     """A record type of an app: its model, where its pages are, who sees it.
 
-    ``namespace`` and ``name`` give its URL names (``problems:problem-list``, …, as
-    ``core.views.record_urls`` makes them); ``key``, the model name, is the basename of
-    its API routes (``api:problem-list``). ``searchable``: the global search
-    (``core.global_search``) looks through it.
+    Its URL names come from the model's ``url_prefix`` (``problems:problem`` →
+    ``problems:problem-list``, …, as ``core.views.record_urls`` makes them); ``key``, the
+    model name, is the basename of its API routes (``api:problem-list``).
+    ``searchable``: the global search (``core.global_search``) looks through it.
     """
 
     model: type[Record]
-    namespace: str
-    name: str
     menu: MenuItem | None = None
     searchable: bool = True
 
@@ -92,7 +90,7 @@ class RecordType:
         return self.model._meta.model_name
 
     def url_name(self, view: str) -> str:
-        return f"{self.namespace}:{self.name}-{view}"
+        return f"{self.model.url_prefix}-{view}"
 
     def visible(self, user) -> bool:
         """Whether ``user`` may use the type's pages: its menu entry's predicate; a type
@@ -111,20 +109,22 @@ _RECORD_TYPES: dict[str, RecordType] = {}
 _MENU: list[MenuItem] = []
 
 
-def register_record_type(model: type[Record], *, namespace: str, name: str,
-                         group: str | None = None, label: Promise | str | None = None,
+def register_record_type(model: type[Record], *, group: str | None = None,
+                         label: Promise | str | None = None,
                          customer_label: Promise | str | None = None,
                          visible: Predicate = provider_staff, order: int = 100,
                          menu_key: str = "", searchable: bool = True) -> RecordType:
     """Declare a record type; with a ``group``, its list is an entry of that menu
-    (``menu_key`` names the entry, ``nav-<key>`` in the page; ``<name>s`` by default).
+    (``menu_key`` names the entry, ``nav-<key>`` in the page; by default the last part of
+    the model's ``url_prefix`` with an "s": ``problems``).
     ``searchable=False`` keeps it out of the global search (its list still searches)."""
-    menu = None if group is None else register_menu_item(
-        group, label or model._meta.verbose_name_plural, f"{namespace}:{name}-list",
-        visible=visible, order=order, key=menu_key or f"{name}s",
-        customer_label=customer_label)
-    record_type = RecordType(model=model, namespace=namespace, name=name, menu=menu,
-                             searchable=searchable)
+    record_type = RecordType(model=model, searchable=searchable)
+    if group is not None:
+        name = model.url_prefix.rpartition(":")[2]
+        record_type = RecordType(model=model, searchable=searchable, menu=register_menu_item(
+            group, label or model._meta.verbose_name_plural, record_type.url_name("list"),
+            visible=visible, order=order, key=menu_key or f"{name}s",
+            customer_label=customer_label))
     _RECORD_TYPES[record_type.key] = record_type
     return record_type
 

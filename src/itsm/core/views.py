@@ -16,7 +16,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View, defaults
@@ -86,15 +86,19 @@ def add_errors(form, error: ValidationError) -> None:
 
 
 class RecordViewMixin(SignedInMixin):
-    """Set ``model``, ``url_prefix`` and (for lists) ``filterset_class``.
+    """Set ``model`` and (for lists) ``filterset_class``.
 
-    URL names follow one convention: ``<url_prefix>-list``, ``-create``, ``-export``,
-    ``-detail``, ``-edit``, ``-delete``, ``-transition``, ``-comment``, ``-attach``.
+    URL names follow one convention, from the model's ``url_prefix``: ``<prefix>-list``,
+    ``-create``, ``-export``, ``-detail``, ``-edit``, ``-delete``, ``-transition``,
+    ``-comment``, ``-attach``.
     """
 
     model: type[Record]
-    url_prefix: str
     form_class: type[RecordForm] = RecordForm
+
+    @property
+    def url_prefix(self) -> str:
+        return self.model.url_prefix
 
     def get_queryset(self):
         return self.model.objects.visible_to(self.request.user).select_related(
@@ -423,7 +427,7 @@ class RecordDeleteView(RecordViewMixin, TemplateView):
 def delete_view_for(view: type[RecordViewMixin]) -> type[RecordDeleteView]:
     """The delete view of the record type another of its generic views serves."""
     name = f"{view.model.__name__}DeleteView"
-    return type(name, (RecordDeleteView,), {"model": view.model, "url_prefix": view.url_prefix})
+    return type(name, (RecordDeleteView,), {"model": view.model})
 
 
 class RecordExportView(RecordListView):
@@ -451,21 +455,21 @@ RECORD_VIEWS: dict[str, type] = {
 
 def views_for(mixin: type, extra: dict[str, type] | None = None) -> dict[str, type]:
     """The generic record views (and ``extra`` ones) bound to one record type: its
-    mixin sets ``model``, ``url_prefix``, ``form_class``, ``filterset_class`` …"""
+    mixin sets ``model``, ``form_class``, ``filterset_class`` …"""
     generic = {**RECORD_VIEWS, **(extra or {})}
     return {name: type(f"{mixin.__name__.removesuffix('Mixin')}{cls.__name__}", (mixin, cls),
                        {})
             for name, cls in generic.items()}
 
 
-def record_urls(segment: str, name: str, views: dict[str, type]) -> list:
-    """The conventional URLs of one record type (``<name>-list``, ``-create``, …).
+def record_urls(segment: str, views: dict[str, type]) -> list:
+    """The conventional URLs of one record type under ``segment/``, named after the
+    last part of its model's ``url_prefix`` (``<name>-list``, ``-create``, …).
 
     ``views["delete"]`` is optional: the generic delete view is bound to the type of
     ``views["detail"]`` otherwise.
     """
-    from django.urls import path
-
+    name = views["list"].model.url_prefix.rpartition(":")[2]
     delete = views.get("delete") or delete_view_for(views["detail"])
     return [
         path(f"{segment}/", views["list"].as_view(), name=f"{name}-list"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core.limits import LONG_TEXT_MAX_LENGTH
@@ -50,8 +49,6 @@ class Problem(Record):
             models.Index(fields=["assignee_team", "status"], name="prb_team_status"),
         ]
 
-    def get_absolute_url(self) -> str:
-        return reverse("problems:problem-detail", args=[self.pk])
 
     def clean(self) -> None:
         super().clean()

@@ -9,7 +9,6 @@ from itsm.core.registry import register_menu_item, register_record_type
 
 from .models import Problem
 
-register_record_type(Problem, namespace="problems", name="problem",
-                     group="problems_changes", order=10)
+register_record_type(Problem, group="problems_changes", order=10)
 register_menu_item("problems_changes", _("Known errors"), "problems:known-errors",
                    order=15)

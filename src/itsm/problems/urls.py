@@ -8,5 +8,5 @@ app_name = "problems"
 
 urlpatterns = [
     path("problems/known-errors/", KnownErrorListView.as_view(), name="known-errors"),
-    *record_urls("problems", "problem", PROBLEM_VIEWS),
+    *record_urls("problems", PROBLEM_VIEWS),
 ]

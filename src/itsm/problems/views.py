@@ -31,7 +31,6 @@ class ProblemContextMixin:
 
 class ProblemMixin(ProblemContextMixin):
     model = models.Problem
-    url_prefix = "problems:problem"
     form_class = forms.ProblemForm
     filterset_class = filtersets.ProblemFilterSet
     export_resource = resources.ProblemResource

@@ -8,9 +8,9 @@ app_name = "servicedesk"
 
 
 urlpatterns = [
-    *record_urls("requests", "request", REQUEST_VIEWS),
-    *record_urls("incidents", "incident", INCIDENT_VIEWS),
-    *record_urls("major-incidents", "major", MAJOR_VIEWS),
+    *record_urls("requests", REQUEST_VIEWS),
+    *record_urls("incidents", INCIDENT_VIEWS),
+    *record_urls("major-incidents", MAJOR_VIEWS),
     # Satisfaction (FBK-1): the portal form of a closed ticket, and the emailed link.
     path("requests/<int:pk>/rate/", REQUEST_VIEWS["rate"].as_view(), name="request-rate"),
     path("incidents/<int:pk>/rate/", INCIDENT_VIEWS["rate"].as_view(), name="incident-rate"),

@@ -276,7 +276,6 @@ class TicketImportView(base.RecordViewMixin, TemplateView):
 
 class ServiceRequestMixin(TicketContextMixin):
     model = models.ServiceRequest
-    url_prefix = "servicedesk:request"
     form_class = forms.ServiceRequestForm
     filterset_class = filtersets.ServiceRequestFilterSet
     export_resource = resources.ServiceRequestResource
@@ -286,7 +285,6 @@ class ServiceRequestMixin(TicketContextMixin):
 
 class IncidentMixin(TicketContextMixin):
     model = models.Incident
-    url_prefix = "servicedesk:incident"
     form_class = forms.IncidentForm
     filterset_class = filtersets.IncidentFilterSet
     export_resource = resources.IncidentResource
@@ -313,7 +311,6 @@ INCIDENT_VIEWS = {**views_for(IncidentMixin), **relation_views_for(IncidentMixin
 
 class MajorIncidentMixin:
     model = models.MajorIncident
-    url_prefix = "servicedesk:major"
     form_class = forms.MajorIncidentForm
     filterset_class = filtersets.MajorIncidentFilterSet
     export_resource = resources.MajorIncidentResource

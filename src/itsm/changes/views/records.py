@@ -139,7 +139,6 @@ class ChangeContextMixin:
 
 class ChangeMixin(ChangeContextMixin):
     model = models.Change
-    url_prefix = "changes:change"
     form_class = forms.ChangeForm
     filterset_class = filtersets.ChangeFilterSet
     export_resource = resources.ChangeResource

@@ -404,13 +404,17 @@ class RecordQuerySet(ScopedQuerySet):
 class Record(models.Model):
     """The abstract base of every ticket-like record (request, incident, change, …).
 
-    A subclass declares ``number_prefix`` and ``workflow`` and adds its own fields;
+    A subclass declares ``number_prefix``, ``workflow`` and ``url_prefix`` and adds its
+    own fields;
     numbering, status enforcement, comments, attachments, timeline, audit and access
     scoping come from here and from ``core.services``.
     """
 
     number_prefix: ClassVar[str]
     workflow: ClassVar[Workflow]
+    #: ``<namespace>:<name>`` of its pages (``core.views.record_urls``): ``<prefix>-list``,
+    #: ``-detail`` … The registry, the generic views and the links read it from here.
+    url_prefix: ClassVar[str]
     #: Fields that only provider staff may set (ignored / read-only for customers).
     staff_fields: ClassVar[tuple[str, ...]] = ("owner", "assignee", "assignee_team", "priority")
     #: Years a record must be kept after creation; inside it no interface may delete it
@@ -483,6 +487,9 @@ class Record(models.Model):
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse(f"{self.url_prefix}-detail", args=[self.pk])
 
     def make_search_text(self) -> str:
         """The search text of the record as it is now (``core.search``)."""

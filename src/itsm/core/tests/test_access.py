@@ -52,7 +52,7 @@ from .scenario import (
 IDENTITIES = sorted(SCOPE)
 #: Record types by model name (the basename of their API routes) → the prefix of their UI
 #: routes, from the registry: a new record type is probed like the others.
-TICKET_ROUTES = {rt.key: f"{rt.namespace}:{rt.name}" for rt in record_types()}
+TICKET_ROUTES = {rt.key: rt.model.url_prefix for rt in record_types()}
 #: Ticket types only provider staff see (customers get 404 / empty lists).
 STAFF_ONLY = {key for key, model in TICKET_MODELS.items()
               if not getattr(model, "customers_may_view", True)}

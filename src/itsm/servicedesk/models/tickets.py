@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from itsm.catalog.choices import Impact, Urgency
@@ -23,8 +22,6 @@ class Ticket(Record):
     """What agents work on all day: a request or an incident under SLA clocks."""
 
     workflow = TICKET_WORKFLOW
-    #: URL name prefix of the type's views (``<prefix>-detail`` …).
-    url_prefix = ""
     search_fields = (*Record.search_fields, "affected_system", "resolution")
 
     service = models.ForeignKey("catalog.Service", verbose_name=_("service"),
@@ -56,8 +53,6 @@ class Ticket(Record):
     class Meta(Record.Meta):
         abstract = True
 
-    def get_absolute_url(self) -> str:
-        return reverse(f"{self.url_prefix}-detail", args=[self.pk])
 
 
 def ticket_indexes(prefix: str) -> list[models.Index]:
@@ -115,6 +110,7 @@ class MajorIncident(Record):
     """A major incident (重大事件): committee-led response, event and analysis reports."""
 
     number_prefix = "MI"
+    url_prefix = "servicedesk:major"
     workflow = MAJOR_INCIDENT_WORKFLOW
     customers_may_create = False
 
@@ -134,5 +130,3 @@ class MajorIncident(Record):
         verbose_name = _("major incident")
         verbose_name_plural = _("major incidents")
 
-    def get_absolute_url(self) -> str:
-        return reverse("servicedesk:major-detail", args=[self.pk])

@@ -1,5 +1,4 @@
 from django.db import models
-from django.urls import reverse
 
 from itsm.core.choices import ColoredTextChoices
 from itsm.core.models import Record
@@ -35,5 +34,3 @@ class Note(Record):
         verbose_name = "note"
         verbose_name_plural = "notes"
 
-    def get_absolute_url(self) -> str:
-        return reverse("example_register:note-detail", args=[self.pk])

@@ -6,6 +6,5 @@ from itsm.core.registry import everyone, register_record_type
 
 from .models import Note
 
-register_record_type(Note, namespace="example_register", name="note",
-                     group="service_desk", label="Notes", visible=everyone,
+register_record_type(Note, group="service_desk", label="Notes", visible=everyone,
                      order=90)

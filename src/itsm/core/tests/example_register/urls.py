@@ -3,4 +3,4 @@ from itsm.core.views import record_urls
 from .views import NOTE_VIEWS
 
 app_name = "example_register"
-urlpatterns = record_urls("notes", "note", NOTE_VIEWS)
+urlpatterns = record_urls("notes", NOTE_VIEWS)

@@ -28,7 +28,6 @@ class NoteResource(RecordResource):
 
 class NoteMixin:
     model = Note
-    url_prefix = "example_register:note"
     form_class = NoteForm
     filterset_class = NoteFilterSet
     export_resource = NoteResource
