@@ -60,11 +60,6 @@ class ItemViewMixin(ObjectViewMixin):
     def may_write(self) -> bool:
         return access.is_staff_writer(self.request.user)
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["is_staff"] = access.is_provider_staff(self.request.user)
-        return context
-
 
 class ItemListView(ItemViewMixin, TemplateView):
     """Filter, sort (allow-listed fields) and page (cursor) through the items in scope."""

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
+from . import access
 from .objects import InUseError
 from .views import SignedInMixin, add_errors
 
@@ -122,6 +123,7 @@ class ObjectViewMixin(SignedInMixin):
         meta = self.model._meta
         context.update(
             kind=self.kind, can_write=self.may_write(), nav_template=self.nav_template,
+            is_staff=access.is_provider_staff(self.request.user),
             title=self.title or capfirst(meta.verbose_name_plural),
             new_title=self.new_title or _("New %(name)s") % {"name": meta.verbose_name},
             list_url=self.url("list"), create_url=self.url("create"))

@@ -17,7 +17,6 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from itsm.core import access
 from itsm.core.object_views import ObjectDetailView, ObjectViewMixin, object_views
 
 from . import services
@@ -33,11 +32,6 @@ class SecurityViewMixin(ObjectViewMixin):
 
     def may_write(self) -> bool:
         return services.can_write(self.request.user)
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["is_staff"] = access.is_provider_staff(self.request.user)
-        return context
 
 
 class PlanMixin(SecurityViewMixin):
