@@ -40,7 +40,6 @@ def _principal(user: User) -> None:
 
 
 def _read_principal(user: User) -> tuple:
-
     roles = frozenset(user.groups.values_list("name", flat=True))
     if user.is_superuser:
         roles |= {Role.ADMINISTRATOR}

@@ -325,7 +325,6 @@ class RestoreReport:
 
 
 def _verify(manifest: dict[str, Any], report: RestoreReport) -> None:
-
     existing = set(connection.introspection.table_names())
     with connection.cursor() as cursor:
         for table, expected in sorted(manifest["tables"].items()):

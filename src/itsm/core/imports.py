@@ -360,7 +360,6 @@ class ImportListSerializer(serializers.ListSerializer):
         return {self.numbers[index]: plain(detail) for index, detail in self.errors.items()}
 
     def create(self, validated_data: list[dict[str, Any]]) -> list[Record]:
-
         records, errors = [], {}
         for number, attrs in zip(self.numbers, validated_data, strict=True):
             try:

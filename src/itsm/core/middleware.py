@@ -165,7 +165,6 @@ class ApiRequestLimitsMiddleware:
         return self.get_response(request)
 
     def refusal(self, request: HttpRequest) -> HttpResponse | None:
-
         if request.content_type == "multipart/form-data":
             try:
                 check_request_size(request)

@@ -50,7 +50,6 @@ def everyone(user) -> bool:
 
 
 def provider_staff(user) -> bool:
-
     return access.is_provider_staff(user)
 
 

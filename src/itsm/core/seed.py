@@ -39,7 +39,6 @@ CI_ATTRIBUTES = {"server": ["ip_address", "os", "cpu", "memory_gb", "location"],
 
 
 def seed_roles_and_chain_head(apps: Any = global_apps) -> None:
-
     Group = apps.get_model("auth", "Group")
     for role in Role.values:
         Group.objects.get_or_create(name=role)
@@ -48,7 +47,6 @@ def seed_roles_and_chain_head(apps: Any = global_apps) -> None:
 
 
 def seed_china_calendars(apps: Any = global_apps) -> None:
-
     BusinessCalendar = apps.get_model("core", "BusinessCalendar")
     CalendarWindow = apps.get_model("core", "CalendarWindow")
     CalendarException = apps.get_model("core", "CalendarException")

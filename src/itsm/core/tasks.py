@@ -1,5 +1,10 @@
 """Background jobs of the core (huey)."""
 
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.mail import EmailMessage
+from django.db import connection
+from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
@@ -15,9 +20,6 @@ from .notifications.jobs import (  # noqa: F401 - the notification jobs, registe
 @db_periodic_task(crontab(minute="17", hour="3"))
 def clear_expired_sessions() -> None:
     """Remove expired sessions every night so the session table stays small."""
-    from django.contrib.sessions.models import Session
-    from django.utils import timezone
-
     with audit_context(source=AuditSource.JOB):
         Session.objects.filter(expire_date__lt=timezone.now()).delete()
 
@@ -26,9 +28,6 @@ def clear_expired_sessions() -> None:
 def purge_expired_records() -> dict[str, int] | None:
     """Every night: delete closed records past their retention period, audited
     (does nothing unless ITSM_PURGE_EXPIRED is on: the purge deletes data)."""
-    from django.conf import settings
-
-
     if not getattr(settings, "ITSM_PURGE_EXPIRED", False):
         return None
     return purge.purge_expired()
@@ -38,9 +37,6 @@ def purge_expired_records() -> dict[str, int] | None:
 def send_account_email(to: str, subject: str, body: str) -> None:
     """A mail about a person's own account (password reset link, "your password was
     changed"): to that person only, never to channels, and not subject to preferences."""
-    from django.conf import settings
-    from django.core.mail import EmailMessage
-
     EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to]).send()
 
 
@@ -49,8 +45,6 @@ def refresh_query_statistics() -> bool:
     """Every night on SQLite: ANALYZE, so that its planner knows how big the tables are
     and walks the index a list is sorted by instead of sorting a whole organization's
     tickets (PostgreSQL's autovacuum keeps its statistics by itself)."""
-    from django.db import connection
-
     if connection.vendor != "sqlite":
         return False
     with connection.cursor() as cursor:

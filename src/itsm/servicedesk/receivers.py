@@ -102,14 +102,12 @@ def notify_created(sender, record, actor=None, **kwargs) -> None:
 
 @reaction(signals.record_updated, "clocks", sender=TICKETS)
 def follow_targets(sender, record, changes, **kwargs) -> None:
-
     if SLA_FIELDS & set(changes):
         recompute_clocks(record)
 
 
 @reaction(signals.record_transitioned, "clocks", sender=TICKETS)
 def follow_status(sender, record, actor=None, transition="", old_status="", **kwargs) -> None:
-
     if moves_clocks(record, old_status, transition, actor):
         recompute_clocks(record)
 

@@ -188,7 +188,6 @@ class TicketContextMixin(RelationsContextMixin, RatingContextMixin):
         return {**super().list_actions(), "import_url": reverse(f"{self.url_prefix}-import")}
 
     def panels(self, record, page: dict[str, Any]) -> list[base.Panel]:
-
         clocks = clocks_of(record)
         sla_clocks = [clocks[k] for k in ("response", "resolution") if k in clocks]
         panels = super().panels(record, page)

@@ -62,5 +62,4 @@ def _fix_url(user, missing: list[dict]) -> str | None:
 
 
 def access_label(role: str) -> str:
-
     return dict(Role.choices).get(role, role)

@@ -149,7 +149,6 @@ class PlanUseView(ChangeActionView):
     """Record that the change was carried out following an emergency plan."""
 
     def act(self, record: models.Change) -> dict | None:
-
         security_services.require_writer(self.request.user)
         form = forms.PlanUseForm(self.request.POST, user=self.request.user)
         if form.is_valid():

@@ -91,7 +91,6 @@ def approval_rounds(user, change: models.Change,
 
 
 def plan_uses_of(change: models.Change, user) -> list:
-
     return list(PlanUse.objects.filter(
         record_type=change._meta.model_name, record_id=change.pk,
         plan__in=EmergencyPlan.objects.visible_to(user)).select_related("plan", "created_by"))

@@ -20,7 +20,6 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def ci_type(code: str) -> CIType:
-
     # The seeded types, also after a transactional test flushed the migration data.
     attributes = {"server": ["ip_address", "os", "cpu", "memory_gb", "location"],
                   "database": ["engine", "version", "host"]}

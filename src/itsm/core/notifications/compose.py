@@ -145,5 +145,4 @@ def send_after_commit(notification_id: int) -> None:
 
 
 def _enqueue(notification_id: int) -> None:
-
     send_notification(notification_id)

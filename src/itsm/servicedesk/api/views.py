@@ -191,7 +191,6 @@ class DeclareMajorMixin:
                    responses={201: serializers.MajorIncidentSerializer})
     @action(detail=True, methods=["post"], url_path="declare-major")
     def declare_major(self, request, pk=None):
-
         incident = self.get_object()
         body = serializers.DeclareMajorSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -418,7 +418,6 @@ def test_a_failing_alert_rolls_back_the_whole_request(world, api, monkeypatch):
 def test_concurrent_deliveries_open_one_incident(world, monitor):
     """Alertmanager retries and HA pairs deliver the same alert at once: one incident."""
 
-
     from itsm.conftest import is_postgres, race
 
     if not is_postgres():

@@ -302,7 +302,6 @@ class Command(BaseCommand):
         return True
 
     def load_items(self, provider: Organization) -> dict:
-
         items = {}
         for org_code, name, type_code, service_code, attributes in DEMO_ITEMS:
             org = Organization.objects.get(code=org_code)
