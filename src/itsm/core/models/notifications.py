@@ -87,6 +87,7 @@ class NotificationPreference(models.Model):
     event = models.CharField(_("event"), max_length=32, choices=NotificationEvent.choices)
     email = models.BooleanField(_("email"), default=True)
     im = models.BooleanField(_("IM"), default=True)
+    in_app = models.BooleanField(_("in the app"), default=True)
 
     class Meta:
         verbose_name = _("notification preference")
@@ -119,6 +120,12 @@ class Notification(models.Model):
     channel = models.ForeignKey(NotificationChannel, on_delete=models.SET_NULL, null=True,
                                 blank=True, related_name="notifications")
     recipient = models.CharField(_("recipient"), max_length=500)
+    #: The person of an in-app notification (the bell): shown to them, read or not; sent
+    #: by no job. Email and channel notifications have none.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("person"),
+                             on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="in_app_notifications")
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
     subject = models.CharField(_("subject"), max_length=255)
     body = models.TextField(_("body"))
     payload = models.JSONField(default=dict, blank=True)
@@ -141,7 +148,8 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "created_at"]),
-                   models.Index(fields=["record_type", "record_id"])]
+                   models.Index(fields=["record_type", "record_id"]),
+                   models.Index(fields=["user", "read_at"])]
 
     def __str__(self) -> str:
         return f"{self.event} → {self.recipient}"

@@ -27,6 +27,7 @@ from ..choices import (
     TimelineKind,
 )
 from ..limits import COMMENT_MAX_LENGTH, DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH
+from ..safejson import BoundedJSONDecoder
 
 if TYPE_CHECKING:
     from ..workflow import Workflow
@@ -202,6 +203,10 @@ class Profile(models.Model):
     language = models.CharField(
         _("language"), max_length=10, choices=Language.choices, default=Language.ZH_HANS
     )
+    #: Keys of the notices the person has dismissed (``"holidays:2027"``): a notice shown
+    #: on every page stays away for them once they close it.
+    dismissed_notices = models.JSONField(_("dismissed notices"), default=list, blank=True,
+                                         decoder=BoundedJSONDecoder)
 
     objects = ScopedQuerySet.as_manager()
 
