@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ITSM   := $(BIN)/itsm
 
-.PHONY: run test test-security install install-test assets lint security-gates bench bench-cmdb messages clean
+.PHONY: run test test-security install install-test assets lint security-gates bench bench-cmdb bench-first-request messages clean
 
 run: install assets
 	$(ITSM) migrate --noinput -v0
@@ -47,6 +47,11 @@ bench: install
 # CMDB impact analysis on 10,000 items and 30,000 relations (PostgreSQL itsm_bench_cmdb)
 bench-cmdb: install
 	$(BIN)/python bench/cmdb.py $(BENCH_ARGS)
+
+# The first ticket created after `make run` on a fresh SQLite database (target < 300 ms),
+# with and without the warm-up at worker start
+bench-first-request: install
+	$(BIN)/python bench/first_request.py $(BENCH_ARGS)
 
 messages: install-test
 	scripts/translations.sh

@@ -642,7 +642,32 @@ LIST_CASES = [
 def search_cases() -> list[tuple[str, str, bool]]:
     return [(f"API search {word}", "/api/service-requests/?" + urllib.parse.urlencode(
         {"q": word}), False) for word in SEARCH_WORDS] + [
-        ("UI  search 宕机", "/requests/?" + urllib.parse.urlencode({"q": "宕机"}), True)]
+        ("UI  search 宕机", "/requests/?" + urllib.parse.urlencode({"q": "宕机"}), True)] + [
+        (f"API global search {word}", "/api/search/?" + urllib.parse.urlencode({"q": word}),
+         False) for word in GLOBAL_SEARCH_WORDS] + [
+        ("UI  global search 宕机", "/search/?" + urllib.parse.urlencode({"q": "宕机"}), True)]
+
+
+#: What people type into the global search: a word, one character, an English prefix, a
+#: phrase.
+GLOBAL_SEARCH_WORDS = ("宕机", "卡", "print", "财务系统")
+
+
+def measure_homes(base: str, world: dict, args: argparse.Namespace) -> dict:
+    """Each role's home page (工作台) as that person: an agent, a team lead, a customer
+    administrator; p50/p95 of ``args.requests`` requests each."""
+    people = {"agent": world["agent"], "team lead": world["agents"][0],
+              "customer": next(iter(world["requesters"].values()))[0]}
+    homes = {}
+    for role, person in people.items():
+        person.set_password(AGENT_PASSWORD)
+        person.save(update_fields=["password"])
+        step(f"  home page ({role})")
+        headers = {"Cookie": httpbench.cookie_header(login(base, person.username,
+                                                            AGENT_PASSWORD))}
+        figures = httpbench.timed("GET", base + "/", headers=headers, n=args.requests)
+        homes[role] = {**figures, "path": "/", "user": person.username}
+    return homes
 
 
 def measure_http(world: dict, env: dict, args: argparse.Namespace, rng: random.Random) -> dict:
@@ -706,6 +731,7 @@ def measure_http(world: dict, env: dict, args: argparse.Namespace, rng: random.R
                 entry[page] = figures
             lists[label] = entry
         result["lists"] = lists
+        result["homes"] = measure_homes(base, world, args)
         result["rss"] = {"web": httpbench.rss_mb(server.worker_pids()[0]),
                          "worker": httpbench.rss_mb(worker.pid)}
         return result
@@ -882,6 +908,9 @@ def print_report(result: dict) -> None:
                 p = entry[page]
                 print(f"{label[:57]:<58}{p['page']:>5}{p['rows']:>6}{p['p50_ms']:>9.1f}"
                       f"{p['p95_ms']:>9.1f}{p.get('queries', ''):>5}")
+    for role, home in (result.get("homes") or {}).items():
+        print(f"{'UI  home page (' + role + ')':<58}{1:>5}{'':>6}{home['p50_ms']:>9.1f}"
+              f"{home['p95_ms']:>9.1f}")
     print(line)
     print(f"SLA sweep over {sweep['running_clocks']:,} running clocks (now + 1 h): "
           f"{sweep['sweep_seconds']:.2f} s, handled {sweep['sweep_handled']}, "

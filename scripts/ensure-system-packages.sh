@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Installs Debian packages the project needs when their command is missing.
-# Usage: ensure-system-packages.sh npm|chromium|msgfmt|dovecot|nginx ...
+# Usage: ensure-system-packages.sh npm|chromium|msgfmt|dovecot|nginx|cjk-font ...
+# (cjk-font: a font with Chinese glyphs, so the browser tests lay out and screenshot
+# Chinese pages as people see them)
 set -euo pipefail
-declare -A provides=([npm]=npm [chromium]=chromium [msgfmt]=gettext [dovecot]=dovecot-imapd [nginx]=nginx)
+declare -A provides=([npm]=npm [chromium]=chromium [msgfmt]=gettext [dovecot]=dovecot-imapd [nginx]=nginx [cjk-font]=fonts-wqy-microhei)
 missing=()
 for cmd in "$@"; do
+  if [ "$cmd" = cjk-font ]; then
+    fc-list :lang=zh 2>/dev/null | grep -q . || missing+=("${provides[$cmd]}")
+    continue
+  fi
   # daemons such as dovecot live in /usr/sbin, which is not on every user's PATH
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${provides[$cmd]:-$cmd}")
 done

@@ -9,7 +9,7 @@ BIN=.venv/bin
 export ITSM_VAR_DIR="${ITSM_VAR_DIR:-$PWD/var/test}"
 mkdir -p "$ITSM_VAR_DIR"
 
-scripts/ensure-system-packages.sh chromium msgfmt || echo "warning: could not install chromium/gettext; browser tests will fail" >&2
+scripts/ensure-system-packages.sh chromium msgfmt cjk-font || echo "warning: could not install chromium/gettext; browser tests will fail" >&2
 scripts/ensure-system-packages.sh dovecot || echo "warning: could not install dovecot-imapd; the email intake tests against IMAP will be skipped" >&2
 scripts/services.sh start || true
 

@@ -47,6 +47,8 @@ Environment variables:
                          step (per person) and the password reset form (per address / per
                          email address) answer 429; "N/sec|min|hour|day" (defaults 30/min,
                          10/min, 10/min, 10/hour, 3/hour).
+    ITSM_WARM_UP         "0" skips loading the search dictionary, translations and URL
+                         map when a web or job worker starts (``core.warmup``; default on).
 """
 
 from __future__ import annotations
@@ -414,6 +416,8 @@ ITSM_CHANGE_APPROVAL_TIERS = json.loads(env("CHANGE_APPROVAL_TIERS", "null")) or
 }
 #: Days after which a resolved ticket closes by itself; a reply within them reopens it.
 ITSM_AUTO_CLOSE_DAYS = int(env("AUTO_CLOSE_DAYS", "7"))
+#: Web and job workers load what their first requests would load lazily (core.warmup).
+ITSM_WARM_UP = env_bool("WARM_UP", True)
 #: Automatic assignment of new tickets within their service's owner team (REQ-3).
 ITSM_ASSIGNMENT_STRATEGY = env("ASSIGNMENT_STRATEGY", "least_loaded").strip().lower()
 if ITSM_ASSIGNMENT_STRATEGY not in {"least_loaded", "round_robin", "off"}:

@@ -337,6 +337,28 @@ def seed_china(calendar: BusinessCalendar, *, actor, years: list[int]) -> dict[s
     return result
 
 
+@transaction.atomic
+def seed_official_year(*, actor, year: int) -> list[dict[str, Any]]:
+    """China's official arrangement of ``year`` added to every working-day calendar the
+    actor relies on (their provider's and the shared ones) that has no day of that year
+    yet — the one-click fix of the holiday banner. Each calendar goes through
+    ``seed_china`` (audited per calendar). Calendar administrators only; refused for a
+    year the ``holidays`` package has not published. ``[{calendar, years, added, kept}]``.
+    """
+    if actor is not None and not perms.can_manage_master_data(actor):
+        raise PermissionDenied(_("You may not change this calendar."))
+    if unpublished_years([year]):
+        raise ValidationError({"year": _(
+            "China's official arrangement for %(years)s is not published in the holidays "
+            "package yet; update it or enter the days by hand."
+        ) % {"years": year}})
+    lacking = (BusinessCalendar.objects.visible_to(actor) if actor is not None
+               else BusinessCalendar.objects.all()).filter(always_on=False).exclude(
+        Exists(CalendarException.objects.filter(calendar_id=OuterRef("pk"), date__year=year)))
+    return [{"calendar": calendar.name, **seed_china(calendar, actor=actor, years=[year])}
+            for calendar in lacking.order_by("name") if can_seed_calendar(actor, calendar)]
+
+
 def years_with_exceptions(calendar_ids: Iterable[int], years: Iterable[int]
                           ) -> dict[int, set[int]]:
     """``{calendar id: years among ``years`` with at least one exception}`` in one query."""

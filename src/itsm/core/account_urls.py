@@ -1,4 +1,5 @@
-"""URLs under /accounts/: login and logout, two-factor authentication, passwords."""
+"""URLs under /accounts/: login and logout, two-factor authentication, passwords, closing
+a notice."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
@@ -15,6 +16,7 @@ urlpatterns = [
          name="two-factor-disable"),
     path("two-factor/backup-codes/", views.BackupCodesView.as_view(),
          name="two-factor-backup-codes"),
+    path("notices/dismiss/", views.NoticeDismissView.as_view(), name="notice-dismiss"),
     path("people/<int:pk>/two-factor/", views.PersonTwoFactorView.as_view(),
          name="person-two-factor"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),

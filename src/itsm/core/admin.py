@@ -12,6 +12,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.utils import get_fields_from_path, quote, unquote
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
@@ -20,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import access, directory, notifications, services, templating
 from . import rules as perms
+from .choices import Role
 from .exceptions import RetentionError, WorkflowError
 from .forms import NotificationTemplateForm
 from .models import (
@@ -32,6 +37,7 @@ from .models import (
     NotificationTemplate,
     Organization,
     Team,
+    display_name,
 )
 from .retention import check_deletable
 from .scoping import restrict
@@ -371,3 +377,81 @@ class NotificationTemplateAdmin(ServiceRefusalsMixin, ScopedModelAdmin):
 
     def delete_model(self, request, obj):
         templating.delete_template(obj, actor=request.user)
+
+
+# --- People and roles (Django's own models, for superusers) -------------------------------
+#
+# Roles are Django groups named by the role codes (``cab_member``); wherever the admin lists
+# or offers them it shows their translated names (变更咨询委员会成员) instead. People are
+# administered in the web app (``core.views_directory``); these pages stay for superusers.
+
+User = get_user_model()
+
+
+def role_label(name: str) -> str:
+    """The translated name of the role a group stands for (the group's name otherwise)."""
+    return str(Role(name).label) if name in Role.values else name
+
+
+class RoleChoiceField(forms.ModelMultipleChoiceField):
+    """Groups offered by the names of their roles."""
+
+    def label_from_instance(self, obj) -> str:
+        return role_label(obj.name)
+
+
+class RoleListFilter(admin.SimpleListFilter):
+    title = _("Role")
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return Role.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(groups__name=self.value()) if self.value() else queryset
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleGroupAdmin(DjangoGroupAdmin):
+    list_display = ("role", "name")
+
+    @admin.display(description=_("Role"), ordering="name")
+    def role(self, obj) -> str:
+        return role_label(obj.name)
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class PersonAdmin(DjangoUserAdmin):
+    """Django's user admin, with 姓名, organization and roles by their names."""
+
+    list_display = ("username", "name", "email", "organization", "roles", "is_active",
+                    "is_staff")
+    list_filter = ("is_active", "is_staff", "is_superuser", RoleListFilter)
+    list_select_related = ("profile__organization",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups":
+            kwargs["form_class"] = RoleChoiceField
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    @admin.display(description=_("Full name"), ordering="last_name")
+    def name(self, obj) -> str:
+        return display_name(obj)
+
+    @admin.display(description=_("organization"), ordering="profile__organization__name")
+    def organization(self, obj) -> str:
+        profile = getattr(obj, "profile", None)
+        return str(profile.organization) if profile is not None else "—"
+
+    @admin.display(description=_("Roles"))
+    def roles(self, obj) -> str:
+        return ", ".join(role_label(group.name) for group in obj.groups.all())

@@ -8,6 +8,7 @@ against ``chinesecalendar``. Used by the seed migration and ``itsm calendar-seed
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 
 import holidays
@@ -30,5 +31,12 @@ def china_arrangement(years: Iterable[int]) -> list[tuple[dt.date, str, str]]:
 
 def published_years() -> list[int]:
     """Years for which ``holidays`` knows China's make-up days (i.e. the arrangement)."""
-    china = holidays.China(years=range(2020, dt.date.today().year + 3))
-    return sorted({day.year for day in getattr(china, "weekend_workdays", ())})
+    return list(_published_years(dt.date.today().year))
+
+
+@functools.lru_cache(maxsize=2)
+def _published_years(this_year: int) -> tuple[int, ...]:
+    # Computing the arrangement of several years takes a while; the package does not
+    # change while the process runs (the holiday banner asks on every page).
+    china = holidays.China(years=range(2020, this_year + 3))
+    return tuple(sorted({day.year for day in getattr(china, "weekend_workdays", ())}))

@@ -6,14 +6,17 @@ import datetime as dt
 
 import django_filters
 from django import forms
+from django.db.models import Q
+from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
 from . import search as keyword_search
-from .choices import Priority
-from .models import Organization, Team
+from .choices import Priority, Role
+from .limits import TITLE_MAX_LENGTH
+from .models import Department, Organization, Team
 from .scoping import User, provider_staff, restrict
 
 #: The largest id a database key holds (64-bit): a bigger number names nothing.
@@ -153,12 +156,15 @@ class RecordFilterSet(ScopedFilterSet):
                         if name in asked or name in self.always_built}
 
     def search(self, queryset, name, value):
-        """The record numbered ``value``, or records containing every word of it
-        (jieba-segmented full-text search, ``core.search``)."""
+        """The record numbered ``value``, or records containing every word of it, in
+        their text or in a comment the reader may see (jieba-segmented full-text
+        search, ``core.search``)."""
         if not value.strip():
             return queryset
-        return queryset.filter(keyword_search.record_condition(queryset.model, value,
-                                                               queryset.db))
+        user = getattr(self.request, "user", None)
+        return queryset.filter(keyword_search.record_condition(
+            queryset.model, value, queryset.db,
+            user=user if user is not None and user.is_authenticated else None))
 
     def filter_open(self, queryset, name, value):
         if value is None:
@@ -170,3 +176,42 @@ class RecordFilterSet(ScopedFilterSet):
         if not value or self.request is None:
             return queryset
         return queryset.filter(assignee=self.request.user)
+
+
+class PersonFilterSet(ScopedFilterSet):
+    """People by words of their name, login, email or phone, organization, department,
+    team, role (a role code) and whether active: one class for the people page and the
+    API's people route. ``profile__organization`` and ``groups__name`` are the names the
+    API knew first."""
+
+    q = django_filters.CharFilter(method="search", label=_("Search"),
+                                  max_length=TITLE_MAX_LENGTH)
+    organization = django_filters.ModelChoiceFilter(
+        field_name="profile__organization", queryset=Organization.objects.all(),
+        label=_("organization"))
+    department = django_filters.ModelChoiceFilter(
+        field_name="profile__department", queryset=Department.objects.all(),
+        label=_("department"))
+    team = django_filters.ModelChoiceFilter(
+        field_name="teams", queryset=Team.objects.all(), label=_("team"))
+    role = django_filters.ChoiceFilter(field_name="groups__name", choices=Role.choices,
+                                       label=_("role"), empty_label=_("All"))
+    is_active = django_filters.BooleanFilter(label=_("active"))
+
+    class Meta:
+        model = User
+        fields = {"profile__organization": ["exact"], "groups__name": ["exact"]}
+
+    def search(self, queryset, name, value):
+        """People with every word of ``value`` in their login, name (family name first
+        too: 王小明), email or phone."""
+        words = value.split()
+        if not words:
+            return queryset
+        queryset = queryset.annotate(full_name=Concat("last_name", "first_name"))
+        for word in words:
+            queryset = queryset.filter(
+                Q(username__icontains=word) | Q(full_name__icontains=word)
+                | Q(first_name__icontains=word) | Q(last_name__icontains=word)
+                | Q(email__icontains=word) | Q(profile__phone__icontains=word))
+        return queryset

@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from . import access, templating
+from . import access, pickers, templating
 from .choices import Language
 from .limits import COMMENT_MAX_LENGTH
 from .models import NotificationTemplate, Record
@@ -53,6 +53,11 @@ class RecordForm(ScopedModelForm):
         for name, queryset in record_relation_querysets(user).items():
             if name in self.fields:
                 self.fields[name].queryset = queryset
+        for name in ("requester", "owner", "assignee"):
+            if name in self.fields:  # by name and team, not by login name
+                field = self.fields[name]
+                field.queryset = pickers.for_picker(field.queryset)
+                field.label_from_instance = pickers.label
         if "due_at" in self.fields:
             self.fields["due_at"].widget = forms.DateTimeInput(
                 attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")

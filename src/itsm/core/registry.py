@@ -176,3 +176,99 @@ def menus_for(user) -> list[Menu]:
         if entries:
             menus.append(Menu(group, label, entries))
     return menus
+
+
+# --- The workspace: home-page widgets and the inbox ----------------------------------
+
+
+@dataclass(frozen=True)
+class Widget:
+    """A card of the home page (工作台).
+
+    ``context(user)`` returns what ``template`` renders, with a fixed number of queries
+    whatever the amount of data; the card is shown to the people ``visible`` admits,
+    in ``order``, ``width`` columns of twelve on a wide screen (full width on a phone).
+    """
+
+    key: str
+    title: Promise | str
+    template: str
+    context: Callable[[Any], dict[str, Any]]
+    visible: Predicate
+    order: int = 100
+    width: int = 6
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """One thing waiting for a person: what it is, the record it is about, since when
+    and (when it has one) by when."""
+
+    kind: Promise | str
+    title: str
+    url: str
+    number: str = ""
+    since: Any = None
+    due: Any = None
+
+
+@dataclass(frozen=True)
+class InboxSource:
+    """A kind of work an app puts in people's inbox (我的待办).
+
+    ``items(user, limit)`` returns how many such things wait for ``user`` and the first
+    ``limit`` of them (most pressing first), with a fixed number of queries.
+    """
+
+    key: str
+    label: Promise | str
+    items: Callable[[Any, int], tuple[int, list[InboxItem]]]
+    visible: Predicate = provider_staff
+    order: int = 100
+
+
+_WIDGETS: dict[str, Widget] = {}
+_INBOX: dict[str, InboxSource] = {}
+
+
+def register_widget(key: str, title: Promise | str, template: str,
+                    context: Callable[[Any], dict[str, Any]], *, visible: Predicate,
+                    order: int = 100, width: int = 6) -> Widget:
+    """Declare a home-page card (see :class:`Widget`)."""
+    widget = Widget(key=key, title=title, template=template, context=context,
+                    visible=visible, order=order, width=width)
+    _WIDGETS[key] = widget
+    return widget
+
+
+def register_inbox_source(key: str, label: Promise | str,
+                          items: Callable[[Any, int], tuple[int, list[InboxItem]]], *,
+                          visible: Predicate = provider_staff, order: int = 100
+                          ) -> InboxSource:
+    """Declare a kind of work of the inbox (see :class:`InboxSource`)."""
+    source = InboxSource(key=key, label=label, items=items, visible=visible, order=order)
+    _INBOX[key] = source
+    return source
+
+
+def widgets_for(user) -> list[Widget]:
+    """The home-page cards ``user`` sees, in order."""
+    return sorted((w for w in _WIDGETS.values() if w.visible(user)),
+                  key=lambda w: (w.order, w.key))
+
+
+def inbox_sources_for(user) -> list[InboxSource]:
+    """The kinds of work that may wait for ``user``, in order."""
+    return sorted((s for s in _INBOX.values() if s.visible(user)),
+                  key=lambda s: (s.order, s.key))
+
+
+def role_predicate(*roles: str, staff: bool = True) -> Predicate:
+    """Whether a person holds one of ``roles`` (as provider staff unless ``staff`` is
+    False): the usual ``visible`` of a widget or an inbox source."""
+
+    def visible(user) -> bool:
+        return (everyone(user) and access.has_role(user, *roles)
+                and (not staff or access.is_provider_staff(user)))
+
+    return visible

@@ -16,6 +16,9 @@ from .models import Organization, Team
 
 User = get_user_model()
 STAFF_GROUP_NAMES = [r.value for r in Role if r not in CUSTOMER_ROLES]
+#: Staff roles that do not work on records: never offered as owner or assignee.
+NOT_ASSIGNABLE = (Role.AUDITOR, Role.HR)
+ASSIGNABLE_GROUP_NAMES = [name for name in STAFF_GROUP_NAMES if name not in NOT_ASSIGNABLE]
 
 
 def people_in_scope(user) -> QuerySet:
@@ -26,11 +29,12 @@ def people_in_scope(user) -> QuerySet:
 
 
 def provider_staff(user) -> QuerySet:
-    """Active staff of the provider that serves the user: who records can be assigned to."""
+    """Active staff of the provider that serves the user with a role that works on
+    records (not the auditor or HR alone): who records can be assigned to."""
     return User.objects.filter(
         is_active=True,
         profile__organization_id=access.provider_id_of(user),
-        groups__name__in=STAFF_GROUP_NAMES,
+        groups__name__in=ASSIGNABLE_GROUP_NAMES,
     ).distinct()
 
 

@@ -25,13 +25,17 @@ import heapq
 import io
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
 from django.db import connections
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
+
+from . import access
 
 if TYPE_CHECKING:
     from django.db.models import Model
@@ -43,6 +47,8 @@ DICTIONARY_WORDS = 50_000
 WORDS_FILE = Path(__file__).with_name("search_words.txt")
 #: Runs of characters that can make up a word; everything else separates words.
 WORD_RUN = re.compile(r"[\w\u3400-\u9fff\uf900-\ufaff]+")
+#: A Chinese character (CJK unified ideographs, extension A, compatibility).
+CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 #: Longest query (characters) that is segmented; the rest is ignored.
 MAX_QUERY = 200
 
@@ -89,48 +95,137 @@ def words(text: str | None) -> list[str]:
 
 
 def search_text(*parts: Any) -> str:
-    """The stored search text of a record made of ``parts`` (None and blanks skipped)."""
-    return " ".join(words(" ".join(str(p) for p in parts if p)))
+    """The stored search text of a record made of ``parts`` (None and blanks skipped):
+    its words, then each Chinese character on its own, so that a one-character query
+    (卡) finds every text holding it (卡纸, 信用卡)."""
+    text = " ".join(str(p) for p in parts if p)
+    indexed = dict.fromkeys(words(text))
+    for char in CJK_CHAR.findall(text):
+        indexed.setdefault(char, None)
+    return " ".join(indexed)
 
 
-# --- Queries -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Query:
+    """What a keyword query asks for: every word of ``terms`` (Latin words also as the
+    start of a longer one: ``print`` finds Printer), and each Chinese run of several
+    words in ``phrases`` as written, in that order (财务系统 is not 财务 … 系统 apart)."""
+
+    terms: tuple[str, ...]
+    phrases: tuple[str, ...]
+
+    @staticmethod
+    def prefix(term: str) -> bool:
+        return term.isascii() and term.isalnum() and not term.isdigit()
+
+
+def parse(query: str) -> Query:
+    terms: dict[str, None] = {}
+    phrases: dict[str, None] = {}
+    for run in WORD_RUN.findall(query[:MAX_QUERY].lower()):
+        cut = _words_of_run(run)
+        terms.update(dict.fromkeys(cut))
+        if len(cut) > 1 and not run.isascii():
+            phrases.setdefault(run, None)
+    return Query(tuple(terms), tuple(phrases))
+
+
+def _tsquery(query: Query) -> str:
+    """The PostgreSQL ``to_tsquery`` text: words are runs of word characters, which
+    carry no operator of its syntax."""
+    return " & ".join(f"{t}:*" if Query.prefix(t) else t for t in query.terms)
+
+
+def _fts5(query: Query) -> str:
+    return " AND ".join('"' + t.replace('"', '""') + '"' + ("*" if Query.prefix(t) else "")
+                        for t in query.terms)
+
+
+def _like(phrase: str) -> str:
+    return "%" + phrase.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def matches(model: type[Model], query: str, using: str = "default") -> Q | None:
-    """A condition: every word of ``query`` occurs in the record's search text. None when
-    the query has no words (only punctuation)."""
-    terms = words(query[:MAX_QUERY])
-    if not terms:
+    """A condition: every word of ``query`` occurs in the record's search text, and every
+    phrase of it in one of its ``search_fields``. None when the query has no words
+    (only punctuation)."""
+    parsed = parse(query)
+    if not parsed.terms:
         return None
     # Table names come from model metadata, the words go in as parameters.
     table = model._meta.db_table
-    if connections[using].vendor == "postgresql":
-        return Q(RawSQL(  # noqa: S611 # nosec B611 - model table name, words as parameters
-            f"{_pg_vector(table)} @@ plainto_tsquery('simple', %s)",
-            [" ".join(terms)], output_field=BooleanField()))
-    if connections[using].vendor == "sqlite":
-        phrase = " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        return Q(pk__in=RawSQL(  # noqa: S611 # nosec B611 - model table name, parameters
+    vendor = connections[using].vendor
+    if vendor == "postgresql":
+        condition = Q(RawSQL(  # noqa: S611 # nosec B611 - model table name, words as parameters
+            f"{_pg_vector(table)} @@ to_tsquery('simple', %s)",
+            [_tsquery(parsed)], output_field=BooleanField()))
+    elif vendor == "sqlite":
+        condition = Q(pk__in=RawSQL(  # noqa: S611 # nosec B611 - model table name, parameters
             f'SELECT rowid FROM "{table}_fts" WHERE "{table}_fts" MATCH %s',  # noqa: S608 # nosec B608
-            [phrase]))
-    condition = Q()
-    for term in terms:
-        condition &= Q(search_text__icontains=term)
+            [_fts5(parsed)]))
+    else:
+        condition = Q()
+        for term in parsed.terms:
+            condition &= Q(search_text__icontains=term)
+    for phrase in parsed.phrases:  # checked on the rows the index found
+        written = Q()
+        for name in getattr(model, "search_fields", ()):
+            written |= Q(**{f"{name}__icontains": phrase})
+        condition &= written
     return condition
 
 
-def record_condition(model: type[Model], query: str, using: str = "default") -> Q:
+def comments_matching(model: type[Model], query: str, using: str = "default", *,
+                      internal: bool) -> Q | None:
+    """A condition on records of ``model``: one of their comments holds every word and
+    phrase of ``query`` (with ``internal``, internal notes count too). None when the
+    query has no words."""
+    parsed = parse(query)
+    if not parsed.terms:
+        return None
+    content_type = ContentType.objects.db_manager(using).get_for_model(model).pk
+    vendor = connections[using].vendor
+    hidden = "" if internal else " AND NOT c.internal"
+    phrases = "".join(" AND c.body LIKE %s ESCAPE '\\'" if vendor == "sqlite"
+                      else " AND c.body ILIKE %s ESCAPE '\\'" for _ in parsed.phrases)
+    params = [_like(p) for p in parsed.phrases]
+    if vendor == "postgresql":
+        # Fixed SQL: the conditions added are constants, every value a parameter.
+        sql = ("SELECT c.object_id FROM core_comment c WHERE c.content_type_id = %s"  # noqa: S608 # nosec B608
+               f" AND {_pg_vector('c')} @@ to_tsquery('simple', %s){hidden}{phrases}")
+        params = [content_type, _tsquery(parsed), *params]
+    elif vendor == "sqlite":
+        sql = ("SELECT c.object_id FROM core_comment c JOIN core_comment_fts f"  # noqa: S608 # nosec B608
+               " ON f.rowid = c.id WHERE core_comment_fts MATCH %s"
+               f" AND c.content_type_id = %s{hidden}{phrases}")
+        params = [_fts5(parsed), content_type, *params]
+    else:
+        return None
+    return Q(pk__in=RawSQL(sql, params))  # noqa: S611 # nosec B611 - fixed SQL, parameters
+
+
+def record_condition(model: type[Model], query: str, using: str = "default", *,
+                     user=None) -> Q:
     """The records a keyword ``query`` finds: the one numbered so, or those containing
-    every word of it. One condition for a record list's ``q`` and the global search, so
-    a count shown by one is what the other lists."""
+    every word of it; for a ``user``, also those with a comment holding them that the
+    user may read (internal notes: provider staff only). One condition for a record
+    list's ``q`` and the global search, so a count shown by one is what the other lists."""
     query = query.strip()
     condition = Q(number__iexact=query)
     words_found = matches(model, query, using)
-    return condition if words_found is None else condition | words_found
+    if words_found is not None:
+        condition |= words_found
+    if user is not None:
+        in_comments = comments_matching(model, query, using,
+                                        internal=access.is_provider_staff(user))
+        if in_comments is not None:
+            condition |= in_comments
+    return condition
 
 
 def _pg_vector(table: str) -> str:
-    return f"""to_tsvector('simple'::regconfig, COALESCE("{table}"."search_text", ''))"""
+    column = f'"{table}"."search_text"' if table != "c" else "c.search_text"
+    return f"""to_tsvector('simple'::regconfig, COALESCE({column}, ''))"""
 
 
 # --- Indexes ----------------------------------------------------------------------------------

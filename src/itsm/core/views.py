@@ -16,7 +16,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View, defaults
@@ -25,7 +25,16 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 
-from . import access, directory, exports, global_search, services
+from . import (
+    access,
+    bulk,
+    directory,
+    exports,
+    global_search,
+    pickers,
+    saved_views,
+    services,
+)
 from . import rules as perms
 from .api.filters import StrictOrderingFilter
 from .exceptions import (
@@ -74,6 +83,16 @@ class SignedInMixin(LoginRequiredMixin):
         if ("pk" in self.kwargs and get_queryset is not None
                 and not get_queryset().filter(pk=self.kwargs["pk"]).exists()):
             raise Http404
+
+
+def next_page(request: HttpRequest, default: str = "/") -> str:
+    """Where a form sends the person back: its ``next`` (posted, or in the query) when
+    that is a page of this site, else ``default``."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
+                                                  request.is_secure()):
+        return target
+    return default
 
 
 def add_errors(form, error: ValidationError) -> None:
@@ -151,6 +170,22 @@ class RecordListView(RecordViewMixin, TemplateView):
         """Context a record type adds to its list page (e.g. an import link)."""
         return {}
 
+    def bulk_actions(self) -> dict[str, Any] | None:
+        """What the list's bulk bar offers the reader (staff who may write): assign to
+        one of the eligible people, the transitions that need no value, a comment."""
+        user = self.request.user
+        if not access.is_staff_writer(user):
+            return None
+        try:
+            url = reverse(f"{self.url_prefix}-bulk")
+        except NoReverseMatch:
+            return None
+        transitions = [(f"transition:{t.name}", t.label)
+                       for t in self.model.workflow.transitions
+                       if not t.required and t.name != "assign"]
+        return {"url": url, "assignees": pickers.choices(pickers.assignees(user)),
+                "transitions": transitions, "max": bulk.MAX_RECORDS}
+
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         drf_request = Request(request)
         filterset = self.get_filterset()
@@ -170,6 +205,9 @@ class RecordListView(RecordViewMixin, TemplateView):
             queues=getattr(filterset.filters.get("queue"), "extra", {}).get("choices"),
             organization_choices=access.organization_choices(request.user),
             query_string=request.GET.urlencode(),
+            bulk=self.bulk_actions(),
+            saved_views=saved_views.views_of(request.user, self.model._meta.model_name),
+            record_type_key=self.model._meta.model_name,
             **self.list_actions(),
         )
         return self.render_to_response(context, status=400 if error else 200)
@@ -445,11 +483,71 @@ class RecordExportView(RecordListView):
             return HttpResponse(str(exc.detail), status=400, content_type="text/plain")
 
 
+class RecordBulkView(RecordViewMixin, TemplateView):
+    """POST ``…/bulk/`` from a list: assign, move along the workflow or comment on the
+    records ticked (``ids``), each through the service layer as alone
+    (``core.bulk``); the page lists what became of each one. Provider staff who may
+    write only (customers 404, the auditor 403)."""
+
+    template_name = "core/record_bulk.html"
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not access.is_provider_staff(user):
+            raise Http404
+        if not access.is_staff_writer(user):
+            raise PermissionDenied(_("Your role is read-only."))
+        try:
+            ids = [int(v) for v in request.POST.getlist("ids")]
+            operation = self.operation(request.POST)
+            results = bulk.apply_each(self.get_queryset(), ids, operation)
+        except (ValueError, ValidationError) as exc:
+            messages_ = (exc.messages if isinstance(exc, ValidationError)
+                         else [_("Choose records from the list.")])
+            return self.render_to_response(self.get_context_data(errors=messages_),
+                                           status=400)
+        done = sum(1 for r in results if r.ok)
+        return self.render_to_response(self.get_context_data(
+            results=results, done=done, failed=len(results) - done))
+
+    def operation(self, data):
+        """The function applied to each record, from the form (a field error else)."""
+        user = self.request.user
+        action = data.get("operation", "")
+        comment = (data.get("comment") or "").strip()
+        if action == "assign":
+            assignee = pickers.assignees(user).filter(pk=data.get("assignee") or 0).first()
+            if assignee is None:
+                raise ValidationError({"assignee": _("Choose whom to assign them to.")})
+            assign = self.model.workflow.get("assign")
+
+            def run(record: Record) -> None:
+                if assign is not None and record.status in assign.sources:
+                    services.transition_record(record, "assign", actor=user,
+                                               values={"assignee": assignee})
+                else:
+                    services.update_record(record, actor=user,
+                                           changes={"assignee": assignee})
+            return run
+        if action == "comment":
+            if not comment:
+                raise ValidationError({"comment": _("Write the comment.")})
+            internal = data.get("internal") == "on"
+            return lambda record: services.add_comment(record, actor=user, body=comment,
+                                                       internal=internal)
+        name = action.removeprefix("transition:")
+        if action.startswith("transition:") and self.model.workflow.get(name) is not None:
+            return lambda record: services.transition_record(record, name, actor=user,
+                                                             comment=comment)
+        raise ValidationError({"operation": _("Choose what to do.")})
+
+
 #: The generic views of a record type, by the name ``record_urls`` routes them under.
 RECORD_VIEWS: dict[str, type] = {
     "list": RecordListView, "detail": RecordDetailView, "form": RecordFormView,
     "transition": RecordTransitionView, "comment": RecordCommentView,
-    "attach": RecordAttachmentView, "export": RecordExportView,
+    "attach": RecordAttachmentView, "export": RecordExportView, "bulk": RecordBulkView,
 }
 
 
@@ -475,6 +573,8 @@ def record_urls(segment: str, views: dict[str, type]) -> list:
         path(f"{segment}/", views["list"].as_view(), name=f"{name}-list"),
         path(f"{segment}/new/", views["form"].as_view(), name=f"{name}-create"),
         path(f"{segment}/export/", views["export"].as_view(), name=f"{name}-export"),
+        *([path(f"{segment}/bulk/", views["bulk"].as_view(), name=f"{name}-bulk")]
+          if "bulk" in views else []),
         path(f"{segment}/<int:pk>/", views["detail"].as_view(), name=f"{name}-detail"),
         path(f"{segment}/<int:pk>/edit/", views["form"].as_view(), name=f"{name}-edit"),
         path(f"{segment}/<int:pk>/delete/", delete.as_view(), name=f"{name}-delete"),
@@ -498,11 +598,7 @@ class LanguageView(View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = LanguageForm(request.POST)
-        target = request.POST.get("next") or "/"
-        if not url_has_allowed_host_and_scheme(target, {request.get_host()},
-                                               request.is_secure()):
-            target = "/"
-        response = HttpResponseRedirect(target)
+        response = HttpResponseRedirect(next_page(request))
         if form.is_valid():
             language = form.cleaned_data["language"]
             if request.user.is_authenticated:
@@ -526,11 +622,6 @@ class GlobalSearchView(LoginRequiredMixin, TemplateView):
         context = self.get_context_data(form=form, query=query,
                                         sections=[s for s in sections if s.count])
         return self.render_to_response(context, status=200 if form.is_valid() else 400)
-
-
-class HomeView(LoginRequiredMixin, View):
-    def get(self, request: HttpRequest) -> HttpResponse:
-        return redirect("servicedesk:request-list")
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

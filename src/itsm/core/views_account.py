@@ -1,6 +1,7 @@
 """One's own account in the web UI: login (with the two-factor step), the Security page
-(two-factor authentication, password change), password reset by email, and an
-administrator's reset of another person's two-factor authentication."""
+(two-factor authentication, password change), password reset by email, closing a
+notice for oneself, and an administrator's reset of another person's two-factor
+authentication."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,19 +23,12 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 
-from . import access, accounts, ratelimits, twofactor
+from . import access, accounts, notices, ratelimits, twofactor
 from . import rules as perms
 from .account_forms import CodeForm, PasswordResetForm
+from .views import next_page
 
 User = get_user_model()
-
-def _safe_next(request: HttpRequest, default: str = "/") -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
-                                                  request.is_secure()):
-        return target
-    return default
-
 
 def _no_store(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
@@ -91,13 +85,13 @@ class TwoFactorVerifyView(View):
               and twofactor.has_device(user)):
             self.person = user
         else:
-            return redirect(_safe_next(request, reverse("login")) if user.is_authenticated
+            return redirect(next_page(request, reverse("login")) if user.is_authenticated
                             else reverse("login"))
         return never_cache(super().dispatch)(request, *args, **kwargs)
 
     def render_form(self, form: CodeForm) -> HttpResponse:
         return render(self.request, self.template_name,
-                      {"form": form, "next": _safe_next(self.request, "")})
+                      {"form": form, "next": next_page(self.request, "")})
 
     def get(self, request: HttpRequest) -> HttpResponse:
         return self.render_form(CodeForm())
@@ -125,7 +119,7 @@ class TwoFactorVerifyView(View):
             target = twofactor.finish_login(self.request, self.person, device)
         else:
             twofactor.mark_verified(self.request, device)
-            target = _safe_next(self.request)
+            target = next_page(self.request)
         if not url_has_allowed_host_and_scheme(target, {self.request.get_host()},
                                                self.request.is_secure()):
             target = "/"
@@ -181,7 +175,7 @@ class TwoFactorSetupView(LoginRequiredMixin, View):
         device = twofactor.setup_device(self.request.user)
         return _no_store(render(self.request, self.template_name, {
             "form": form, "qr_svg": twofactor.qr_svg(device),
-            "secret": twofactor.secret_text(device), "next": _safe_next(self.request, ""),
+            "secret": twofactor.secret_text(device), "next": next_page(self.request, ""),
             "required": twofactor.is_required(self.request.user)}))
 
     def get(self, request: HttpRequest) -> HttpResponse:
@@ -198,7 +192,7 @@ class TwoFactorSetupView(LoginRequiredMixin, View):
             if codes is not None:
                 device.refresh_from_db()
                 twofactor.mark_verified(request, device)
-                return show_backup_codes(request, codes, _safe_next(request,
+                return show_backup_codes(request, codes, next_page(request,
                                                                     reverse("home")))
             form.add_error("code", twofactor.WRONG_CODE)
         return self.render_form(form)
@@ -299,6 +293,22 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "account/password_reset_complete.html"
+
+
+# --- Notices ------------------------------------------------------------------------------
+
+
+class NoticeDismissView(LoginRequiredMixin, View):
+    """POST ``key`` (and ``next``): the person closes a notice for themselves
+    (``core.notices``); back to the page they were on. An unknown key is a 400."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        try:
+            notices.dismiss_notice(request.user, request.POST.get("key", ""))
+        except ValidationError as exc:
+            return HttpResponseBadRequest(" ".join(exc.messages),
+                                          content_type="text/plain; charset=utf-8")
+        return redirect(next_page(request))
 
 
 # --- An administrator resets another person's two-factor authentication --------------------

@@ -105,6 +105,16 @@ class ClockKind(models.TextChoices):
     RESOLUTION = "resolution", _("Resolution")
 
 
+class ClockState(ColoredTextChoices):
+    """Where an SLA clock stands (``SLAClock.state``): stopped within or after its target,
+    paused, or running (a running clock past its due time has breached it)."""
+
+    MET = "met", "success", _("met")
+    BREACHED = "breached", "danger", _("breached")
+    PAUSED = "paused", "secondary", _("paused")
+    RUNNING = "running", "primary", _("running")
+
+
 class InboundMailStatus(models.TextChoices):
     CREATED = "created", _("Ticket created")
     COMMENTED = "commented", _("Comment added")

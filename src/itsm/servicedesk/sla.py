@@ -169,7 +169,7 @@ def _crossed_exceptions(calendar: BusinessCalendar, start: dt.datetime,
 def _explanation(calendar: BusinessCalendar, hours: BusinessHours, target: dt.timedelta,
                  history: TicketHistory, intervals: list[Interval],
                  paused: Iterable[str], due: dt.datetime | None,
-                 policy: SLAPolicy | None) -> dict:
+                 policy: SLAPolicy | None, *, priority: int, used: dt.timedelta) -> dict:
     paused = set(paused)
     pauses = []
     for i, (start, status) in enumerate(history.statuses):
@@ -183,7 +183,12 @@ def _explanation(calendar: BusinessCalendar, hours: BusinessHours, target: dt.ti
         "windows": [[d, s.strftime("%H:%M"), e.strftime("%H:%M") if e != dt.time.max
                      else "24:00"] for d, ws in sorted(hours.weekly.items()) for s, e in ws],
         "policy": policy.name if policy else None,
+        # The policy's target is per priority: the page names the one that applies.
+        "priority": priority,
         "target_minutes": int(target.total_seconds() // 60),
+        # Working time used until the clock stopped, paused or was recomputed: what is
+        # left of a paused clock (its due time is open while it is paused).
+        "used_seconds": int(used.total_seconds()),
         "started_at": history.created_at.isoformat(),
         "exceptions": _crossed_exceptions(calendar, history.created_at, horizon)
         if not calendar.always_on else [],
@@ -247,7 +252,8 @@ def derive_clocks(ticket: Ticket, history: TicketHistory, now: dt.datetime
             "escalate_at": None if paused_since else moment_when(projected, hours,
                                                                  target * second),
             "explanation": _explanation(calendar, hours, target, history, intervals,
-                                        workflow.paused, due, policy),
+                                        workflow.paused, due, policy,
+                                        priority=ticket.priority, used=used),
             "updated_at": now,
         }
         clocks[kind] = SLAClock(record_type=record_type, record_id=ticket.pk, kind=kind,
@@ -331,9 +337,71 @@ def start_new_clocks(ticket: Ticket) -> None:
 
 
 def clocks_of(ticket: Ticket) -> dict[str, SLAClock]:
+    """The ticket's clocks by kind, with their calendars."""
     record_type = ContentType.objects.get_for_model(type(ticket))
     return {c.kind: c for c in SLAClock.objects.filter(record_type=record_type,
-                                                       record_id=ticket.pk)}
+                                                       record_id=ticket.pk)
+            .select_related("calendar")}
+
+
+def resolution_clocks(tickets: Iterable[Ticket]) -> dict[int, SLAClock]:
+    """The resolution clocks of tickets of one type (a list page), with their calendars,
+    by ticket id: one query."""
+    tickets = list(tickets)
+    if not tickets:
+        return {}
+    record_type = ContentType.objects.get_for_model(type(tickets[0]))
+    clocks = SLAClock.objects.filter(record_type=record_type, kind=ClockKind.RESOLUTION,
+                                     record_id__in=[t.pk for t in tickets])
+    return {c.record_id: c for c in clocks.select_related("calendar")}
+
+
+# --- Working time left ----------------------------------------------------------------
+
+#: How far ahead a page is given the calendar's working windows, so that its countdown
+#: runs only inside them (``ui/sla.js``); beyond that it keeps its last value.
+COUNTDOWN_HORIZON = dt.timedelta(days=3)
+COUNTDOWN_MAX_WINDOWS = 12
+
+
+def working_time_left(clock: SLAClock, now: dt.datetime) -> dt.timedelta | None:
+    """Working time left on the clock's business calendar (negative: overdue by that
+    much working time); None for a stopped clock or one without a due time.
+
+    A paused clock keeps what was left when it paused (its target less the working time
+    used, as derived from the history)."""
+    if clock.stopped_at is not None:
+        return None
+    if clock.paused_since is not None:
+        return dt.timedelta(minutes=clock.target_minutes) - _used_before_pause(clock)
+    if clock.due_at is None:
+        return None
+    hours = clock.calendar.business_hours()
+    if clock.due_at >= now:
+        return hours.elapsed(now, clock.due_at)
+    return -hours.elapsed(clock.due_at, now)
+
+
+def _used_before_pause(clock: SLAClock) -> dt.timedelta:
+    used = (clock.explanation or {}).get("used_seconds")
+    if used is not None:
+        return dt.timedelta(seconds=used)
+    # Clocks derived before ``used_seconds`` was recorded: the working time from the
+    # start to the pause less the working time paused before.
+    hours = clock.calendar.business_hours()
+    return max(hours.elapsed(clock.started_at, clock.paused_since)
+               - dt.timedelta(seconds=clock.paused_seconds), dt.timedelta(0))
+
+
+def working_windows(clock: SLAClock, now: dt.datetime) -> list[tuple[int, int]]:
+    """The calendar's working intervals from ``now`` on (a few days), as seconds after
+    ``now``: the countdown of a running clock advances only inside them."""
+    found: list[tuple[int, int]] = []
+    for begin, end in clock.calendar.business_hours().intervals(now):
+        if begin >= now + COUNTDOWN_HORIZON or len(found) >= COUNTDOWN_MAX_WINDOWS:
+            break
+        found.append((int((begin - now).total_seconds()), int((end - now).total_seconds())))
+    return found
 
 
 # --- Escalation ------------------------------------------------------------------------

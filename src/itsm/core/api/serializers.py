@@ -21,6 +21,7 @@ from .. import rules as perms
 from ..choices import ChannelKind, Language, LinkKind, NotificationEvent, Role
 from ..filtersets import MAX_ID
 from ..global_search import SearchSection
+from ..limits import COMMENT_MAX_LENGTH
 from ..models import (
     Attachment,
     AuditEntry,
@@ -227,6 +228,48 @@ def transition_values_serializer(record: Record, names: list[str], *, user):
             return fields
 
     return TransitionValuesSerializer
+
+
+class BulkSerializer(serializers.Serializer):
+    """Body of ``POST …/bulk/``: one operation for the records ``ids`` — a
+    ``transition`` (with its ``values`` and ``comment``), field ``changes`` (assignee,
+    team, priority), or a ``comment`` alone (``internal`` for a note)."""
+
+    ids = serializers.ListField(child=StrictIntegerField(min_value=1, max_value=MAX_ID),
+                                min_length=1, max_length=200)
+    transition = serializers.CharField(required=False, allow_blank=True, default="")
+    values = serializers.DictField(required=False, default=dict)
+    changes = serializers.DictField(required=False, default=dict)
+    comment = serializers.CharField(required=False, allow_blank=True, default="",
+                                    max_length=COMMENT_MAX_LENGTH)
+    internal = serializers.BooleanField(required=False, default=False)
+
+    #: Fields a bulk update may change.
+    CHANGEABLE = ("assignee", "assignee_team", "priority")
+
+    def validate_changes(self, value: dict) -> dict:
+        other = set(value) - set(self.CHANGEABLE)
+        if other:
+            raise serializers.ValidationError(
+                _("Only these fields can be changed in bulk: %(fields)s.")
+                % {"fields": ", ".join(self.CHANGEABLE)})
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        chosen = [bool(attrs["transition"]), bool(attrs["changes"]),
+                  not attrs["transition"] and not attrs["changes"] and bool(attrs["comment"])]
+        if sum(chosen) != 1:
+            raise serializers.ValidationError(
+                _("Give one operation: a transition, changes, or a comment."))
+        return attrs
+
+
+class BulkResultSerializer(serializers.Serializer):
+    id = StrictIntegerField()
+    number = serializers.CharField()
+    ok = serializers.BooleanField()
+    message = serializers.CharField()
+    url = serializers.CharField()
 
 
 class TransitionSerializer(serializers.Serializer):
@@ -525,6 +568,7 @@ class NotificationPreferenceSerializer(serializers.Serializer):
     label = serializers.CharField(read_only=True)
     email = serializers.BooleanField(required=False)
     im = serializers.BooleanField(required=False)
+    in_app = serializers.BooleanField(required=False)
 
 
 # --- Links between records --------------------------------------------------------

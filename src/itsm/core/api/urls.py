@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import views, workspace
 
 router = SimpleRouter()
 router.register("organizations", views.OrganizationViewSet)
@@ -13,11 +13,16 @@ router.register("audit-log", views.AuditEntryViewSet)
 router.register("notification-channels", views.NotificationChannelViewSet)
 router.register("notifications", views.NotificationViewSet)
 router.register("notification-templates", views.NotificationTemplateViewSet)
+router.register("me/notifications", workspace.MyNotificationViewSet,
+                basename="my-notification")
+router.register("saved-views", workspace.SavedViewViewSet)
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
     path("me/notification-preferences/", views.NotificationPreferencesView.as_view(),
          name="me-notification-preferences"),
+    path("me/inbox/", workspace.MyInboxView.as_view(), name="me-inbox"),
+    path("people/pick/", workspace.PeoplePickerView.as_view(), name="people-pick"),
     path("roles/", views.RoleListView.as_view(), name="roles"),
     path("search/", views.GlobalSearchView.as_view(), name="search"),
     *router.urls,

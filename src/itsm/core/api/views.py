@@ -15,6 +15,8 @@ from rest_framework.views import APIView
 
 from .. import (
     access,
+    accounts,
+    bulk,
     directory,
     exports,
     global_search,
@@ -26,7 +28,7 @@ from .. import (
 )
 from .. import rules as perms
 from ..choices import Role
-from ..filtersets import IdFilter, ScopedFilterSet
+from ..filtersets import IdFilter, PersonFilterSet, ScopedFilterSet
 from ..models import (
     Attachment,
     AuditEntry,
@@ -85,6 +87,19 @@ class DirectoryWritePermission(ReadOnlyForAuditors):
         return request.method in permissions.SAFE_METHODS or perms.can_manage_master_data(
             request.user
         )
+
+
+class PeopleWritePermission(ReadOnlyForAuditors):
+    """Provider administrators and customer administrators write people; which people,
+    which organizations and which roles ``core.directory`` decides."""
+
+    message = _("Only administrators may change people.")
+
+    def allowed(self, request) -> bool:
+        if not super().allowed(request):
+            return False
+        return request.method in permissions.SAFE_METHODS or directory.may_manage_people(
+            request.user)
 
 
 class ScopedViewSetMixin:
@@ -186,6 +201,36 @@ class RecordViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
             expected_version=body.validated_data.get("version"),
         )
         return Response(self.get_serializer(record).data)
+
+    @extend_schema(request=s.BulkSerializer, responses=s.BulkResultSerializer(many=True))
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        """One operation on many records (at most 200), each through the same checks as
+        alone and in its own transaction: the answer has a line per record, ``ok`` or the
+        ``message`` saying why not (a record outside your scope is "not found").
+        Provider staff who may write only."""
+        actor = request.user
+        if not access.is_staff_writer(actor):
+            raise PermissionDenied(_("Bulk actions are for service staff."))
+        body = s.BulkSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+
+        def operation(record) -> None:
+            if data["transition"]:
+                values = self._transition_values(record, data["transition"], data["values"])
+                services.transition_record(record, data["transition"], actor=actor,
+                                           values=values, comment=data["comment"])
+            elif data["changes"]:
+                serializer = self.get_serializer(record, data=data["changes"], partial=True)
+                serializer.is_valid(raise_exception=True)
+                serializer.save()
+            else:
+                services.add_comment(record, actor=actor, body=data["comment"],
+                                     internal=data["internal"])
+
+        results = bulk.apply_each(self.get_queryset(), data["ids"], operation)
+        return Response(s.BulkResultSerializer(results, many=True).data)
 
     def _transition_values(self, record, name: str, raw: dict) -> dict:
         """Validate the values of the fields the transition sets (scoped choices).
@@ -340,21 +385,46 @@ class TeamViewSet(OrganizationViewSet):
 
 
 class PersonViewSet(OrganizationViewSet):
-    """People (account + profile + roles). Customers see their own organization only."""
+    """People (account + profile + roles). Customers see their own organization only.
+
+    Provider administrators write the people of their scope; customer administrators
+    those of their own organization, with customer roles only (another role is a 400).
+    DELETE deactivates: the person's sessions end and their API tokens are deleted."""
 
     queryset = User.objects.all()
     serializer_class = s.PersonSerializer
-    filterset_fields = {"profile__organization": ["exact"], "is_active": ["exact"],
-                        "groups__name": ["exact"]}
+    permission_classes = [PeopleWritePermission]
+    filterset_class = PersonFilterSet
+    filterset_fields = None
     ordering_fields = ["username", "id"]
 
     def get_queryset(self):
-        return User.objects.filter(
-            profile__organization__in=access.scope_organization_ids(self.request.user)
-        ).select_related("profile").prefetch_related("groups")
+        return directory.people_of(self.request.user).select_related(
+            "profile").prefetch_related("groups")
 
     def perform_destroy(self, instance) -> None:
         directory.update_person(instance, actor=self.request.user, data={"is_active": False})
+
+    @extend_schema(request=None, responses={202: inline_serializer(
+        "PasswordLinkSent", {"sent_to": serializers.EmailField()})})
+    @action(detail=True, methods=["post"], url_path="send-invitation")
+    def send_invitation(self, request, pk=None):
+        """Email the person a link to set their first password (an active person with
+        an email address; 400 otherwise)."""
+        return self._send_link(accounts.INVITATION)
+
+    @extend_schema(request=None, responses={202: inline_serializer(
+        "PasswordResetLinkSent", {"sent_to": serializers.EmailField()})})
+    @action(detail=True, methods=["post"], url_path="send-password-reset")
+    def send_password_reset(self, request, pk=None):
+        """Email the person a link to set a new password (their current one keeps
+        working until they do)."""
+        return self._send_link(accounts.RESET_LINK)
+
+    def _send_link(self, kind: str) -> Response:
+        person = self.get_object()
+        accounts.send_password_link(person, actor=self.request.user, kind=kind)
+        return Response({"sent_to": person.email}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={200: inline_serializer(
         "TwoFactorReset", {"two_factor_enabled": serializers.BooleanField()})})
@@ -508,9 +578,10 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class NotificationPreferencesView(APIView):
-    """Your notification choices per event: ``email`` and ``im`` (both on by default).
+    """Your notification choices per event: ``email``, ``im`` and ``in_app`` (the bell;
+    all on by default).
 
-    PUT a list of ``{event, email, im}``; events you leave out keep their setting.
+    PUT a list of ``{event, email, im, in_app}``; events you leave out keep their setting.
     """
 
     @extend_schema(responses=s.NotificationPreferenceSerializer(many=True))

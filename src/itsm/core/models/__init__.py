@@ -21,6 +21,7 @@ from .records import (
     RecordChild,
     RecordLink,
     RecordQuerySet,
+    SavedView,
     ScopedQuerySet,
     SharedQuerySet,
     Team,
@@ -34,7 +35,7 @@ __all__ = [
     "CalendarWindow", "Comment", "Department", "Notification", "NotificationAttempt",
     "NotificationChannel", "NotificationPreference", "NotificationTemplate", "Organization",
     "Profile", "ProviderStaffQuerySet", "Record",
-    "RecordChild", "RecordLink", "RecordQuerySet", "ScopedQuerySet", "SharedQuerySet",
+    "RecordChild", "RecordLink", "RecordQuerySet", "SavedView", "ScopedQuerySet", "SharedQuerySet",
     "Team", "TimelineEvent",
     "attachment_path", "display_name",
 ]

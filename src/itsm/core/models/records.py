@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, ClassVar
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -151,6 +152,26 @@ class Department(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """Its place in its organization's tree: the parent belongs to the same
+        organization and is neither the department itself nor one below it; the head is
+        a person of the organization."""
+        errors: dict[str, list] = {}
+        parent, seen = self.parent, set()
+        if parent is not None and parent.organization_id != self.organization_id:
+            errors["parent"] = [_("Choose a department of the same organization.")]
+        while parent is not None and "parent" not in errors and parent.pk not in seen:
+            if self.pk is not None and parent.pk == self.pk:
+                errors["parent"] = [_("A department cannot be placed below itself.")]
+            seen.add(parent.pk)
+            parent = parent.parent
+        profile = getattr(self.head, "profile", None) if self.head_id else None
+        if self.head_id and (profile is None
+                             or profile.organization_id != self.organization_id):
+            errors["head"] = [_("Choose a person of the department's organization.")]
+        if errors:
+            raise ValidationError(errors)
+
 
 class Team(models.Model):
     """A group of people that records can be assigned to (e.g. 一线服务台)."""
@@ -265,6 +286,9 @@ class Comment(RecordChild):
         _("internal note"), default=False, help_text=_("Visible to service staff only.")
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    #: The words of the body (``core.search``): the global search and a list's ``q``
+    #: find a record by its comments, those the reader may see.
+    search_text = models.TextField(_("search text"), blank=True, default="", editable=False)
 
     class Meta(RecordChild.Meta):
         verbose_name = _("comment")
@@ -274,6 +298,10 @@ class Comment(RecordChild):
 
     def __str__(self) -> str:
         return self.body[:50]
+
+    def save(self, *args, **kwargs) -> None:
+        self.search_text = search_text(self.body)
+        super().save(*args, **kwargs)
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
@@ -431,6 +459,9 @@ class Record(models.Model):
     customers_may_view: ClassVar[bool] = True
     #: Fields a requester may edit while the record is in its initial status.
     requester_editable_fields: ClassVar[tuple[str, ...]] = ("title", "description")
+    #: Statuses in which the record waits for someone else (the customer, a supplier):
+    #: not in its assignee's inbox (``core.workspace``).
+    waiting_statuses: ClassVar[tuple[str, ...]] = ()
     #: Fields whose words keyword search finds (``core.search``).
     search_fields: ClassVar[tuple[str, ...]] = ("number", "title", "description")
 
@@ -564,3 +595,44 @@ class RecordLink(models.Model):
     def __str__(self) -> str:
         return (f"{self.source_type_id}:{self.source_id} {self.kind} "
                 f"{self.target_type_id}:{self.target_id}")
+
+
+# --- Saved views of record lists ------------------------------------------------------
+
+
+class SavedViewQuerySet(models.QuerySet):
+    def visible_to(self, user) -> SavedViewQuerySet:
+        """A person's own views, and those the staff of their provider share."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        mine = Q(owner_id=user.pk)
+        if access.is_provider_staff(user):
+            mine |= Q(shared=True, provider_id=access.provider_id_of(user))
+        return self.filter(mine)
+
+
+class SavedView(models.Model):
+    """A record list's filters and sort kept under a name (保存的视图): personal, or
+    shared with the staff of the owner's provider."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"),
+                              on_delete=models.CASCADE, related_name="saved_views")
+    provider = models.ForeignKey(Organization, verbose_name=_("provider"),
+                                 on_delete=models.CASCADE, related_name="+")
+    record_type = models.CharField(_("record type"), max_length=100)
+    name = models.CharField(_("name"), max_length=100)
+    query = models.CharField(_("filters and sort"), max_length=2000, blank=True)
+    shared = models.BooleanField(_("shared with colleagues"), default=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    objects = SavedViewQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["record_type", "name", "id"]
+        constraints = [models.UniqueConstraint(fields=["owner", "record_type", "name"],
+                                               name="unique_saved_view_name")]
+
+    def __str__(self) -> str:
+        return self.name

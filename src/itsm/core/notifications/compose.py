@@ -11,14 +11,15 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from .. import audit
 from ..cache import cached
-from ..choices import NotificationEvent
+from ..choices import NotificationEvent, NotificationStatus
 from ..jobs import queue_after_commit
 from ..models import Notification, NotificationChannel, Organization
 from .jobs import send_notification
-from .preferences import email_enabled
+from .preferences import enabled
 from .rendering import NOTIFICATIONS, customised, language_of, record_info, subject_line
 
 
@@ -59,6 +60,9 @@ def notify(
 
     - One notification per active recipient with an email address whose preference
       for ``event`` has email on (the default); a person listed twice gets one.
+    - Each of these people also finds it in the app (the bell, ``user`` set on the row)
+      unless their preference turns that off; one without an email address (or with
+      email off) gets a row for the bell alone, written as sent.
     - One per active channel of the provider organization that serves the record's
       organization (or ``organization_id``) and wants ``event``.
     - ``subject`` and ``body`` are the built-in text, rendered by the caller in
@@ -96,20 +100,24 @@ def notify(
     }
     people: dict[int, Any] = {}
     for user in recipients:
-        if user is None or user.pk in people:
-            continue
-        email = (user.email or "").strip()
-        if not user.is_active or not email or "\n" in email or "\r" in email:
+        if user is None or user.pk in people or not user.is_active:
             continue
         people[user.pk] = user
-    wanted = email_enabled(list(people), event)
+    wanted = enabled(list(people), event)
     rows: list[tuple[str | None, dict[str, Any]]] = []
     for pk, user in people.items():
-        if pk not in wanted:
-            continue
-        rows.append((_row_dedupe_key(dedupe_key, f"user:{pk}"), {
-            **common, "recipient": user.email.strip()[:500],
-            "payload": {**payload, "user_id": pk}}))
+        email = (user.email or "").strip()
+        in_app = pk in wanted["in_app"]
+        if pk in wanted["email"] and email and "\n" not in email and "\r" not in email:
+            # one row: the email, shown in the person's bell too unless they turned it off
+            rows.append((_row_dedupe_key(dedupe_key, f"user:{pk}"), {
+                **common, "recipient": email[:500], "user": user if in_app else None,
+                "payload": {**payload, "user_id": pk}}))
+        elif in_app:  # no email for them: the bell alone, delivered as it is written
+            rows.append((_row_dedupe_key(dedupe_key, f"app:{pk}"), {
+                **common, "recipient": user.get_username()[:500], "user": user,
+                "status": NotificationStatus.SENT, "sent_at": timezone.now(),
+                "payload": {**payload, "user_id": pk, "kind": "in_app"}}))
     if provider_id is not None:
         for channel in cached(NOTIFICATIONS, f"channels:{provider_id}", lambda: list(
                 NotificationChannel.objects.filter(organization_id=provider_id,
@@ -134,7 +142,8 @@ def notify(
                 except IntegrityError:
                     continue
             created.append(notification)
-            send_after_commit(notification.pk)
+            if notification.status == NotificationStatus.PENDING:  # not a bell-only one
+                send_after_commit(notification.pk)
     return created
 
 

@@ -262,6 +262,28 @@ OBJECT_PROBES: list[Probe] = [
     Probe("api:person-detail", "PATCH", "person", {"email": "x@evil.example"}, "json", True),
     Probe("api:person-detail", "DELETE", "person", None, "json", True),
     Probe("api:person-reset-two-factor", "POST", "person", None, "json", True),
+    Probe("api:person-send-invitation", "POST", "person", None, "json", True),
+    Probe("api:person-send-password-reset", "POST", "person", None, "json", True),
+    # Web UI: the directory (core.views_directory). Provider staff and customer
+    # administrators read it (targets "*-page"), requesters get 404; who writes what is
+    # tested in test_people.
+    Probe("organization-detail", "GET", "organization-page"),
+    Probe("organization-edit", "GET", "organization-page", write=True),
+    Probe("organization-edit", "POST", "organization-page", {"name": "hacked"}, write=True),
+    Probe("organization-delete", "POST", "organization-page", {}, write=True),
+    Probe("department-edit", "GET", "department-page", write=True),
+    Probe("department-edit", "POST", "department-page", {"name": "hacked"}, write=True),
+    Probe("department-delete", "POST", "department-page", {}, write=True),
+    Probe("team-detail", "GET", "team-page"),
+    Probe("team-edit", "GET", "team-page", write=True),
+    Probe("team-edit", "POST", "team-page", {"name": "hacked"}, write=True),
+    Probe("team-delete", "POST", "team-page", {}, write=True),
+    Probe("person-detail", "GET", "person-page"),
+    Probe("person-edit", "GET", "person-page", write=True),
+    Probe("person-edit", "POST", "person-page", {"username": "hacked", "roles": "agent"},
+          write=True),
+    *(Probe(f"person-{action}", "POST", "person-page", {}, write=True)
+      for action in ("invite", "reset-link", "deactivate", "activate")),
     # web UI: an administrator resets a person's two-factor (its GET, administrators
     # only, is checked in test_two_factor)
     Probe("person-two-factor", "POST", "person", {}, None, True),
@@ -412,6 +434,10 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
     "logout": ("POST", "open"),
     "home": ("GET", "login"),
     "set-language": ("POST", "open"),
+    # Closing a notice for oneself, and the holiday banner's seeding (calendar
+    # administrators; catalog/tests/test_holiday_banner)
+    "notice-dismiss": ("POST", "login"),
+    "catalog:seed-holidays": ("POST", "login"),
     # One's own account: two-factor authentication and passwords (test_two_factor,
     # test_sessions); the password reset pages are for people who cannot log in
     "account-security": ("GET", "login"),
@@ -468,14 +494,38 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
     # The service-level report: the organization is a query parameter (scoping and roles
     # in quality/tests/test_views: other organizations 404, requesters 403)
     "quality:service-level": ("GET", "login"),
+    # The directory pages without an object (scoping and roles in test_people)
+    **{name: ("GET", "login") for name in [
+        "organization-list", "organization-create", "department-list", "department-create",
+        "team-list", "team-create", "person-list", "person-create"]},
     "quality:service-level-export": ("GET", "login"),
     "api:service-level-report": ("GET", "denied"),
+    # The workspace: one's own inbox, notifications and saved views (scoping and roles
+    # in servicedesk/tests/test_home, test_saved_views, test_bulk)
+    "inbox": ("GET", "login"),
+    "notifications": ("GET", "login"),
+    "notifications-read": ("POST", "login"),
+    "notification-read": ("POST", "login"),
+    "saved-view-save": ("POST", "login"),
+    "saved-view-delete": ("POST", "login"),
+    "api:me-inbox": ("GET", "denied"),
+    "api:my-notification-list": ("GET", "denied"),
+    "api:my-notification-read": ("POST", "denied"),
+    "api:my-notification-read-all": ("POST", "denied"),
+    "api:people-pick": ("GET", "denied"),
+    "api:savedview-list": ("GET", "denied"),
+    "api:savedview-detail": ("GET", "denied"),
+    # Bulk actions of every record type (staff writers; servicedesk/tests/test_bulk)
+    **{ui_route(ticket, "bulk"): ("POST", "login") for ticket in TICKETS},
+    **{api_route(ticket, "bulk"): ("POST", "denied") for ticket in TICKETS},
 }
 #: URL arguments of OTHER_ROUTES that take some.
 OTHER_ROUTE_KWARGS: dict[str, dict[str, str]] = {
     "servicedesk:rate": {"token": "not-signed"},
     "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"}}
-OTHER_ROUTE_KWARGS.update({route: {"pk": "1"} for route in [  # security: any pk
+OTHER_ROUTE_KWARGS.update({route: {"pk": "1"} for route in [  # security, own: any pk
+    "notification-read", "saved-view-delete", "api:my-notification-read",
+    "api:savedview-detail",
     "api:emergencyplan-detail", "api:emergencyplan-uses", "api:drill-detail",
     "security:plan-detail", "security:plan-edit", "security:plan-use-add",
     "security:drill-detail", "security:drill-edit"]})
@@ -534,6 +584,9 @@ def add_notifications(sc):
     return sc
 
 
+#: Identities that read the directory pages (core.views_directory): provider staff and
+#: customer administrators.
+DIRECTORY_READERS = PROVIDER_STAFF | {"custadmin_a"}
 #: Provider whose catalogue and calendars each identity relies on.
 PROVIDER_OF = {identity: ("Q" if identity == "agent_q" else "P") for identity in SCOPE}
 #: Services (by key) each identity may see: staff their provider's, customers the ones
@@ -666,6 +719,9 @@ def objects_of(sc, target: str, identity: str | None,
     """
     world = sc.world
     scope = SCOPE.get(identity, set())
+    if target.endswith("-page"):  # the directory pages: its readers see the API's objects
+        visible, hidden = objects_of(sc, target.removesuffix("-page"), identity, ticket)
+        return (visible, hidden) if identity in DIRECTORY_READERS else ([], visible + hidden)
     if target == "record":
         items = {k: r.pk for k, r in sc.records[ticket].items()}
         visible = visible_record_keys(identity, ticket)

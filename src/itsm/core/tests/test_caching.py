@@ -118,7 +118,7 @@ def test_a_second_ticket_reads_no_reference_data(world):
 def test_calendar_warning_goes_when_holidays_are_entered(world, client):
     today = dt.date.today()
     calendar = BusinessCalendar.objects.create(name="无假日日历", organization=world.orgs["P"])
-    client.force_login(world.agent)
+    client.force_login(world.admin)  # the warning is for calendar administrators
     assert "无假日日历" in client.get("/requests/").content.decode()
     for year in (today.year, today.year + 1):
         CalendarException.objects.create(calendar=calendar, date=dt.date(year, 1, 1),

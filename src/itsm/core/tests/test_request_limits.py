@@ -170,6 +170,9 @@ WEB_POSTS_FOR_EVERYONE = {
     "login", "logout", "two-factor-verify", "two-factor-setup", "two-factor-disable",
     "two-factor-backup-codes", "person-two-factor", "password_change", "password_reset",
     "password_reset_confirm", "set-language", "servicedesk:rate",
+    # one's own state, not data: notifications read, saved views of lists, notices closed
+    "notifications-read", "notification-read", "saved-view-save", "saved-view-delete",
+    "notice-dismiss",
 }
 
 

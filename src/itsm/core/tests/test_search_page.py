@@ -242,3 +242,24 @@ def test_the_navigation_bar_has_a_search_box_for_people_signed_in(world):
         assert 'id="nav-search-q"' in collapsible and 'name="q"' in collapsible
     login = world.client(None).get("/accounts/login/").content.decode()
     assert 'id="nav-search"' not in login
+
+
+def test_comments_are_searched_as_their_reader_may_see_them(world):
+    """A word of a public reply finds the request for its customer; a word only in an
+    internal note finds it for staff, never for the customer; another organization's
+    customer finds neither."""
+    ticket = world.request("requester_a", title="邮箱无法收信")
+    services.add_comment(ticket, actor=world.agent, body="请重启 Outlook 客户端后重试")
+    services.add_comment(ticket, actor=world.agent, body="疑似交换机端口故障", internal=True)
+
+    def found(username: str, q: str) -> set[str]:
+        return numbers(api_results(world, username, q).get("servicerequest", {"items": []}))
+
+    assert found("requester_a", "outlook") == {ticket.number}
+    assert found("requester_a", "重启") == {ticket.number}
+    assert found("requester_a", "交换机") == set()
+    assert found("agent", "交换机") == {ticket.number}
+    assert found("requester_b", "outlook") == set()
+    # the list's q finds it the same way
+    listed = world.client("requester_a").get("/api/service-requests/", {"q": "重启"}).json()
+    assert [row["number"] for row in listed["results"]] == [ticket.number]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -12,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from itsm.core.limits import COMMENT_MAX_LENGTH
 
-from ..choices import ClockKind
+from ..choices import ClockKind, ClockState
 
 
 class SLAClock(models.Model):
@@ -69,6 +71,18 @@ class SLAClock(models.Model):
     @property
     def is_running(self) -> bool:
         return self.stopped_at is None and self.paused_since is None
+
+    def state(self, now: dt.datetime | None = None) -> ClockState:
+        """Met or breached once stopped; breached once past its due time (marked by the
+        sweep, or due before ``now``), even if paused since; else paused or running."""
+        if self.stopped_at is not None:
+            return ClockState.MET if self.met else ClockState.BREACHED
+        if self.met is False or self.breached_at is not None or (
+                self.due_at is not None and self.due_at <= (now or timezone.now())):
+            return ClockState.BREACHED
+        if self.paused_since is not None:
+            return ClockState.PAUSED
+        return ClockState.RUNNING
 
 
 class SatisfactionRating(models.Model):

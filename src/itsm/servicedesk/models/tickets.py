@@ -15,6 +15,7 @@ from ..choices import (
     NOT_IN_QUEUE,
     TICKET_WORKFLOW,
     Channel,
+    TicketStatus,
 )
 
 
@@ -23,6 +24,8 @@ class Ticket(Record):
 
     workflow = TICKET_WORKFLOW
     search_fields = (*Record.search_fields, "affected_system", "resolution")
+    waiting_statuses = (TicketStatus.WAITING_CUSTOMER, TicketStatus.WAITING_THIRD_PARTY,
+                        TicketStatus.RESOLVED)
 
     service = models.ForeignKey("catalog.Service", verbose_name=_("service"),
                                 on_delete=models.PROTECT, null=True, blank=True,

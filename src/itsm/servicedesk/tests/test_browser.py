@@ -107,7 +107,9 @@ def test_request_journey_in_the_browser(journey_world, live_server, browser):
     # --- log in as an agent through the form
     agent.login("agent")
     page = agent.page
-    assert urlsplit(page.url).path == "/requests/"
+    assert urlsplit(page.url).path == "/"  # the home page (工作台) of the agent
+    assert page.locator("#widget-my-work").count() == 1
+    agent.goto("/requests/")
     assert page.get_attribute("html", "lang") == "zh-hans"
     assert page.locator("body.workspace").count() == 1
 
@@ -171,9 +173,10 @@ def test_request_journey_in_the_browser(journey_world, live_server, browser):
         page.click(f"#results-servicerequest a:text-is('{number}')")
     assert page.url == detail_url
 
-    # --- switch the language to English with the navbar selector
+    # --- switch the language to English in the user menu
+    page.click("#user-menu-toggle")
     with page.expect_navigation():
-        page.select_option("#language-form select[name=language]", "en")
+        page.select_option("select[name=language]", "en")
     assert page.url == detail_url
     assert page.get_attribute("html", "lang") == "en"
     assert page.inner_text("#record-status [data-status]") == "In progress"
@@ -209,7 +212,9 @@ def test_request_journey_in_the_browser(journey_world, live_server, browser):
     customer = Page(browser, live_server.url)
     customer.login("requester_b")
     page = customer.page
-    assert urlsplit(page.url).path == "/requests/"
+    assert urlsplit(page.url).path == "/"
+    assert page.locator("#widget-my-requests").count() == 1
+    customer.goto("/requests/")
     assert page.locator("body.portal").count() == 1
     page.screenshot(path="/tmp/itsm-portal.png", full_page=True)
     assert number not in page.inner_text("main")

@@ -17,6 +17,7 @@ from itsm.changes.choices import (
 )
 from itsm.core.choices import LinkKind, Priority, TimelineKind
 from itsm.core.models import display_name
+from itsm.servicedesk.templatetags.sla import duration_formats, sla_countdown
 
 register = template.Library()
 PRIORITY_LABELS = dict(Priority.choices)
@@ -47,7 +48,7 @@ def _local(moment) -> str:
 
 
 @register.simple_tag
-def record_rows(records, portal: bool) -> SafeString:
+def record_rows(records, portal: bool, selectable: bool = False) -> SafeString:
     """The rows of a record list, built in Python: the list is the page agents keep open
     all day, and a template loop over 25 rows of ten cells was most of its time.
 
@@ -58,6 +59,7 @@ def record_rows(records, portal: bool) -> SafeString:
     first = records[0]
     prefix = first.get_absolute_url().removesuffix(f"{first.pk}/")
     left, over = _("{time} left"), _("{time} overdue")
+    formats, now = duration_formats(), timezone.now()
 
     def staff_cells(record) -> SafeString | str:
         if portal:
@@ -69,22 +71,40 @@ def record_rows(records, portal: bool) -> SafeString:
             format_html(' <span class="text-muted small">({})</span>', team) if team else "")
 
     def due_cell(record) -> SafeString:
-        if record.due_at is None:
-            return format_html("<td>{}</td>", "—")
+        clock = getattr(record, "sla_clock", None)
+        if record.due_at is None:  # a paused SLA clock says what is left
+            paused = sla_countdown(clock, now) if clock is not None else ""
+            return format_html("<td>—{}</td>",
+                               format_html(" <small>{}</small>", paused) if paused else "")
         running = not record.is_final
-        countdown = format_html(
-            ' <span class="sla-countdown small text-muted" data-due="{}" data-left="{}" '
-            'data-over="{}"></span>', timezone.localtime(record.due_at).isoformat(), left, over,
-        ) if running and record.status != "resolved" else ""
+        if clock is not None:  # an SLA clock: working time left on its calendar
+            text = sla_countdown(clock, now)
+            countdown = format_html(" <small>{}</small>", text) if text else ""
+        elif running and record.status != "resolved":  # a plain due date: calendar time
+            countdown = format_html(
+                ' <span class="sla-countdown small text-muted" data-due="{}" data-left="{}" '
+                'data-over="{}" data-hm="{}" data-h="{}" data-m="{}"></span>',
+                timezone.localtime(record.due_at).isoformat(), left, over,
+                formats["hm"], formats["h"], formats["m"])
+        else:
+            countdown = ""
         return format_html('<td><span class="{}">{}</span>{}</td>',
                            "sla-countdown-list" if running else "", _local(record.due_at),
                            countdown)
 
-    return format_html_join("\n", "<tr><td><a href=\"{}{}/\">{}</a></td><td>{}</td><td>{}</td>"
+    def select_cell(record) -> SafeString | str:
+        """A box to tick the record for a bulk action (``form="bulk-form"``)."""
+        if not selectable:
+            return ""
+        return format_html('<td><input class="form-check-input" type="checkbox" name="ids" '
+                           'value="{}" form="bulk-form" aria-label="{}"></td>',
+                           record.pk, record.number)
+
+    return format_html_join("\n", "<tr>{}<td><a href=\"{}{}/\">{}</a></td><td>{}</td><td>{}</td>"
                             "<td>{}</td>{}<td>{}</td>{}</tr>", (
-                                (prefix, r.pk, r.number, r.title, status_badge(r),
-                                 priority_badge(r), staff_cells(r), _local(r.created_at),
-                                 due_cell(r)) for r in records))
+                                (select_cell(r), prefix, r.pk, r.number, r.title,
+                                 status_badge(r), priority_badge(r), staff_cells(r),
+                                 _local(r.created_at), due_cell(r)) for r in records))
 
 
 @register.simple_tag

@@ -3,6 +3,8 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from itsm.core.warmup import warm_up
+
 
 class Command(BaseCommand):
     help = "Run the background job consumer (huey)."
@@ -13,6 +15,9 @@ class Command(BaseCommand):
                             help="Do not run periodic tasks (run them on exactly one worker).")
 
     def handle(self, *args, **options):
+        # Jobs write records too (mail intake, alerts): load what they would load lazily
+        # before the first job instead of during it (core.warmup).
+        warm_up()
         # --flush-locks: a consumer killed mid-task must not leave a task lock behind
         # (mail polling and the SLA sweep would otherwise never run again).
         argv = ["--workers", str(options["workers"]), "--worker-type", "thread",

@@ -1,5 +1,6 @@
-"""``itsm demo``: a provider, two customers, teams, one user per role, example records
-and change management (board, templates, a freeze window, changes in several statuses).
+"""``itsm demo``: a provider, two customers, teams, one user per role, example records,
+three months of ticket history (``demo.history``: SLA outcomes, ratings) and change
+management (board, templates, a freeze window, changes in several statuses).
 
 Idempotent: once the demo provider exists it loads nothing again, except the change
 management part on a database loaded before it existed.
@@ -35,6 +36,8 @@ from itsm.core.choices import (
 )
 from itsm.core.models import BusinessCalendar, Department, NotificationTemplate, Organization, Team
 from itsm.servicedesk.models import Incident, ServiceRequest
+
+from ...history import load_history, load_operations
 
 User = get_user_model()
 DEMO_PASSWORD = "ITSM-demo-2026!"  # noqa: S105 - printed on purpose: demo data only
@@ -230,6 +233,8 @@ class Command(BaseCommand):
                                                     values=values.get(step),
                                                     comment=comments.get(step, ""))
             services.add_comment(record, actor=agent, body="已收到，正在核实。", internal=False)
+        load_history(people, catalogue, team)
+        load_operations(orgs["nebula"], people, catalogue)
         self.load_changes(orgs["nebula"], people)
 
     def load_notification_templates(self, provider: Organization) -> None:

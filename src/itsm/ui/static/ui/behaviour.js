@@ -20,3 +20,48 @@
     }
   }, true);
 })();
+// <input type="checkbox" data-select-all="ids"> ticks or unticks every box named "ids".
+document.addEventListener("change", function (event) {
+  var el = event.target;
+  if (el.matches && el.matches("[data-select-all]")) {
+    document.querySelectorAll('input[type="checkbox"][name="' + el.dataset.selectAll + '"]')
+      .forEach(function (box) { box.checked = el.checked; });
+  }
+});
+// Keyboard shortcuts (shown by "?"): "/" search, "j"/"k" next/previous row of a list,
+// Enter opens it, "c" creates a record where the page offers it. Not while typing.
+(function () {
+  var row = -1;
+  function typing(el) {
+    return el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  }
+  function rows() { return document.querySelectorAll("table.records tbody tr"); }
+  function mark(next) {
+    var all = rows();
+    if (!all.length) { return; }
+    if (row >= 0 && all[row]) { all[row].classList.remove("table-active"); }
+    row = Math.max(0, Math.min(all.length - 1, next));
+    all[row].classList.add("table-active");
+    all[row].scrollIntoView({ block: "nearest" });
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) { return; }
+    var help = document.getElementById("shortcuts-help");
+    if (event.key === "/") {
+      var search = document.getElementById("nav-search-q");
+      if (search) { event.preventDefault(); search.focus(); }
+    } else if (event.key === "j") {
+      mark(row + 1);
+    } else if (event.key === "k") {
+      mark(row - 1);
+    } else if (event.key === "Enter" && row >= 0) {
+      var link = rows()[row] && rows()[row].querySelector("a[href]");
+      if (link) { window.location.href = link.href; }
+    } else if (event.key === "c") {
+      var create = document.getElementById("new-record");
+      if (create) { window.location.href = create.href; }
+    } else if (event.key === "?" && help && window.bootstrap) {
+      window.bootstrap.Modal.getOrCreateInstance(help).toggle();
+    }
+  });
+})();

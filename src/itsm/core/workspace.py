@@ -1,0 +1,197 @@
+"""The workspace every person lands on: the home page's cards that read every record
+type (my open work by urgency, recently updated, waiting on me) and the inbox.
+
+Apps add their own cards and kinds of inbox work in their ``registrations`` module
+(``core.registry.register_widget`` / ``register_inbox_source``); what is here works on
+any registered record type, so a new type shows up in them without an edit.
+Each function runs a fixed number of queries: one or two per record type, never one
+per record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Q, QuerySet
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import access
+from .models import Notification, Record
+from .registry import InboxItem, inbox_sources_for, record_types
+
+#: How many records a card lists, and the inbox per kind of work.
+CARD_ROWS = 8
+INBOX_ROWS = 50
+
+
+def open_records(model: type[Record], user) -> QuerySet:
+    """The records of ``model`` that ``user`` may see and that are not finished."""
+    return model.objects.visible_to(user).exclude(status__in=model.workflow.final)
+
+
+def staff_record_models(user) -> list[type[Record]]:
+    """The record models whose pages ``user`` may use."""
+    return [rt.model for rt in record_types() if rt.visible(user)]
+
+
+def latest(rows: list[Record], key, limit: int = CARD_ROWS, reverse: bool = False
+           ) -> list[Record]:
+    """The first ``limit`` of records gathered from several types, ordered by ``key``."""
+    return sorted(rows, key=key, reverse=reverse)[:limit]
+
+
+@dataclass(frozen=True)
+class Bucket:
+    key: str
+    label: Any
+    count: int
+    color: str
+
+
+URGENCY = (
+    ("breached", _("Overdue"), "danger"),
+    ("hour", _("Due within an hour"), "warning"),
+    ("today", _("Due today"), "info"),
+    ("later", _("Due later"), "success"),
+    ("none", _("No deadline"), "secondary"),
+)
+
+
+def _urgency_counts(now: dt.datetime) -> dict[str, Any]:
+    end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59)
+    return {
+        "breached": Count("pk", filter=Q(due_at__lt=now)),
+        "hour": Count("pk", filter=Q(due_at__gte=now, due_at__lt=now + dt.timedelta(hours=1))),
+        "today": Count("pk", filter=Q(due_at__gte=now + dt.timedelta(hours=1),
+                                      due_at__lte=end_of_day)),
+        "later": Count("pk", filter=Q(due_at__gt=end_of_day)
+                       & Q(due_at__gte=now + dt.timedelta(hours=1))),
+        "none": Count("pk", filter=Q(due_at__isnull=True)),
+    }
+
+
+def my_work(user) -> dict[str, Any]:
+    """The person's open records by urgency of their due time, and the most urgent ones
+    (two queries per record type)."""
+    now = timezone.now()
+    totals = dict.fromkeys((key for key, _label, _color in URGENCY), 0)
+    rows: list[Record] = []
+    for model in staff_record_models(user):
+        mine = open_records(model, user).filter(assignee_id=user.pk)
+        for key, value in mine.aggregate(**_urgency_counts(now)).items():
+            totals[key] += value or 0
+        rows += list(mine.select_related("organization")
+                     .order_by("due_at", "-priority", "pk")[:CARD_ROWS])
+    far = timezone.now() + dt.timedelta(days=36500)
+    return {
+        "buckets": [Bucket(key, label, totals[key], color) for key, label, color in URGENCY],
+        "total": sum(totals.values()),
+        "records": latest(rows, key=lambda r: (r.due_at or far, r.pk)),
+        "now": now,
+    }
+
+
+def recently_updated(user) -> dict[str, Any]:
+    """Records assigned to the person or their teams, latest change first (one query
+    per record type)."""
+    teams = access.team_ids_of(user)
+    rows: list[Record] = []
+    for model in staff_record_models(user):
+        rows += list(model.objects.visible_to(user)
+                     .filter(Q(assignee_id=user.pk) | Q(assignee_team_id__in=teams))
+                     .select_related("organization")
+                     .order_by("-updated_at", "-pk")[:CARD_ROWS])
+    return {"records": latest(rows, key=lambda r: (r.updated_at, r.pk), reverse=True)}
+
+
+@dataclass(frozen=True)
+class InboxSection:
+    key: str
+    label: Any
+    count: int
+    items: list[InboxItem]
+
+
+def inbox(user, limit: int) -> list[InboxSection]:
+    """What waits for ``user``, per kind of work, the first ``limit`` of each."""
+    sections = []
+    for source in inbox_sources_for(user):
+        count, items = source.items(user, limit)
+        sections.append(InboxSection(source.key, source.label, count, items))
+    return sections
+
+
+def waiting_on_me(user) -> dict[str, Any]:
+    """The inbox in short: each kind of work with its count and first three."""
+    sections = [s for s in inbox(user, 3) if s.count]
+    return {"sections": sections, "total": sum(s.count for s in sections)}
+
+
+def assigned_to_me(user, limit: int) -> tuple[int, list[InboxItem]]:
+    """Inbox work of every record type: open records assigned to the person (two queries
+    per type), the soonest due first."""
+    count = 0
+    rows: list[Record] = []
+    for model in staff_record_models(user):
+        mine = open_records(model, user).filter(assignee_id=user.pk)
+        waiting = getattr(model, "waiting_statuses", ())
+        if waiting:
+            mine = mine.exclude(status__in=waiting)
+        count += mine.count()
+        rows += list(mine.order_by("due_at", "-priority", "pk")[:limit])
+    far = timezone.now() + dt.timedelta(days=36500)
+    items = [InboxItem(kind=record._meta.verbose_name, title=record.title,
+                       url=record.get_absolute_url(), number=record.number,
+                       since=record.updated_at, due=record.due_at)
+             for record in latest(rows, key=lambda r: (r.due_at or far, r.pk), limit=limit)]
+    return count, items
+
+
+def my_requests(user) -> dict[str, Any]:
+    """The records the person raised that are still open, latest change first (two
+    queries per record type they may see)."""
+    count = 0
+    rows: list[Record] = []
+    for model in [rt.model for rt in record_types() if model_visible_as_requester(rt, user)]:
+        mine = open_records(model, user).filter(requester_id=user.pk)
+        count += mine.count()
+        rows += list(mine.order_by("-updated_at", "-pk")[:CARD_ROWS])
+    return {"records": latest(rows, key=lambda r: (r.updated_at, r.pk), reverse=True),
+            "count": count}
+
+
+def model_visible_as_requester(record_type, user) -> bool:
+    """Whether ``user`` may see their own records of this type."""
+    return record_type.visible(user) and (record_type.model.customers_may_view
+                                          or access.is_provider_staff(user))
+
+
+# --- In-app notifications (the bell) ---------------------------------------------
+
+
+def own_notifications(user) -> QuerySet[Notification]:
+    """The person's in-app notifications, newest first."""
+    return Notification.objects.filter(user_id=user.pk).order_by("-created_at", "-pk")
+
+
+def unread_count(user) -> int:
+    return own_notifications(user).filter(read_at__isnull=True).count()
+
+
+def notification_url(notification: Notification) -> str | None:
+    """The page of the record a notification is about, if it has one."""
+    if notification.record_type_id is None or notification.record_id is None:
+        return None
+    model = ContentType.objects.get_for_id(notification.record_type_id).model_class()
+    prefix = getattr(model, "url_prefix", None)
+    if not prefix:
+        return None
+    try:
+        return reverse(f"{prefix}-detail", args=[notification.record_id])
+    except NoReverseMatch:
+        return None

@@ -1,0 +1,180 @@
+"""The service desk's home-page cards and inbox work (registered in ``registrations``):
+the customer's open requests and the confirmations they owe, a team lead's load per
+member and unassigned work, SLA attainment and breaches, the volume and backlog by
+priority, satisfaction and major incidents.
+
+Each card runs a fixed number of queries (one or two per ticket type), aggregated in
+the database, whatever the number of tickets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Avg, Count, Q
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from itsm.core import access
+from itsm.core.choices import Priority
+from itsm.core.models import Team, display_name
+from itsm.core.registry import InboxItem
+from itsm.core.workspace import CARD_ROWS, latest, open_records
+
+from .choices import ClockKind, TicketStatus
+from .models import Incident, MajorIncident, SatisfactionRating, ServiceRequest, SLAClock
+
+TICKETS = (ServiceRequest, Incident)
+#: Weeks of the volume chart.
+TREND_WEEKS = 12
+
+
+def _team_ids(user) -> list[int]:
+    """The teams a lead looks after: those they lead, else those they belong to."""
+    led = list(Team.objects.filter(lead_id=user.pk).values_list("pk", flat=True))
+    return led or sorted(access.team_ids_of(user))
+
+
+def team_load(user) -> dict[str, Any]:
+    """Open tickets per member of the lead's teams, and the unassigned ones."""
+    teams = _team_ids(user)
+    load: dict[int | None, int] = {}
+    for model in TICKETS:
+        for row in (open_records(model, user).filter(assignee_team_id__in=teams)
+                    .order_by().values("assignee_id").annotate(n=Count("pk"))):
+            load[row["assignee_id"]] = load.get(row["assignee_id"], 0) + row["n"]
+    User = get_user_model()
+    people = {u.pk: u for u in User.objects.filter(
+        Q(teams__in=teams) | Q(pk__in=[pk for pk in load if pk])).distinct()}
+    rows = sorted(((display_name(u), load.get(pk, 0)) for pk, u in people.items()),
+                  key=lambda row: (-row[1], row[0]))
+    unassigned = load.get(None, 0)
+    names = [name for name, _n in rows]
+    option = {
+        "xAxis": {"type": "value", "minInterval": 1},
+        "yAxis": {"type": "category", "data": names[::-1]},
+        "series": [{"type": "bar", "name": _("Open tickets"),
+                    "data": [n for _name, n in rows][::-1], "label": {"show": True}}],
+    }
+    return {"rows": rows, "unassigned": unassigned, "teams": teams, "option": option,
+            "height": 40 + 28 * max(len(rows), 1)}
+
+
+def unassigned(user) -> dict[str, Any]:
+    """Open tickets of the lead's teams (or of no team) that nobody has taken."""
+    teams = _team_ids(user)
+    count = 0
+    rows = []
+    for model in TICKETS:
+        waiting = (open_records(model, user).filter(assignee__isnull=True)
+                   .filter(Q(assignee_team_id__in=teams) | Q(assignee_team__isnull=True)))
+        count += waiting.count()
+        rows += list(waiting.order_by("due_at", "priority", "pk")[:CARD_ROWS])
+    far = timezone.now() + dt.timedelta(days=36500)
+    return {"records": latest(rows, key=lambda r: (r.due_at or far, r.pk)), "count": count,
+            "now": timezone.now()}
+
+
+def _rate(met: int, total: int) -> float | None:
+    return round(100 * met / total, 1) if total else None
+
+
+def sla_attainment(user) -> dict[str, Any]:
+    """Share of the clocks stopped this week and this month that met their target, per
+    clock, and the clocks breached and still running (one query)."""
+    now = timezone.localtime()
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    periods = {"week": today - dt.timedelta(days=today.weekday()),
+               "month": today.replace(day=1)}
+    counts: dict[str, Any] = {}
+    for kind in ClockKind.values:
+        for period, start in periods.items():
+            done = Q(kind=kind, stopped_at__gte=start, met__isnull=False)
+            counts[f"{kind}_{period}_total"] = Count("pk", filter=done)
+            counts[f"{kind}_{period}_met"] = Count("pk", filter=done & Q(met=True))
+    counts["breached_open"] = Count("pk", filter=Q(stopped_at__isnull=True,
+                                                   breached_at__isnull=False))
+    values = (SLAClock.objects.filter(organization_id__in=access.scope_organization_ids(user))
+              .aggregate(**counts))
+    rows = [{"kind": label,
+             **{period: {"rate": _rate(values[f"{kind}_{period}_met"],
+                                       values[f"{kind}_{period}_total"]),
+                         "total": values[f"{kind}_{period}_total"]} for period in periods}}
+            for kind, label in ClockKind.choices]
+    return {"rows": rows, "breached_open": values["breached_open"]}
+
+
+def volume_trend(user) -> dict[str, Any]:
+    """Tickets raised per week over the last weeks by priority (a stacked bar chart) and
+    the open backlog by priority (two queries per ticket type)."""
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    start = today - dt.timedelta(days=today.weekday() + 7 * (TREND_WEEKS - 1))
+    weeks = [(start + dt.timedelta(weeks=i)).date() for i in range(TREND_WEEKS)]
+    volume = {(week, p): 0 for week in weeks for p in Priority.values}
+    backlog = dict.fromkeys(Priority.values, 0)
+    for model in TICKETS:
+        for row in (model.objects.visible_to(user).filter(created_at__gte=start).order_by()
+                    .annotate(week=TruncWeek("created_at")).values("week", "priority")
+                    .annotate(n=Count("pk"))):
+            week = row["week"]
+            week = timezone.localtime(week).date() if isinstance(week, dt.datetime) else week
+            if (week, row["priority"]) in volume:
+                volume[(week, row["priority"])] += row["n"]
+        for row in (open_records(model, user).order_by().values("priority")
+                    .annotate(n=Count("pk"))):
+            backlog[row["priority"]] = backlog.get(row["priority"], 0) + row["n"]
+    colors = {"danger": "#dc3545", "warning": "#fd7e14", "primary": "#0d6efd",
+              "secondary": "#6c757d"}
+    option = {
+        "legend": {"top": 0},
+        "xAxis": {"type": "category", "data": [w.strftime("%m-%d") for w in weeks]},
+        "yAxis": {"type": "value", "minInterval": 1},
+        "series": [{"type": "bar", "stack": "volume", "name": str(p.label),
+                    "itemStyle": {"color": colors.get(p.color, "#6c757d")},
+                    "data": [volume[(w, p.value)] for w in weeks]} for p in Priority],
+    }
+    return {"option": option,
+            "total": sum(volume.values()),
+            "backlog": [(p, backlog.get(p.value, 0)) for p in Priority]}
+
+
+def satisfaction(user) -> dict[str, Any]:
+    """Ratings of the last 30 days: the average and how many gave each score (one query)."""
+    since = timezone.now() - dt.timedelta(days=30)
+    scores = range(5, 0, -1)
+    values = (SatisfactionRating.objects
+              .filter(organization_id__in=access.scope_organization_ids(user),
+                      created_at__gte=since)
+              .aggregate(average=Avg("score"), count=Count("pk"),
+                         **{f"s{s}": Count("pk", filter=Q(score=s)) for s in scores}))
+    count = values["count"]
+    return {"average": values["average"], "count": count,
+            "scores": [(s, values[f"s{s}"], round(100 * values[f"s{s}"] / count) if count
+                        else 0) for s in scores]}
+
+
+def major_incidents(user) -> dict[str, Any]:
+    """Major incidents still open, and how many there were in the last 90 days."""
+    visible = MajorIncident.objects.visible_to(user)
+    recent = visible.filter(created_at__gte=timezone.now() - dt.timedelta(days=90)).count()
+    rows = list(open_records(MajorIncident, user).order_by("-created_at", "-pk")[:CARD_ROWS])
+    return {"records": rows, "recent": recent}
+
+
+def confirmations_owed(user, limit: int) -> tuple[int, list[InboxItem]]:
+    """Inbox work of a requester: their resolved tickets waiting for them to confirm."""
+    count = 0
+    rows = []
+    for model in TICKETS:
+        owed = model.objects.visible_to(user).filter(requester_id=user.pk,
+                                                     status=TicketStatus.RESOLVED)
+        count += owed.count()
+        rows += list(owed.order_by("resolved_at", "pk")[:limit])
+    items = [InboxItem(kind=_("Confirm the resolution"), title=r.title,
+                       url=r.get_absolute_url(), number=r.number, since=r.resolved_at)
+             for r in latest(rows, key=lambda r: (r.resolved_at or r.updated_at, r.pk),
+                             limit=limit)]
+    return count, items
