@@ -22,16 +22,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
-from rest_framework.exceptions import ValidationError as DRFValidationError
-from rest_framework.request import Request
 
 from itsm.catalog.models import Service
 from itsm.core import access
 from itsm.core.api.filters import StrictOrderingFilter
 from itsm.core.exceptions import WorkflowError
 from itsm.core.object_views import ObjectDetailView, ObjectFormView, ObjectViewMixin
-from itsm.core.pagination import RecordCursorPagination
-from itsm.core.views import add_errors
+from itsm.core.views import add_errors, filtered_page
 
 from . import impact as impact_analysis
 from . import services
@@ -71,17 +68,9 @@ class ItemListView(ItemViewMixin, TemplateView):
     filter_backends = (StrictOrderingFilter,)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        drf_request = Request(request)
         filterset = ConfigurationItemFilterSet(request.GET, request=request,
                                                queryset=self.get_queryset())
-        page, paginator, error = [], RecordCursorPagination(), None
-        try:
-            if not filterset.is_valid():
-                raise DRFValidationError({k: list(v) for k, v in filterset.errors.items()})
-            queryset = StrictOrderingFilter().filter_queryset(drf_request, filterset.qs, self)
-            page = paginator.paginate_queryset(queryset, drf_request, view=self)
-        except DRFValidationError as exc:
-            error = exc.detail
+        page, paginator, error = filtered_page(request, self, filterset)
         context = self.get_context_data(
             form=filterset.form, page_filters=filterset.page_filters, items=page, error=error,
             next_link=paginator.get_next_link() if page else None,

@@ -95,6 +95,21 @@ def next_page(request: HttpRequest, default: str = "/") -> str:
     return default
 
 
+def filtered_page(request: HttpRequest, view: Any, filterset) -> tuple[list, Any, Any]:
+    """One cursor page of ``filterset``'s results, sorted as ``view`` allows (its
+    ``ordering_fields``): the rows, the paginator (for its links) and, for bad
+    parameters, the error detail (the page answers 400 with it; no rows then)."""
+    drf_request = Request(request)
+    paginator = RecordCursorPagination()
+    try:
+        if filterset.is_bound and not filterset.is_valid():
+            raise DRFValidationError({k: list(v) for k, v in filterset.errors.items()})
+        queryset = StrictOrderingFilter().filter_queryset(drf_request, filterset.qs, view)
+        return paginator.paginate_queryset(queryset, drf_request, view=view), paginator, None
+    except DRFValidationError as exc:
+        return [], paginator, exc.detail
+
+
 def add_errors(form, error: ValidationError) -> None:
     """Put a service-layer ValidationError onto a form, field by field."""
     if hasattr(error, "error_dict"):
@@ -187,15 +202,8 @@ class RecordListView(RecordViewMixin, TemplateView):
                 "transitions": transitions, "max": bulk.MAX_RECORDS}
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        drf_request = Request(request)
         filterset = self.get_filterset()
-        error = None
-        page, paginator = [], RecordCursorPagination()
-        try:
-            queryset = self.filtered_queryset(drf_request, filterset)
-            page = paginator.paginate_queryset(queryset, drf_request, view=self)
-        except DRFValidationError as exc:
-            error = exc.detail
+        page, paginator, error = filtered_page(request, self, filterset)
         context = self.get_context_data(
             filterset=filterset, records=page, error=error,
             next_link=paginator.get_next_link() if page else None,

@@ -23,8 +23,6 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
-from rest_framework.exceptions import ValidationError as DRFValidationError
-from rest_framework.request import Request
 
 from . import access, accounts, directory
 from . import rules as perms
@@ -40,7 +38,7 @@ from .directory_forms import (
 from .filtersets import PersonFilterSet
 from .models import Department, Organization, Profile, Team, display_name
 from .object_views import ObjectDeleteView, ObjectDetailView, ObjectViewMixin, object_views
-from .pagination import RecordCursorPagination
+from .views import filtered_page
 
 User = get_user_model()
 
@@ -284,17 +282,9 @@ class PersonListView(PersonMixin, TemplateView):
         return [self.list_template]
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        drf_request = Request(request)
         filterset = PersonFilterSet(request.GET, request=request,
                                     queryset=self.get_queryset())
-        page, paginator, error = [], RecordCursorPagination(), None
-        try:
-            if not filterset.is_valid():
-                raise DRFValidationError({k: list(v) for k, v in filterset.errors.items()})
-            queryset = StrictOrderingFilter().filter_queryset(drf_request, filterset.qs, self)
-            page = paginator.paginate_queryset(queryset, drf_request, view=self)
-        except DRFValidationError as exc:
-            error = exc.detail
+        page, paginator, error = filtered_page(request, self, filterset)
         for person in page:
             person.role_labels = role_labels(person)
         context = self.get_context_data(
