@@ -69,6 +69,7 @@ $(VENV)/.runtime: requirements.lock pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.test: requirements-test.lock $(VENV)/.runtime
+	scripts/ensure-system-packages.sh ldap-dev slapd
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-test.lock
 	touch $@
 

@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # Installs Debian packages the project needs when their command is missing.
-# Usage: ensure-system-packages.sh npm|chromium|msgfmt|dovecot|nginx|cjk-font ...
+# Usage: ensure-system-packages.sh npm|chromium|msgfmt|dovecot|nginx|cjk-font|ldap-dev|slapd ...
 # (cjk-font: a font with Chinese glyphs, so the browser tests lay out and screenshot
-# Chinese pages as people see them)
+# Chinese pages as people see them; ldap-dev: the headers python-ldap builds against;
+# slapd: the OpenLDAP server the LDAP login tests run)
 set -euo pipefail
-declare -A provides=([npm]=npm [chromium]=chromium [msgfmt]=gettext [dovecot]=dovecot-imapd [nginx]=nginx [cjk-font]=fonts-wqy-microhei)
+declare -A provides=([npm]=npm [chromium]=chromium [msgfmt]=gettext [dovecot]=dovecot-imapd [nginx]=nginx [cjk-font]=fonts-wqy-microhei [ldap-dev]="libldap2-dev libsasl2-dev" [slapd]="slapd ldap-utils")
 missing=()
 for cmd in "$@"; do
   if [ "$cmd" = cjk-font ]; then
     fc-list :lang=zh 2>/dev/null | grep -q . || missing+=("${provides[$cmd]}")
     continue
   fi
+  if [ "$cmd" = ldap-dev ]; then
+    [ -f /usr/include/ldap.h ] && [ -f /usr/include/sasl/sasl.h ] || missing+=(${provides[$cmd]})
+    continue
+  fi
   # daemons such as dovecot live in /usr/sbin, which is not on every user's PATH
-  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${provides[$cmd]:-$cmd}")
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=(${provides[$cmd]:-$cmd})
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then

@@ -49,6 +49,20 @@ Environment variables:
                          10/min, 10/min, 10/hour, 3/hour).
     ITSM_WARM_UP         "0" skips loading the search dictionary, translations and URL
                          map when a web or job worker starts (``core.warmup``; default on).
+    ITSM_LDAP_URI        optional login against LDAP / Active Directory, e.g.
+                         ldap://ad.example.cn:389 (needs ``pip install
+                         django-auth-ldap``; empty: off). With it:
+    ITSM_LDAP_BIND_DN, ITSM_LDAP_BIND_PASSWORD  the account that searches the directory.
+    ITSM_LDAP_USER_BASE  where people are, e.g. ou=people,dc=example,dc=cn.
+    ITSM_LDAP_USER_FILTER  default (uid=%(user)s); Active Directory:
+                         (sAMAccountName=%(user)s).
+    ITSM_LDAP_START_TLS  "1": STARTTLS before binding.
+    ITSM_LDAP_ORGANIZATION  code of the organization a person logging in for the first
+                         time joins (usually the provider).
+    ITSM_LDAP_GROUP_BASE, ITSM_LDAP_ROLE_GROUPS  roles from directory groups
+                         (groupOfNames), e.g. "agent=cn=itsm-agents,ou=groups,dc=…;
+                         team_lead=cn=itsm-leads,ou=groups,dc=…": set at every login.
+    ITSM_LDAP_DEFAULT_ROLES  roles of a new person without role groups (default agent).
 """
 
 from __future__ import annotations
@@ -233,6 +247,56 @@ AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+
+def ldap_settings(environ: dict[str, str]) -> dict:
+    """The settings of the optional LDAP / Active Directory login from ``ITSM_LDAP_*``
+    variables (none when ``ITSM_LDAP_URI`` is empty): django-auth-ldap's own and ours
+    (``core.ldap_backend``). A person is looked up by the search account, then binds
+    with their own password; the local password stays unusable."""
+    def get(name: str, default: str = "") -> str:
+        return environ.get(f"ITSM_LDAP_{name}", default)
+
+    if not get("URI"):
+        return {}
+    try:  # an optional package: only an installation that logs in against LDAP has it
+        from django_auth_ldap.config import GroupOfNamesType, LDAPSearch
+        from ldap import SCOPE_SUBTREE
+    except ImportError as exc:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "ITSM_LDAP_URI is set but django-auth-ldap is not installed: "
+            "apt-get install libldap2-dev libsasl2-dev, then "
+            ".venv/bin/pip install 'itsm[ldap]' (or django-auth-ldap==5.4.0)") from exc
+
+    roles = dict(pair.split("=", 1) for pair in get("ROLE_GROUPS").split(";") if "=" in pair)
+    values = {
+        "AUTHENTICATION_BACKENDS": [*AUTHENTICATION_BACKENDS[:2],
+                                    "itsm.core.ldap_backend.LDAPBackend",
+                                    *AUTHENTICATION_BACKENDS[2:]],
+        "AUTH_LDAP_SERVER_URI": get("URI"),
+        "AUTH_LDAP_BIND_DN": get("BIND_DN"),
+        "AUTH_LDAP_BIND_PASSWORD": get("BIND_PASSWORD"),
+        "AUTH_LDAP_START_TLS": get("START_TLS", "0").lower() in {"1", "true", "yes", "on"},
+        "AUTH_LDAP_USER_SEARCH": LDAPSearch(get("USER_BASE"), SCOPE_SUBTREE,
+                                            get("USER_FILTER", "(uid=%(user)s)")),
+        "AUTH_LDAP_USER_ATTR_MAP": {"first_name": "givenName", "last_name": "sn",
+                                    "email": "mail"},
+        "AUTH_LDAP_ALWAYS_UPDATE_USER": True,
+        "ITSM_LDAP_ORGANIZATION": get("ORGANIZATION"),
+        "ITSM_LDAP_ROLE_GROUPS": {role.strip(): dn.strip() for role, dn in roles.items()},
+        "ITSM_LDAP_DEFAULT_ROLES": [r.strip() for r in get("DEFAULT_ROLES", "agent").split(",")
+                                    if r.strip()],
+    }
+    if get("GROUP_BASE"):
+        values["AUTH_LDAP_GROUP_SEARCH"] = LDAPSearch(get("GROUP_BASE"), SCOPE_SUBTREE,
+                                                      "(objectClass=groupOfNames)")
+        values["AUTH_LDAP_GROUP_TYPE"] = GroupOfNamesType()
+    return values
+
+
+globals().update(ldap_settings(dict(os.environ)))
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",

@@ -2,12 +2,14 @@
 
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
 from django.test import Client
 
 from itsm.core.audit import verify_chain
 from itsm.core.choices import Role
 from itsm.core.models import Organization, Team
+from itsm.demo import history
 from itsm.demo.management.commands.demo import DEMO_PASSWORD
 from itsm.servicedesk.models import Incident, ServiceRequest, SLAClock
 
@@ -33,6 +35,7 @@ def test_demo_loads_once_and_prints_logins(empty_database):
 
     changes = check_change_demo()
     check_notification_template_demo()
+    check_history_demo()
 
     out = StringIO()
     call_command("demo", "--if-empty", stdout=out)
@@ -88,7 +91,36 @@ def check_change_demo() -> int:
     return Change.objects.count()
 
 
-def test_change_demo_is_added_to_demo_data_loaded_before_it(empty_database, monkeypatch):
+def check_history_demo() -> None:
+    """Three months of tickets behind the home pages: clocks met and missed over the
+    months, ratings, a major incident with its reports and problem, a plan and a drill."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from itsm.problems.models import Problem
+    from itsm.security.models import Drill
+    from itsm.servicedesk.models import MajorIncident, SatisfactionRating
+
+    old = timezone.now() - dt.timedelta(days=60)
+    assert ServiceRequest.objects.filter(created_at__lt=old).exists()
+    stopped = SLAClock.objects.filter(stopped_at__lt=old)
+    assert stopped.filter(met=True).exists()
+    assert SatisfactionRating.objects.filter(created_at__lt=old).count() >= 10
+    major = MajorIncident.objects.get()
+    assert major.event_report and major.analysis_report
+    assert Problem.objects.exists() and Drill.objects.get().findings
+
+
+@pytest.fixture
+def short_history(monkeypatch):
+    """Demo data with a week of history: what these tests check does not need three
+    months (the full load is checked once, above)."""
+    monkeypatch.setattr(history, "DAYS", 7)
+
+
+def test_change_demo_is_added_to_demo_data_loaded_before_it(empty_database, monkeypatch,
+                                                            short_history):
     from itsm.changes.models import Change
     from itsm.demo.management.commands.demo import Command
 
@@ -104,7 +136,7 @@ def test_change_demo_is_added_to_demo_data_loaded_before_it(empty_database, monk
     assert verify_chain().ok
 
 
-def test_printed_credentials_log_in(empty_database):
+def test_printed_credentials_log_in(empty_database, short_history):
     call_command("demo", stdout=StringIO())
     for username, landing in [("agent", "/requests/"), ("requester", "/requests/"),
                               ("cab2", "/changes/"), ("opshead", "/changes/")]:

@@ -117,6 +117,6 @@ def test_every_role_fits_the_screen_in_both_languages(people, chromium):
                     if size == "1440" and layout["navbar"] > 80:
                         problems.append(f"{where}: navigation {layout['navbar']} px high")
                     page.screenshot(path=str(SCREENSHOTS / f"{username}-{name}-{language}-"
-                                                               f"{size}.png"))
+                                                               f"{size}.jpeg"), quality=70)
                 context.close()
     assert not problems, "\n".join(problems)
