@@ -3,11 +3,13 @@ menu pages (calendar, CAB meetings), its home-page cards and inbox work."""
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core import access
 from itsm.core.choices import Role
 from itsm.core.registry import (
+    ListColumn,
     register_inbox_source,
     register_menu_item,
     register_record_type,
@@ -18,7 +20,24 @@ from itsm.core.registry import (
 from . import widgets
 from .models import Change
 
-register_record_type(Change, group="problems_changes", label=_("Changes"), order=20)
+
+def planned_window(change: Change) -> str:
+    """The planned window as the list shows it (start – end, local time)."""
+    if not change.planned_start:
+        return ""
+    start = timezone.localtime(change.planned_start)
+    end = timezone.localtime(change.planned_end) if change.planned_end else None
+    if end is None:
+        return f"{start:%m-%d %H:%M} –"
+    return f"{start:%m-%d %H:%M} – {end:%H:%M}" if end.date() == start.date() \
+        else f"{start:%m-%d %H:%M} – {end:%m-%d %H:%M}"
+
+
+register_record_type(Change, group="problems_changes", label=_("Changes"), order=20,
+                     columns=(ListColumn("change_type", _("change type")),
+                              ListColumn("risk_level", _("risk level")),
+                              ListColumn("planned", _("planned window"),
+                                         value=planned_window)))
 register_menu_item("problems_changes", _("Change calendar"), "changes:calendar",
                    order=30, key="change-calendar")
 register_menu_item("problems_changes", _("CAB meetings"), "changes:meeting-list",

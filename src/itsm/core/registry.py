@@ -71,6 +71,17 @@ class MenuItem:
 
 
 @dataclass(frozen=True)
+class ListColumn:
+    """A column a record type adds to its staff list, after the priority: the model
+    field ``key`` (its choice label, a local time, or the value), or what ``value``
+    makes of the record."""
+
+    key: str
+    label: Promise | str
+    value: Callable[[Any], Any] | None = None
+
+
+@dataclass(frozen=True)
 class RecordType:
     """A record type of an app: its model, where its pages are, who sees it.
 
@@ -83,6 +94,7 @@ class RecordType:
     model: type[Record]
     menu: MenuItem | None = None
     searchable: bool = True
+    columns: tuple[ListColumn, ...] = ()
 
     @property
     def key(self) -> str:
@@ -112,15 +124,18 @@ def register_record_type(model: type[Record], *, group: str | None = None,
                          label: Promise | str | None = None,
                          customer_label: Promise | str | None = None,
                          visible: Predicate = provider_staff, order: int = 100,
-                         menu_key: str = "", searchable: bool = True) -> RecordType:
+                         menu_key: str = "", searchable: bool = True,
+                         columns: tuple[ListColumn, ...] = ()) -> RecordType:
     """Declare a record type; with a ``group``, its list is an entry of that menu
     (``menu_key`` names the entry, ``nav-<key>`` in the page; by default the last part of
     the model's ``url_prefix`` with an "s": ``problems``).
-    ``searchable=False`` keeps it out of the global search (its list still searches)."""
-    record_type = RecordType(model=model, searchable=searchable)
+    ``searchable=False`` keeps it out of the global search (its list still searches);
+    ``columns`` are the type's own columns of its staff list."""
+    record_type = RecordType(model=model, searchable=searchable, columns=columns)
     if group is not None:
         name = model.url_prefix.rpartition(":")[2]
-        record_type = RecordType(model=model, searchable=searchable, menu=register_menu_item(
+        record_type = RecordType(model=model, searchable=searchable, columns=columns,
+                                 menu=register_menu_item(
             group, label or model._meta.verbose_name_plural, record_type.url_name("list"),
             visible=visible, order=order, key=menu_key or f"{name}s",
             customer_label=customer_label))

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections
-from django.db.models import BooleanField, Q
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
 from . import access
@@ -141,86 +141,83 @@ def _fts5(query: Query) -> str:
                         for t in query.terms)
 
 
+#: The escape character of the LIKE patterns ``_like`` makes, as SQL.
+ESCAPE = "'\\'"
+
+
 def _like(phrase: str) -> str:
     return "%" + phrase.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def matches(model: type[Model], query: str, using: str = "default") -> Q | None:
-    """A condition: every word of ``query`` occurs in the record's search text, and every
-    phrase of it in one of its ``search_fields``. None when the query has no words
-    (only punctuation)."""
-    parsed = parse(query)
-    if not parsed.terms:
-        return None
-    # Table names come from model metadata, the words go in as parameters.
-    table = model._meta.db_table
-    vendor = connections[using].vendor
+def _text_ids(model: type[Model], parsed: Query, vendor: str) -> tuple[str, list]:
+    """SQL selecting the ids of ``model``'s rows whose search text holds every word of
+    the query (through the full-text index) and whose fields hold each of its phrases
+    as written (checked on those rows only)."""
+    table = model._meta.db_table  # identifiers from model metadata, values as parameters
+    columns = [model._meta.get_field(name).column for name in model.search_fields]
+    like = "ILIKE" if vendor == "postgresql" else "LIKE"
+    any_field = " OR ".join(f'"{table}"."{column}" {like} %s ESCAPE {ESCAPE}'
+                            for column in columns)
+    written = "".join(f" AND ({any_field})" for _ in parsed.phrases)
+    phrases = [_like(p) for p in parsed.phrases for _ in columns]
     if vendor == "postgresql":
-        condition = Q(RawSQL(  # noqa: S611 # nosec B611 - model table name, words as parameters
-            f"{_pg_vector(table)} @@ to_tsquery('simple', %s)",
-            [_tsquery(parsed)], output_field=BooleanField()))
-    elif vendor == "sqlite":
-        condition = Q(pk__in=RawSQL(  # noqa: S611 # nosec B611 - model table name, parameters
-            f'SELECT rowid FROM "{table}_fts" WHERE "{table}_fts" MATCH %s',  # noqa: S608 # nosec B608
-            [_fts5(parsed)]))
-    else:
-        condition = Q()
-        for term in parsed.terms:
-            condition &= Q(search_text__icontains=term)
-    for phrase in parsed.phrases:  # checked on the rows the index found
-        written = Q()
-        for name in getattr(model, "search_fields", ()):
-            written |= Q(**{f"{name}__icontains": phrase})
-        condition &= written
-    return condition
+        return (f'SELECT "{table}".id FROM "{table}" WHERE '  # noqa: S608 # nosec B608
+                f"{_pg_vector(table)} @@ to_tsquery('simple', %s){written}",
+                [_tsquery(parsed), *phrases])
+    return (f'SELECT "{table}".id FROM "{table}" JOIN "{table}_fts" '  # noqa: S608 # nosec B608
+            f'ON "{table}_fts".rowid = "{table}".id WHERE "{table}_fts" MATCH %s{written}',
+            [_fts5(parsed), *phrases])
 
 
-def comments_matching(model: type[Model], query: str, using: str = "default", *,
-                      internal: bool) -> Q | None:
-    """A condition on records of ``model``: one of their comments holds every word and
-    phrase of ``query`` (with ``internal``, internal notes count too). None when the
-    query has no words."""
-    parsed = parse(query)
-    if not parsed.terms:
-        return None
+def _comment_ids(model: type[Model], parsed: Query, vendor: str, using: str, *,
+                 internal: bool) -> tuple[str, list]:
+    """SQL selecting the ids of ``model``'s records with a comment holding every word
+    and phrase of the query (internal notes only with ``internal``)."""
     content_type = ContentType.objects.db_manager(using).get_for_model(model).pk
-    vendor = connections[using].vendor
     hidden = "" if internal else " AND NOT c.internal"
-    phrases = "".join(" AND c.body LIKE %s ESCAPE '\\'" if vendor == "sqlite"
-                      else " AND c.body ILIKE %s ESCAPE '\\'" for _ in parsed.phrases)
-    params = [_like(p) for p in parsed.phrases]
+    like = "ILIKE" if vendor == "postgresql" else "LIKE"
+    written = "".join(f" AND c.body {like} %s ESCAPE {ESCAPE}" for _ in parsed.phrases)
+    phrases = [_like(p) for p in parsed.phrases]
     if vendor == "postgresql":
-        # Fixed SQL: the conditions added are constants, every value a parameter.
-        sql = ("SELECT c.object_id FROM core_comment c WHERE c.content_type_id = %s"  # noqa: S608 # nosec B608
-               f" AND {_pg_vector('c')} @@ to_tsquery('simple', %s){hidden}{phrases}")
-        params = [content_type, _tsquery(parsed), *params]
-    elif vendor == "sqlite":
-        sql = ("SELECT c.object_id FROM core_comment c JOIN core_comment_fts f"  # noqa: S608 # nosec B608
-               " ON f.rowid = c.id WHERE core_comment_fts MATCH %s"
-               f" AND c.content_type_id = %s{hidden}{phrases}")
-        params = [_fts5(parsed), content_type, *params]
-    else:
-        return None
-    return Q(pk__in=RawSQL(sql, params))  # noqa: S611 # nosec B611 - fixed SQL, parameters
+        return ("SELECT c.object_id FROM core_comment c WHERE c.content_type_id = %s"  # noqa: S608 # nosec B608
+                f" AND {_pg_vector('c')} @@ to_tsquery('simple', %s){hidden}{written}",
+                [content_type, _tsquery(parsed), *phrases])
+    return ("SELECT c.object_id FROM core_comment c JOIN core_comment_fts"  # noqa: S608 # nosec B608
+            " ON core_comment_fts.rowid = c.id WHERE core_comment_fts MATCH %s"
+            f" AND c.content_type_id = %s{hidden}{written}",
+            [_fts5(parsed), content_type, *phrases])
 
 
 def record_condition(model: type[Model], query: str, using: str = "default", *,
                      user=None) -> Q:
     """The records a keyword ``query`` finds: the one numbered so, or those containing
-    every word of it; for a ``user``, also those with a comment holding them that the
-    user may read (internal notes: provider staff only). One condition for a record
-    list's ``q`` and the global search, so a count shown by one is what the other lists."""
+    every word of it (each phrase as written); for a ``user``, also those with a comment
+    holding them that the user may read (internal notes: provider staff only). One
+    condition for a record list's ``q`` and the global search, so a count shown by one
+    is what the other lists.
+
+    It is one ``id IN (… UNION …)`` of index lookups (the number's unique index, the
+    full-text indexes of the records and of the comments): an ``OR`` of them would make
+    the database compute every row's text vector to count the matches."""
     query = query.strip()
-    condition = Q(number__iexact=query)
-    words_found = matches(model, query, using)
-    if words_found is not None:
-        condition |= words_found
-    if user is not None:
-        in_comments = comments_matching(model, query, using,
-                                        internal=access.is_provider_staff(user))
-        if in_comments is not None:
-            condition |= in_comments
-    return condition
+    vendor = connections[using].vendor
+    parsed = parse(query)
+    if vendor not in ("postgresql", "sqlite"):
+        condition = Q(number__iexact=query)
+        for term in parsed.terms or ():
+            condition |= Q(search_text__icontains=term)
+        return condition
+    table = model._meta.db_table
+    parts = [(f'SELECT "{table}".id FROM "{table}" WHERE "{table}".number = %s',  # noqa: S608 # nosec B608
+              [query.upper()])]
+    if parsed.terms:
+        parts.append(_text_ids(model, parsed, vendor))
+        if user is not None:
+            parts.append(_comment_ids(model, parsed, vendor, using,
+                                      internal=access.is_provider_staff(user)))
+    sql = " UNION ".join(part for part, _params in parts)
+    params = [value for _part, values in parts for value in values]
+    return Q(pk__in=RawSQL(sql, params))  # noqa: S611 # nosec B611 - fixed SQL, parameters
 
 
 def _pg_vector(table: str) -> str:

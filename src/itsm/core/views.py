@@ -54,6 +54,7 @@ from .forms import (
 )
 from .models import Attachment, Record
 from .pagination import RecordCursorPagination
+from .registry import record_type_of
 from .retention import check_deletable
 from .uploads import attachment_response, check_request_size
 
@@ -214,6 +215,7 @@ class RecordListView(RecordViewMixin, TemplateView):
             organization_choices=access.organization_choices(request.user),
             query_string=request.GET.urlencode(),
             bulk=self.bulk_actions(),
+            columns=getattr(record_type_of(self.model), "columns", ()),
             saved_views=saved_views.views_of(request.user, self.model._meta.model_name),
             record_type_key=self.model._meta.model_name,
             **self.list_actions(),

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from itsm.changes import approvals
 from itsm.changes import services as change_services
@@ -71,3 +72,16 @@ def test_change_tasks_wait_in_their_assignees_inbox(cw):
     assert "备份数据库" in html
     client.force_login(cw.world.users["engineer"])
     assert "备份数据库" not in client.get("/inbox/").content.decode()
+
+
+def test_the_change_list_shows_type_risk_and_planned_window(cw):
+    change = submit_and_assess(cw, new_change(cw, title="列表列"))
+    client = Client()
+    client.force_login(cw.users["chgmgr"])
+    html = client.get("/changes/").content.decode()
+    head = html.split("<thead>")[1].split("</thead>")[0]
+    assert "变更类型" in head or "Change type" in head
+    start = change.planned_start.astimezone(timezone.get_current_timezone())
+    row = html.split(f">{change.number}</a>")[1].split("</tr>")[0]
+    assert change.get_change_type_display() in row and change.get_risk_level_display() in row
+    assert f"{start:%m-%d %H:%M} – " in row
