@@ -84,8 +84,9 @@ def test_my_work_counts_open_records_by_urgency(world):
 
     assert (bucket("breached"), bucket("hour"), bucket("none")) == (1, 1, 1)
     assert "别人的" not in html and "已关闭" not in html
-    # the team's work is among the recently updated
-    assert "别人的" in card(response, "recently-updated")
+    # the person's own work is among the recently updated, a colleague's is not
+    assert "已关闭" in card(response, "recently-updated")
+    assert "别人的" not in card(response, "recently-updated")
     # the most urgent first
     assert html.index("已超时") < html.index("一小时内") < html.index("无期限")
 
