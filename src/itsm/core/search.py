@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections
-from django.db.models import Q
+from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
 from . import access
@@ -149,10 +149,10 @@ def _like(phrase: str) -> str:
     return "%" + phrase.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _text_ids(model: type[Model], parsed: Query, vendor: str) -> tuple[str, list]:
-    """SQL selecting the ids of ``model``'s rows whose search text holds every word of
+def _text_sql(model: type[Model], parsed: Query, vendor: str) -> tuple[str, str, list]:
+    """The FROM … and WHERE … of ``model``'s rows whose search text holds every word of
     the query (through the full-text index) and whose fields hold each of its phrases
-    as written (checked on those rows only)."""
+    as written (checked on those rows only), with their parameters."""
     table = model._meta.db_table  # identifiers from model metadata, values as parameters
     columns = [model._meta.get_field(name).column for name in model.search_fields]
     like = "ILIKE" if vendor == "postgresql" else "LIKE"
@@ -161,12 +161,17 @@ def _text_ids(model: type[Model], parsed: Query, vendor: str) -> tuple[str, list
     written = "".join(f" AND ({any_field})" for _ in parsed.phrases)
     phrases = [_like(p) for p in parsed.phrases for _ in columns]
     if vendor == "postgresql":
-        return (f'SELECT "{table}".id FROM "{table}" WHERE '  # noqa: S608 # nosec B608
-                f"{_pg_vector(table)} @@ to_tsquery('simple', %s){written}",
+        return (f'"{table}"', f"{_pg_vector(table)} @@ to_tsquery('simple', %s){written}",
                 [_tsquery(parsed), *phrases])
-    return (f'SELECT "{table}".id FROM "{table}" JOIN "{table}_fts" '  # noqa: S608 # nosec B608
-            f'ON "{table}_fts".rowid = "{table}".id WHERE "{table}_fts" MATCH %s{written}',
-            [_fts5(parsed), *phrases])
+    return (f'"{table}" JOIN "{table}_fts" ON "{table}_fts".rowid = "{table}".id',
+            f'"{table}_fts" MATCH %s{written}', [_fts5(parsed), *phrases])
+
+
+def _text_ids(model: type[Model], parsed: Query, vendor: str) -> tuple[str, list]:
+    """SQL selecting the ids of the rows ``_text_sql`` describes."""
+    source, where, params = _text_sql(model, parsed, vendor)
+    return (f'SELECT "{model._meta.db_table}".id FROM {source} WHERE {where}',  # noqa: S608 # nosec B608
+            params)
 
 
 def _comment_ids(model: type[Model], parsed: Query, vendor: str, using: str, *,
@@ -189,16 +194,19 @@ def _comment_ids(model: type[Model], parsed: Query, vendor: str, using: str, *,
 
 
 def record_condition(model: type[Model], query: str, using: str = "default", *,
-                     user=None) -> Q:
+                     user=None, id_set: bool = False) -> Q:
     """The records a keyword ``query`` finds: the one numbered so, or those containing
     every word of it (each phrase as written); for a ``user``, also those with a comment
     holding them that the user may read (internal notes: provider staff only). One
-    condition for a record list's ``q`` and the global search, so a count shown by one
+    definition for a record list's ``q`` and the global search, so a count shown by one
     is what the other lists.
 
-    It is one ``id IN (… UNION …)`` of index lookups (the number's unique index, the
-    full-text indexes of the records and of the comments): an ``OR`` of them would make
-    the database compute every row's text vector to count the matches."""
+    Two shapes of the same set. A list walks an index in its sort order and stops at a
+    page: a condition per row (``number = … OR text matches OR id IN comments``) lets it
+    stop early. Counting all matches, or sorting them by a column without an index
+    (``id_set``), needs the set itself: one ``id IN (… UNION …)`` of index lookups (the
+    number's unique index, the records' and the comments' full-text indexes), where the
+    ``OR`` would make the database compute every row's text vector."""
     query = query.strip()
     vendor = connections[using].vendor
     parsed = parse(query)
@@ -208,13 +216,26 @@ def record_condition(model: type[Model], query: str, using: str = "default", *,
             condition |= Q(search_text__icontains=term)
         return condition
     table = model._meta.db_table
+    comments = (_comment_ids(model, parsed, vendor, using,
+                             internal=access.is_provider_staff(user))
+                if parsed.terms and user is not None else None)
+    if not id_set:
+        condition = Q(number=query.upper())
+        if parsed.terms:
+            if vendor == "postgresql":
+                _source, where, params = _text_sql(model, parsed, vendor)
+                condition |= Q(RawSQL(where, params, output_field=BooleanField()))  # noqa: S611 # nosec B611
+            else:
+                condition |= Q(pk__in=RawSQL(*_text_ids(model, parsed, vendor)))  # noqa: S611 # nosec B611
+        if comments is not None:
+            condition |= Q(pk__in=RawSQL(*comments))  # noqa: S611 # nosec B611 - fixed SQL
+        return condition
     parts = [(f'SELECT "{table}".id FROM "{table}" WHERE "{table}".number = %s',  # noqa: S608 # nosec B608
               [query.upper()])]
     if parsed.terms:
         parts.append(_text_ids(model, parsed, vendor))
-        if user is not None:
-            parts.append(_comment_ids(model, parsed, vendor, using,
-                                      internal=access.is_provider_staff(user)))
+    if comments is not None:
+        parts.append(comments)
     sql = " UNION ".join(part for part, _params in parts)
     params = [value for _part, values in parts for value in values]
     return Q(pk__in=RawSQL(sql, params))  # noqa: S611 # nosec B611 - fixed SQL, parameters
