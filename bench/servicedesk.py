@@ -654,9 +654,25 @@ GLOBAL_SEARCH_WORDS = ("宕机", "卡", "print", "财务系统")
 
 
 def measure_homes(base: str, world: dict, args: argparse.Namespace) -> dict:
-    """Each role's home page (工作台) as that person: an agent, a team lead, a customer
+    """Each role's home page (工作台) as that person: an agent, a team lead, a change
+    manager on the CAB, a quality manager (the management cards) and a customer
     administrator; p50/p95 of ``args.requests`` requests each."""
+    from django.contrib.auth import get_user_model
+
+    from itsm.core import directory
+    from itsm.core.choices import Role
+
+    def staff(username: str, roles: list[str]):
+        user = get_user_model().objects.filter(username=username).first()
+        return user or directory.create_person(actor=None, data={
+            "username": username, "first_name": "", "last_name": username,
+            "email": f"{username}@nebula.example.cn", "roles": roles,
+            "profile": {"organization": world["provider"]}})
+
     people = {"agent": world["agent"], "team lead": world["agents"][0],
+              "change manager and CAB": staff("bench_change",
+                                              [Role.CHANGE_MANAGER, Role.CAB_MEMBER]),
+              "quality and management": staff("bench_quality", [Role.QUALITY_MANAGER]),
               "customer": next(iter(world["requesters"].values()))[0]}
     homes = {}
     for role, person in people.items():
