@@ -149,17 +149,22 @@ def _like(phrase: str) -> str:
     return "%" + phrase.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def _phrases_sql(columns: list[str], parsed: Query, vendor: str) -> tuple[str, list]:
+    """``AND (col LIKE %s OR …)`` for each phrase of the query, and its parameters."""
+    like = "ILIKE" if vendor == "postgresql" else "LIKE"
+    any_column = " OR ".join(f"{column} {like} %s ESCAPE {ESCAPE}" for column in columns)
+    return ("".join(f" AND ({any_column})" for _ in parsed.phrases),
+            [_like(p) for p in parsed.phrases for _ in columns])
+
+
 def _text_sql(model: type[Model], parsed: Query, vendor: str) -> tuple[str, str, list]:
     """The FROM … and WHERE … of ``model``'s rows whose search text holds every word of
     the query (through the full-text index) and whose fields hold each of its phrases
     as written (checked on those rows only), with their parameters."""
     table = model._meta.db_table  # identifiers from model metadata, values as parameters
-    columns = [model._meta.get_field(name).column for name in model.search_fields]
-    like = "ILIKE" if vendor == "postgresql" else "LIKE"
-    any_field = " OR ".join(f'"{table}"."{column}" {like} %s ESCAPE {ESCAPE}'
-                            for column in columns)
-    written = "".join(f" AND ({any_field})" for _ in parsed.phrases)
-    phrases = [_like(p) for p in parsed.phrases for _ in columns]
+    written, phrases = _phrases_sql(
+        [f'"{table}"."{model._meta.get_field(name).column}"' for name in model.search_fields],
+        parsed, vendor)
     if vendor == "postgresql":
         return (f'"{table}"', f"{_pg_vector(table)} @@ to_tsquery('simple', %s){written}",
                 [_tsquery(parsed), *phrases])
@@ -180,9 +185,7 @@ def _comment_ids(model: type[Model], parsed: Query, vendor: str, using: str, *,
     and phrase of the query (internal notes only with ``internal``)."""
     content_type = ContentType.objects.db_manager(using).get_for_model(model).pk
     hidden = "" if internal else " AND NOT c.internal"
-    like = "ILIKE" if vendor == "postgresql" else "LIKE"
-    written = "".join(f" AND c.body {like} %s ESCAPE {ESCAPE}" for _ in parsed.phrases)
-    phrases = [_like(p) for p in parsed.phrases]
+    written, phrases = _phrases_sql(["c.body"], parsed, vendor)
     if vendor == "postgresql":
         return ("SELECT c.object_id FROM core_comment c WHERE c.content_type_id = %s"  # noqa: S608 # nosec B608
                 f" AND {_pg_vector('c')} @@ to_tsquery('simple', %s){hidden}{written}",

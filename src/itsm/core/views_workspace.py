@@ -79,7 +79,6 @@ class NotificationReadView(LoginRequiredMixin, View):
                                   or reverse("notifications")))
 
 
-
 class SavedViewSaveView(LoginRequiredMixin, View):
     """POST ``/views/save/`` from a list: keep its filters and sort under a name (a
     field error comes back as a message on the list, nothing is lost: the list keeps
