@@ -64,7 +64,7 @@ def search_records(user, query: str, *, limit: int = SECTION_SIZE) -> list[Searc
 def _section(record_type: RecordType, user, query: str, limit: int) -> SearchSection:
     matching = record_type.model.objects.visible_to(user)
     matching = matching.filter(search.record_condition(record_type.model, query,
-                                                       matching.db, user=user, id_set=True))
+                                                       matching.db, user=user))
     records = list(matching.select_related("organization").order_by(*ORDERING)[:limit])
     count = len(records) if len(records) < limit else matching.count()
     list_url = "{}?{}".format(reverse(record_type.url_name("list")),

@@ -197,51 +197,43 @@ def _comment_ids(model: type[Model], parsed: Query, vendor: str, using: str, *,
 
 
 def record_condition(model: type[Model], query: str, using: str = "default", *,
-                     user=None, id_set: bool = False) -> Q:
+                     user=None) -> Q:
     """The records a keyword ``query`` finds: the one numbered so, or those containing
     every word of it (each phrase as written); for a ``user``, also those with a comment
     holding them that the user may read (internal notes: provider staff only). One
     definition for a record list's ``q`` and the global search, so a count shown by one
     is what the other lists.
 
-    Two shapes of the same set. A list walks an index in its sort order and stops at a
-    page: a condition per row (``number = … OR text matches OR id IN comments``) lets it
-    stop early. Counting all matches, or sorting them by a column without an index
-    (``id_set``), needs the set itself: one ``id IN (… UNION …)`` of index lookups (the
-    number's unique index, the records' and the comments' full-text indexes), where the
-    ``OR`` would make the database compute every row's text vector."""
+    Each part can be answered by an index — the number's unique index, the records' and
+    the comments' full-text indexes — so PostgreSQL combines them (a BitmapOr) to count
+    or sort the matches, or walks a list's sort index and stops at a page; the comments'
+    ids come as ``id = ANY(ARRAY(…))``, which an index can answer, where ``id IN
+    (subquery)`` cannot. SQLite looks each part up in its FTS5 tables."""
     query = query.strip()
     vendor = connections[using].vendor
     parsed = parse(query)
+    condition = Q(number=query.upper())
     if vendor not in ("postgresql", "sqlite"):
-        condition = Q(number__iexact=query)
         for term in parsed.terms or ():
             condition |= Q(search_text__icontains=term)
         return condition
-    table = model._meta.db_table
-    comments = (_comment_ids(model, parsed, vendor, using,
-                             internal=access.is_provider_staff(user))
-                if parsed.terms and user is not None else None)
-    if not id_set:
-        condition = Q(number=query.upper())
-        if parsed.terms:
-            if vendor == "postgresql":
-                _source, where, params = _text_sql(model, parsed, vendor)
-                condition |= Q(RawSQL(where, params, output_field=BooleanField()))  # noqa: S611 # nosec B611
-            else:
-                condition |= Q(pk__in=RawSQL(*_text_ids(model, parsed, vendor)))  # noqa: S611 # nosec B611
-        if comments is not None:
-            condition |= Q(pk__in=RawSQL(*comments))  # noqa: S611 # nosec B611 - fixed SQL
+    if not parsed.terms:
         return condition
-    parts = [(f'SELECT "{table}".id FROM "{table}" WHERE "{table}".number = %s',  # noqa: S608 # nosec B608
-              [query.upper()])]
-    if parsed.terms:
-        parts.append(_text_ids(model, parsed, vendor))
-    if comments is not None:
-        parts.append(comments)
-    sql = " UNION ".join(part for part, _params in parts)
-    params = [value for _part, values in parts for value in values]
-    return Q(pk__in=RawSQL(sql, params))  # noqa: S611 # nosec B611 - fixed SQL, parameters
+    if vendor == "postgresql":
+        _source, where, params = _text_sql(model, parsed, vendor)
+        condition |= Q(RawSQL(where, params, output_field=BooleanField()))  # noqa: S611 # nosec B611
+    else:
+        condition |= Q(pk__in=RawSQL(*_text_ids(model, parsed, vendor)))  # noqa: S611 # nosec B611
+    if user is not None:
+        sql, params = _comment_ids(model, parsed, vendor, using,
+                                   internal=access.is_provider_staff(user))
+        if vendor == "postgresql":
+            table = model._meta.db_table
+            condition |= Q(RawSQL(f'"{table}".id = ANY(ARRAY({sql}))', params,  # noqa: S611 # nosec B611
+                                  output_field=BooleanField()))
+        else:
+            condition |= Q(pk__in=RawSQL(sql, params))  # noqa: S611 # nosec B611 - fixed SQL
+    return condition
 
 
 def _pg_vector(table: str) -> str:
