@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -43,6 +43,17 @@ def latest(rows: list[Record], key, limit: int = CARD_ROWS, reverse: bool = Fals
            ) -> list[Record]:
     """The first ``limit`` of records gathered from several types, ordered by ``key``."""
     return sorted(rows, key=key, reverse=reverse)[:limit]
+
+
+#: The order of work by urgency: the soonest due first (no due time last, on SQLite
+#: as on PostgreSQL), then the higher priority (1 is urgent), then the oldest.
+BY_DUE = (F("due_at").asc(nulls_last=True), "priority", "pk")
+
+
+def soonest_due(rows: list[Record], limit: int = CARD_ROWS) -> list[Record]:
+    """The first ``limit`` records gathered from several types in :data:`BY_DUE` order."""
+    return latest(rows, key=lambda r: (r.due_at is None, r.due_at or 0, r.priority, r.pk),
+                  limit=limit)
 
 
 @dataclass(frozen=True)
@@ -85,13 +96,11 @@ def my_work(user) -> dict[str, Any]:
         mine = open_records(model, user).filter(assignee_id=user.pk)
         for key, value in mine.aggregate(**_urgency_counts(now)).items():
             totals[key] += value or 0
-        rows += list(mine.select_related("organization")
-                     .order_by("due_at", "-priority", "pk")[:CARD_ROWS])
-    far = timezone.now() + dt.timedelta(days=36500)
+        rows += list(mine.select_related("organization").order_by(*BY_DUE)[:CARD_ROWS])
     return {
         "buckets": [Bucket(key, label, totals[key], color) for key, label, color in URGENCY],
         "total": sum(totals.values()),
-        "records": latest(rows, key=lambda r: (r.due_at or far, r.pk)),
+        "records": soonest_due(rows),
         "now": now,
     }
 
@@ -137,16 +146,14 @@ def assigned_to_me(user, limit: int) -> tuple[int, list[InboxItem]]:
     rows: list[Record] = []
     for model in staff_record_models(user):
         mine = open_records(model, user).filter(assignee_id=user.pk)
-        waiting = getattr(model, "waiting_statuses", ())
-        if waiting:
-            mine = mine.exclude(status__in=waiting)
+        if model.waiting_statuses:
+            mine = mine.exclude(status__in=model.waiting_statuses)
         count += mine.count()
-        rows += list(mine.order_by("due_at", "-priority", "pk")[:limit])
-    far = timezone.now() + dt.timedelta(days=36500)
+        rows += list(mine.order_by(*BY_DUE)[:limit])
     items = [InboxItem(kind=record._meta.verbose_name, title=record.title,
                        url=record.get_absolute_url(), number=record.number,
                        since=record.updated_at, due=record.due_at)
-             for record in latest(rows, key=lambda r: (r.due_at or far, r.pk), limit=limit)]
+             for record in soonest_due(rows, limit)]
     return count, items
 
 

@@ -24,7 +24,7 @@ from itsm.core.cache import cached
 from itsm.core.choices import Priority
 from itsm.core.models import Team, display_name
 from itsm.core.registry import InboxItem
-from itsm.core.workspace import CARD_ROWS, latest, open_records
+from itsm.core.workspace import BY_DUE, CARD_ROWS, latest, open_records, soonest_due
 
 from .choices import ClockKind, TicketStatus
 from .models import Incident, MajorIncident, SatisfactionRating, ServiceRequest, SLAClock
@@ -74,10 +74,8 @@ def unassigned(user) -> dict[str, Any]:
         waiting = (open_records(model, user).filter(assignee__isnull=True)
                    .filter(Q(assignee_team_id__in=teams) | Q(assignee_team__isnull=True)))
         count += waiting.count()
-        rows += list(waiting.order_by("due_at", "priority", "pk")[:CARD_ROWS])
-    far = timezone.now() + dt.timedelta(days=36500)
-    return {"records": latest(rows, key=lambda r: (r.due_at or far, r.pk)), "count": count,
-            "now": timezone.now()}
+        rows += list(waiting.order_by(*BY_DUE)[:CARD_ROWS])
+    return {"records": soonest_due(rows), "count": count, "now": timezone.now()}
 
 
 #: Seconds the whole-service numbers (attainment, volume, satisfaction) are kept: they

@@ -212,3 +212,16 @@ def test_incidents_count_in_my_work_too(world):
                                                    due_at=timezone.now() - dt.timedelta(1))
     _client, response = page(world, "agent")
     assert "网络中断" in response.content.decode()
+
+
+def test_the_most_urgent_work_is_shown_whatever_has_no_deadline(world):
+    """More undated tickets than the card shows: the overdue one still comes first (a
+    database that sorts empty due times first must not fill the card with them)."""
+    for i in range(10):
+        assigned(world, "requester_a", "agent", due_in=None, title=f"没有期限的工单 {i}")
+    assigned(world, "requester_a", "agent", due_in=-dt.timedelta(minutes=1), title="快超时了")
+    _client, response = page(world, "agent")
+    html = card(response, "my-work")
+    assert "快超时了" in html and html.index("快超时了") < html.index("没有期限的工单")
+    inbox = {s["key"]: s for s in world.client("agent").get("/api/me/inbox/").json()}
+    assert inbox["assigned"]["items"][0]["title"] == "快超时了"
