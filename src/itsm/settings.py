@@ -141,6 +141,8 @@ INSTALLED_APPS = [
     "itsm.problems",
     "itsm.changes",
     "itsm.servicedesk",
+    "itsm.complaints",
+    "itsm.surveys",
     "itsm.quality",
     "itsm.demo",
     # Last, so that our templates under admin/ (base_site) override its own.

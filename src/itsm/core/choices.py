@@ -84,6 +84,8 @@ class Role(models.TextChoices):
     QUALITY_MANAGER = "quality_manager", _("Quality manager")
     SECURITY_OFFICER = "security_officer", _("Security officer")
     HR = "hr", _("HR")
+    COMPLAINT_HANDLER = "complaint_handler", _("Complaint handler")
+    MANAGEMENT = "management", _("Management")
     AUDITOR = "auditor", _("Auditor (read-only)")
     ADMINISTRATOR = "administrator", _("Administrator")
 
@@ -100,6 +102,8 @@ STAFF_WRITER_ROLES = frozenset(
         Role.QUALITY_MANAGER,
         Role.SECURITY_OFFICER,
         Role.HR,
+        Role.COMPLAINT_HANDLER,
+        Role.MANAGEMENT,
         Role.ADMINISTRATOR,
     }
 )

@@ -17,7 +17,7 @@ from .models import Organization, Team
 User = get_user_model()
 STAFF_GROUP_NAMES = [r.value for r in Role if r not in CUSTOMER_ROLES]
 #: Staff roles that do not work on records: never offered as owner or assignee.
-NOT_ASSIGNABLE = (Role.AUDITOR, Role.HR)
+NOT_ASSIGNABLE = (Role.AUDITOR, Role.HR, Role.MANAGEMENT)
 ASSIGNABLE_GROUP_NAMES = [name for name in STAFF_GROUP_NAMES if name not in NOT_ASSIGNABLE]
 
 

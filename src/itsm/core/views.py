@@ -188,7 +188,8 @@ class RecordListView(RecordViewMixin, TemplateView):
 
     def bulk_actions(self) -> dict[str, Any] | None:
         """What the list's bulk bar offers the reader (staff who may write): assign to
-        one of the eligible people, the transitions that need no value, a comment."""
+        one of the eligible people (picked by name over the API, not listed here), the
+        transitions that need no value, a comment."""
         user = self.request.user
         if not access.is_staff_writer(user):
             return None
@@ -199,8 +200,7 @@ class RecordListView(RecordViewMixin, TemplateView):
         transitions = [(f"transition:{t.name}", t.label)
                        for t in self.model.workflow.transitions
                        if not t.required and t.name != "assign"]
-        return {"url": url, "assignees": pickers.choices(pickers.assignees(user)),
-                "transitions": transitions, "max": bulk.MAX_RECORDS}
+        return {"url": url, "transitions": transitions, "max": bulk.MAX_RECORDS}
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         filterset = self.get_filterset()
@@ -527,7 +527,9 @@ class RecordBulkView(RecordViewMixin, TemplateView):
         action = data.get("operation", "")
         comment = (data.get("comment") or "").strip()
         if action == "assign":
-            assignee = pickers.assignees(user).filter(pk=data.get("assignee") or 0).first()
+            chosen = data.get("assignee") or ""
+            assignee = (pickers.assignees(user).filter(pk=int(chosen)).first()
+                        if chosen.isdigit() else None)
             if assignee is None:
                 raise ValidationError({"assignee": _("Choose whom to assign them to.")})
             assign = self.model.workflow.get("assign")

@@ -30,7 +30,7 @@ register_record_type(MajorIncident, group="service_desk", label=_("Major inciden
                      menu_key="major-incidents")
 
 #: The roles that look at the numbers of the whole service.
-MANAGEMENT = (Role.QUALITY_MANAGER, Role.ADMINISTRATOR, Role.AUDITOR)
+MANAGEMENT = (Role.QUALITY_MANAGER, Role.MANAGEMENT, Role.ADMINISTRATOR, Role.AUDITOR)
 
 
 def customer(user) -> bool:

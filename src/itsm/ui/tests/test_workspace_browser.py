@@ -120,3 +120,35 @@ def test_every_role_fits_the_screen_in_both_languages(people, chromium):
                                                                f"{size}.jpeg"), quality=70)
                 context.close()
     assert not problems, "\n".join(problems)
+
+
+def test_bulk_assignment_picks_the_assignee_by_name(people, chromium):
+    """The bulk bar's assignee is typed, not chosen from a list of every staff member:
+    typing part of a name offers 姓名 (teams) from the API, and the choice assigns."""
+    world, record, base = people
+    others = [world.request("requester_a", title=f"打印机卡纸 {n}") for n in range(2)]
+    lead = world.users["lead"]
+    directory.set_language(lead, Language.ZH_HANS)
+    context = chromium.new_context(viewport={"width": 1440, "height": 900})
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
+                          "value": session_cookie(lead), "url": base}])
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.goto(base + "/requests/")
+    page.check('input[data-select-all="ids"]')
+    page.select_option("#bulk-operation", "assign")
+    page.fill("#bulk-assignee", "建国")
+    options = page.locator("#bulk-assignee-options option")
+    page.wait_for_function("() => document.querySelectorAll("
+                           "'#bulk-assignee-options option').length === 1")
+    label = options.first.get_attribute("value")
+    assert label == "王建国 (一线服务台)"
+    page.fill("#bulk-assignee", label)
+    assert page.input_value("#bulk-assignee-id") == str(lead.pk)
+    page.click("#bulk-apply")
+    page.wait_for_selector("#bulk-results")
+    assert page.locator('#bulk-results [data-ok="1"]').count() == 3
+    context.close()
+    for ticket in (record, *others):
+        ticket.refresh_from_db()
+        assert ticket.assignee_id == lead.pk

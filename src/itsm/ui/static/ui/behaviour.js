@@ -65,3 +65,53 @@ document.addEventListener("change", function (event) {
     }
   });
 })();
+// Type-ahead person picker over the API:
+//   <input data-pick="/api/people/pick/?for=assignee" data-pick-into="field-id" list="…">
+// offers the matching people (姓名 (teams)) in its <datalist> as one types, and puts
+// the chosen person's id into the hidden input "field-id" (empty until one is chosen).
+(function () {
+  var timer = null;
+  function chosen(input) {
+    var list = input.list;
+    var hidden = document.getElementById(input.dataset.pickInto);
+    if (!hidden) { return; }
+    hidden.value = "";
+    if (!list) { return; }
+    Array.prototype.forEach.call(list.options, function (option) {
+      if (option.value === input.value) { hidden.value = option.dataset.id; }
+    });
+  }
+  function offer(input) {
+    var asked = input.value.replace(/\s*\(.*$/, "").trim();
+    var url = input.dataset.pick + (input.dataset.pick.indexOf("?") < 0 ? "?" : "&") +
+      "q=" + encodeURIComponent(asked);
+    input.dataset.pickAsked = asked;
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : []; })
+      .then(function (people) {
+        var list = input.list;
+        // An answer to an earlier question, overtaken by what was typed since.
+        if (!list || input.dataset.pickAsked !== asked) { return; }
+        list.replaceChildren.apply(list, people.map(function (person) {
+          var option = document.createElement("option");
+          option.value = person.label;
+          option.dataset.id = person.id;
+          return option;
+        }));
+        chosen(input);
+      });
+  }
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!(input.matches && input.matches("[data-pick]"))) { return; }
+    chosen(input);
+    window.clearTimeout(timer);
+    timer = window.setTimeout(function () { offer(input); }, 150);
+  });
+  document.addEventListener("focusin", function (event) {
+    var input = event.target;
+    if (input.matches && input.matches("[data-pick]") && input.list && !input.list.options.length) {
+      offer(input);
+    }
+  });
+})();
