@@ -4,7 +4,9 @@ The record types come from the registry (``core.registry``), so a new type is se
 without an edit here; a type registered with ``searchable=False`` is left out. A person
 searches the types their menu shows (``RecordType.visible``) and, within each, only the
 records ``visible_to`` them. Each type costs one slice of its most recently updated
-matches and, only when that slice is full, one count: never a query per matching row.
+matches and, only when that slice is full, one count that stops at :data:`COUNT_LIMIT`
+("1,000+"): never a query per matching row, and a common word costs no more than a
+rare one.
 
 The words are found as a record list's ``q`` finds them (``search.record_condition``),
 so a section's count is what its "all results" link lists.
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 
 #: Records shown per record type; the rest is behind the link to the type's list.
 SECTION_SIZE = 10
+#: Matches counted per record type; beyond it a section says "more than".
+COUNT_LIMIT = 1000
 #: The order of a section, kept by the link to the full list: last changed first.
 ORDERING = ("-updated_at", "-id")
 
@@ -35,13 +39,15 @@ ORDERING = ("-updated_at", "-id")
 @dataclass(frozen=True)
 class SearchSection:
     """The matches of one record type: the most recently updated ``records``, the
-    ``count`` of all of them and ``list_url``, the type's list of them in that order."""
+    ``count`` of all of them (of :data:`COUNT_LIMIT` when ``more`` there are) and
+    ``list_url``, the type's list of them in that order."""
 
     record_type: RecordType
     label: Promise | str
     count: int
     records: list[Record]
     list_url: str
+    more: bool = False
 
     @property
     def key(self) -> str:
@@ -66,8 +72,10 @@ def _section(record_type: RecordType, user, query: str, limit: int) -> SearchSec
     matching = matching.filter(search.record_condition(record_type.model, query,
                                                        matching.db, user=user))
     records = list(matching.select_related("organization").order_by(*ORDERING)[:limit])
-    count = len(records) if len(records) < limit else matching.count()
+    count = (len(records) if len(records) < limit
+             else matching.order_by()[:COUNT_LIMIT + 1].count())
     list_url = "{}?{}".format(reverse(record_type.url_name("list")),
                               urlencode({"q": query, "ordering": ORDERING[0]}))
     return SearchSection(record_type=record_type, label=record_type.label_for(user),
-                         count=count, records=records, list_url=list_url)
+                         count=min(count, COUNT_LIMIT), records=records, list_url=list_url,
+                         more=count > COUNT_LIMIT)

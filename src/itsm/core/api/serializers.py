@@ -658,7 +658,10 @@ class SearchSectionSerializer(serializers.Serializer):
     type = serializers.CharField(help_text=gettext_lazy(
         "Record type: servicerequest, incident, …"))
     label = serializers.CharField()
-    count = StrictIntegerField(help_text=gettext_lazy("All matches of this type."))
+    count = StrictIntegerField(help_text=gettext_lazy(
+        "All matches of this type, counted up to 1,000 (then see 'more')."))
+    more = serializers.BooleanField(help_text=gettext_lazy(
+        "There are more matches than 'count' says."))
     list_url = serializers.CharField(help_text=gettext_lazy(
         "The type's list page with all the matches, most recently updated first."))
     items = SearchItemSerializer(many=True, help_text=gettext_lazy(
@@ -667,7 +670,7 @@ class SearchSectionSerializer(serializers.Serializer):
     @staticmethod
     def from_section(section: SearchSection) -> dict[str, Any]:
         return {"type": section.key, "label": str(section.label), "count": section.count,
-                "list_url": section.list_url,
+                "more": section.more, "list_url": section.list_url,
                 "items": [SearchItemSerializer.from_record(r) for r in section.records]}
 
 

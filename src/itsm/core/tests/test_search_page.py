@@ -21,7 +21,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from itsm.conftest import SENTINEL_B
-from itsm.core import registry, services
+from itsm.core import global_search, registry, services
 from itsm.core.search import MAX_QUERY
 from itsm.servicedesk.models import MajorIncident, ServiceRequest
 
@@ -70,7 +70,7 @@ def test_a_two_character_word_finds_the_request_on_the_page_and_in_the_api(world
 
     sections = api_results(world, "agent", "宕机")
     requests = sections["servicerequest"]
-    assert requests["count"] == 1
+    assert requests["count"] == 1 and requests["more"] is False
     assert requests["items"] == [{
         "id": down.pk, "number": down.number, "title": "服务器宕机", "status": down.status,
         "status_label": requests["items"][0]["status_label"], "url": down.get_absolute_url()}]
@@ -93,6 +93,22 @@ def test_all_results_links_to_the_list_filtered_by_the_same_words(world):
     assert created[0].number not in text and created[1].number not in text
     listed = html.unescape(world.client("agent").get(section["list_url"]).content.decode())
     assert all(r.number in listed for r in created)  # the list has all twelve
+
+
+def test_counting_stops_at_the_limit_and_says_more(world, monkeypatch):
+    """A word in a million records costs no more than a rare one: the count stops at
+    COUNT_LIMIT and the section says "more than" instead of a number it did not count."""
+    monkeypatch.setattr(global_search, "COUNT_LIMIT", 11)
+    for i in range(12):
+        world.request("requester_a", title=f"邮箱宕机 {i}")
+    section = api_results(world, "agent", "宕机")["servicerequest"]
+    assert (section["count"], section["more"]) == (11, True)
+    assert len(section["items"]) == 10
+    assert api_results(world, "agent", "宕机")["incident"]["more"] is False
+    text = page_text(world, "agent", "宕机")
+    head = text.split('id="results-servicerequest"')[1].split("</h2>")[0]
+    assert ">11+</span>" in head
+    assert "More than 11 results" in text
 
 
 def test_the_example_register_is_searched_without_an_edit_outside_core(world):
