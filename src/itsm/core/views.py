@@ -163,6 +163,10 @@ class RecordViewMixin(SignedInMixin):
         return context
 
 
+#: Parameters of a list's address that choose no records.
+NOT_FILTERS = frozenset({"cursor", "ordering", "page_size", "file_format"})
+
+
 class RecordListView(RecordViewMixin, TemplateView):
     """Filter, sort and page (cursor) through the records the user may see."""
 
@@ -178,8 +182,19 @@ class RecordListView(RecordViewMixin, TemplateView):
             raise DRFValidationError(filterset.errors)
         return StrictOrderingFilter().filter_queryset(drf_request, filterset.qs, self)
 
+    def list_params(self):
+        """The list's parameters: a staff member whose address chooses no records (only
+        paging, sorting or nothing) gets the open work (``open=true``), as the queue
+        tabs do; ``open=`` asks for every record."""
+        params = self.request.GET
+        if (access.is_provider_staff(self.request.user)
+                and not set(params) - NOT_FILTERS):
+            params = params.copy()
+            params["open"] = "true"
+        return params
+
     def get_filterset(self):
-        return self.filterset_class(self.request.GET or None, queryset=self.get_queryset(),
+        return self.filterset_class(self.list_params() or None, queryset=self.get_queryset(),
                                     request=self.request)
 
     def list_actions(self) -> dict[str, Any]:

@@ -163,12 +163,22 @@ def mixed(world):
     return {"printer": printer, "vpn": vpn, "mail": mail, "done": done}
 
 
-def test_agent_list_shows_all_requests_of_the_customers_served(world, mixed):
-    response = client_for(world, "agent").get(LIST)
+def test_agent_list_opens_on_open_work_of_the_customers_served(world, mixed):
+    """The queue defaults to open work; the "All" tab (``open=``) adds finished ones, and
+    paging or sorting keeps the default."""
+    agent = client_for(world, "agent")
+    response = agent.get(LIST)
     assert response.status_code == 200
     text = page(response)
     assert 'class="workspace"' in text
-    assert sorted(numbers_in(response)) == sorted(r.number for r in mixed.values())
+    open_work = sorted(r.number for key, r in mixed.items() if key != "done")
+    assert sorted(numbers_in(response)) == open_work
+    assert 'id="f-open" checked' in text
+    assert 'class="nav-link active" href="?" id="queue-open"' in text
+    assert sorted(numbers_in(agent.get(LIST, {"ordering": "-created_at"}))) == open_work
+    everything = agent.get(LIST, {"open": ""})
+    assert sorted(numbers_in(everything)) == sorted(r.number for r in mixed.values())
+    assert 'class="nav-link active" href="?open=" id="queue-all"' in page(everything)
     assert "打印机卡纸" in text
     assert "/requests/export/?" in text  # staff can export
     assert 'name="organization"' in text
