@@ -18,6 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, F, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from . import access
@@ -150,7 +151,7 @@ def assigned_to_me(user, limit: int) -> tuple[int, list[InboxItem]]:
             mine = mine.exclude(status__in=model.waiting_statuses)
         count += mine.count()
         rows += list(mine.order_by(*BY_DUE)[:limit])
-    items = [InboxItem(kind=record._meta.verbose_name, title=record.title,
+    items = [InboxItem(kind=capfirst(record._meta.verbose_name), title=record.title,
                        url=record.get_absolute_url(), number=record.number,
                        since=record.updated_at, due=record.due_at)
              for record in soonest_due(rows, limit)]

@@ -153,6 +153,11 @@ def test_inbox_holds_assigned_work_and_resolutions_to_confirm(world):
 
     sections = {s["key"]: s for s in world.client("agent").get("/api/me/inbox/").json()}
     assert [i["title"] for i in sections["assigned"]["items"]] == ["待处理"]
+    assert sections["assigned"]["items"][0]["kind"] == "服务请求"
+    english = world.client("agent")
+    english.patch("/api/me/", {"language": "en"}, content_type="application/json")
+    sections = {s["key"]: s for s in english.get("/api/me/inbox/").json()}
+    assert sections["assigned"]["items"][0]["kind"] == "Service request"  # not "service …"
 
 
 def _notify(world, username: str, subject: str = "工单已更新") -> None:
