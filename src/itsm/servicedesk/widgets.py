@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -26,8 +26,8 @@ from itsm.core.models import Team, display_name
 from itsm.core.registry import InboxItem
 from itsm.core.workspace import BY_DUE, CARD_ROWS, latest, open_records, soonest_due
 
-from .choices import ClockKind, TicketStatus
-from .models import Incident, MajorIncident, SatisfactionRating, ServiceRequest, SLAClock
+from .choices import NOT_IN_QUEUE, ClockKind, TicketStatus
+from .models import Incident, MajorIncident, SatisfactionRating, ServiceRequest, SLAClock, Ticket
 
 TICKETS = (ServiceRequest, Incident)
 #: Weeks of the volume chart.
@@ -40,12 +40,19 @@ def _team_ids(user) -> list[int]:
     return led or sorted(access.team_ids_of(user))
 
 
+def in_queue(model: type[Ticket], user) -> QuerySet:
+    """The tickets of ``model`` ``user`` may see that still need the provider's work:
+    what the queues show (not resolved ones, which wait for the customer). Served by
+    the ``<prefix>_open_team`` index (team, assignee, organization of open tickets)."""
+    return model.objects.visible_to(user).exclude(status__in=NOT_IN_QUEUE)
+
+
 def team_load(user) -> dict[str, Any]:
     """Open tickets per member of the lead's teams, and the unassigned ones."""
     teams = _team_ids(user)
     load: dict[int | None, int] = {}
     for model in TICKETS:
-        for row in (open_records(model, user).filter(assignee_team_id__in=teams)
+        for row in (in_queue(model, user).filter(assignee_team_id__in=teams)
                     .order_by().values("assignee_id").annotate(n=Count("pk"))):
             load[row["assignee_id"]] = load.get(row["assignee_id"], 0) + row["n"]
     User = get_user_model()
@@ -71,7 +78,7 @@ def unassigned(user) -> dict[str, Any]:
     count = 0
     rows = []
     for model in TICKETS:
-        waiting = (open_records(model, user).filter(assignee__isnull=True)
+        waiting = (in_queue(model, user).filter(assignee__isnull=True)
                    .filter(Q(assignee_team_id__in=teams) | Q(assignee_team__isnull=True)))
         count += waiting.count()
         rows += list(waiting.order_by(*BY_DUE)[:CARD_ROWS])

@@ -74,6 +74,9 @@ def ticket_indexes(prefix: str) -> list[models.Index]:
                      condition=~models.Q(status__in=NOT_IN_QUEUE)),
         models.Index(fields=["assignee_team", "assignee", "-created_at"],
                      name=f"{prefix}_team_assignee"),
+        # A team lead's home page: open tickets per member of a team, and unassigned.
+        models.Index(fields=["assignee_team", "assignee", "organization"],
+                     name=f"{prefix}_open_team", condition=~models.Q(status__in=NOT_IN_QUEUE)),
     ]
 
 

@@ -114,12 +114,17 @@ def test_team_load_counts_per_member_and_unassigned(world):
         assigned(world, "requester_a", assignee, due_in=dt.timedelta(hours=2))
     loose = world.request("requester_a", title="没人接")
     ServiceRequest.objects.filter(pk=loose.pk).update(assignee_team=world.teams["desk"])
+    # Resolved: waiting for the customer's confirmation, not for the team's work.
+    resolved = assigned(world, "requester_a", "lead", due_in=dt.timedelta(hours=2))
+    unassigned_resolved = world.request("requester_a", title="等客户确认的")
+    ServiceRequest.objects.filter(pk__in=[resolved.pk, unassigned_resolved.pk]).update(
+        status=TicketStatus.RESOLVED)
     _client, response = page(world, "lead")
     html = response.content.decode()
     assert re.search(r"<th>agent</th><td>2</td>", html)
     assert re.search(r"<th>lead</th><td>1</td>", html)
     assert 'id="team-unassigned">1<' in html
-    assert "没人接" in html  # the unassigned card lists it
+    assert "没人接" in html and "等客户确认的" not in card(response, "unassigned")
 
 
 def test_customer_home_lists_own_open_requests_only(world):
