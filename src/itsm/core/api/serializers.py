@@ -663,9 +663,9 @@ class SearchSectionSerializer(serializers.Serializer):
     more = serializers.BooleanField(help_text=gettext_lazy(
         "There are more matches than 'count' says."))
     list_url = serializers.CharField(help_text=gettext_lazy(
-        "The type's list page with all the matches, most recently updated first."))
+        "The type's list page with all the matches, newest first."))
     items = SearchItemSerializer(many=True, help_text=gettext_lazy(
-        "The most recently updated matches (at most 10)."))
+        "The newest matches (at most 10)."))
 
     @staticmethod
     def from_section(section: SearchSection) -> dict[str, Any]:

@@ -465,7 +465,7 @@ class RoleListView(APIView):
 
 
 class GlobalSearchView(APIView):
-    """Every record type you may search at once: per type the most recently updated
+    """Every record type you may search at once: per type the newest
     records containing every word of ``q`` (or numbered ``q``), with the count of all
     of them and the list page showing them (``core.global_search``)."""
 
