@@ -162,9 +162,9 @@ class RecordFilterSet(ScopedFilterSet):
         if not value.strip():
             return queryset
         user = getattr(self.request, "user", None)
-        return queryset.filter(keyword_search.record_condition(
-            queryset.model, value, queryset.db,
-            user=user if user is not None and user.is_authenticated else None))
+        found, _few = keyword_search.matching(
+            queryset, value, user=user if user is not None and user.is_authenticated else None)
+        return found
 
     def filter_open(self, queryset, name, value):
         if value is None:

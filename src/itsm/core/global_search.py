@@ -3,13 +3,13 @@
 The record types come from the registry (``core.registry``), so a new type is searched
 without an edit here; a type registered with ``searchable=False`` is left out. A person
 searches the types their menu shows (``RecordType.visible``) and, within each, only the
-records ``visible_to`` them. Each type costs one slice of its newest
-matches and, only when that slice is full, one count that stops at :data:`COUNT_LIMIT`
-("1,000+"): never a query per matching row, and a common word costs no more than a
-rare one.
+records ``visible_to`` them. Each type costs two queries: the matches' ids up to
+:data:`COUNT_LIMIT` ("1,000+"; on SQLite a count, only when the slice is full), then a
+slice of the newest: never a query per matching row, and a common word costs no more
+than a rare one.
 
-The words are found as a record list's ``q`` finds them (``search.record_condition``),
-so a section's count is what its "all results" link lists.
+The words are found as a record list's ``q`` finds them (``search.matching``), so a
+section's count is what its "all results" link lists.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 #: Records shown per record type; the rest is behind the link to the type's list.
 SECTION_SIZE = 10
 #: Matches counted per record type; beyond it a section says "more than".
-COUNT_LIMIT = 1000
+COUNT_LIMIT = search.FEW
 #: The order of a section, kept by the link to the full list: newest first. The lists'
 #: index on it lets PostgreSQL stop at the first matches of a common word (a million
 #: tickets: 7 ms; by last change it sorted every match, 250 ms–1.3 s).
@@ -70,12 +70,12 @@ def search_records(user, query: str, *, limit: int = SECTION_SIZE) -> list[Searc
 
 
 def _section(record_type: RecordType, user, query: str, limit: int) -> SearchSection:
-    matching = record_type.model.objects.visible_to(user)
-    matching = matching.filter(search.record_condition(record_type.model, query,
-                                                       matching.db, user=user))
+    matching, count = search.matching(record_type.model.objects.visible_to(user), query,
+                                      user=user)
     records = list(matching.select_related("organization").order_by(*ORDERING)[:limit])
-    count = (len(records) if len(records) < limit
-             else matching.order_by()[:COUNT_LIMIT + 1].count())
+    if count is None:  # not counted while looking them up (SQLite)
+        count = (len(records) if len(records) < limit
+                 else matching.order_by()[:COUNT_LIMIT + 1].count())
     list_url = "{}?{}".format(reverse(record_type.url_name("list")),
                               urlencode({"q": query, "ordering": ORDERING[0]}))
     return SearchSection(record_type=record_type, label=record_type.label_for(user),

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections
-from django.db.models import BooleanField, Q
+from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from . import access
@@ -234,6 +234,27 @@ def record_condition(model: type[Model], query: str, using: str = "default", *,
         else:
             condition |= Q(pk__in=RawSQL(sql, params))  # noqa: S611 # nosec B611 - fixed SQL
     return condition
+
+
+#: Matches of a keyword query that PostgreSQL fetches by id before a list sorts them.
+FEW = 1000
+
+
+def matching(queryset: QuerySet, query: str, *, user=None) -> tuple[QuerySet, int | None]:
+    """``queryset`` narrowed to the records ``query`` finds (:func:`record_condition`),
+    and how many they are, up to ``FEW + 1`` (more); None where not counted (SQLite).
+
+    On PostgreSQL the matches are first looked up without an order (the full-text
+    index, one query) and, when few, the list sorts just them by id. PostgreSQL
+    estimates a rare or absent word far too high (1,913 of a million rows for a word
+    that is nowhere), so with ``ORDER BY created_at LIMIT 25`` it walked the creation
+    index testing every row: 64 s for "print" over a million tickets. When there are
+    more than :data:`FEW`, walking that index finds a page quickly."""
+    found = queryset.filter(record_condition(queryset.model, query, queryset.db, user=user))
+    if connections[queryset.db].vendor != "postgresql":
+        return found, None
+    ids = list(found.order_by().values_list("pk", flat=True)[:FEW + 1])
+    return (found if len(ids) > FEW else queryset.filter(pk__in=ids)), len(ids)
 
 
 def _pg_vector(table: str) -> str:
