@@ -23,6 +23,8 @@ Environment variables:
                          rounded to whole minutes by the periodic job).
     ITSM_MAIL_INTAKE_ORGANIZATION  code of the customer organization that receives
                          mail from unknown senders; empty: such mail is quarantined.
+    ITSM_COMPLAINTS_MAIL_ADDRESS  mail sent to this address (delivered to the intake
+                         mailbox too) becomes a complaint, not a ticket; empty: off.
     ITSM_MAIL_MAX_BYTES  larger inbound messages are quarantined unparsed (default 25 MB).
     ITSM_REOPEN_DAYS     a requester's reply within this many days of resolution
                          reopens the ticket (default 7).
@@ -407,6 +409,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 IMAP_URL = env("IMAP_URL")
 IMAP_POLL_SECONDS = int(env("IMAP_POLL_SECONDS", "60"))
 MAIL_INTAKE_ORGANIZATION = env("MAIL_INTAKE_ORGANIZATION")
+#: Mail to this address (also delivered to the intake mailbox) becomes a complaint.
+COMPLAINTS_MAIL_ADDRESS = env("COMPLAINTS_MAIL_ADDRESS")
 MAIL_MAX_BYTES = int(env("MAIL_MAX_BYTES", str(25 * 1024 * 1024)))
 REOPEN_DAYS = int(env("REOPEN_DAYS", "7"))
 
@@ -460,6 +464,10 @@ SPECTACULAR_SETTINGS = {
         "NotificationEventEnum": "itsm.core.choices.NotificationEvent",
         # Tickets and priority rules; changes have their own impact levels (1–4).
         "ImpactEnum": "itsm.catalog.choices.Impact",
+        # Tickets' channels and complaints' (which add instant messaging).
+        "ChannelEnum": "itsm.servicedesk.choices.Channel",
+        "ComplaintChannelEnum": "itsm.complaints.choices.ComplaintChannel",
+        "SurveyChannelEnum": "itsm.surveys.choices.SurveyChannel",
     },
 }
 

@@ -45,6 +45,12 @@ def is_staff_writer(user) -> bool:
 
 
 @rules.predicate
+def handles_record_type(user, record) -> bool:
+    """Staff who may work on this type of record (``Record.handler_roles``; empty: all)."""
+    return not record.handler_roles or bool(access.roles_of(user) & record.handler_roles)
+
+
+@rules.predicate
 def record_in_initial_status(user, record) -> bool:
     return record.status == record.workflow.initial
 
@@ -60,7 +66,7 @@ def is_read_only(user) -> bool:
 
 
 can_change_record = can_view_record & (
-    is_staff_writer | (is_requester_side & record_in_initial_status)
+    (is_staff_writer & handles_record_type) | (is_requester_side & record_in_initial_status)
 )
 can_comment_record = can_view_record & ~is_read_only
 can_write_internal = can_view_record & is_staff_writer

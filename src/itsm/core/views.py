@@ -283,7 +283,8 @@ class RecordDetailView(RecordViewMixin, TemplateView):
             attachments=attachments,
             extra_fields=[(record._meta.get_field(f).verbose_name,
                            getattr(record, f"get_{f}_display", lambda f=f: getattr(record, f))())
-                          for f in self.detail_fields],
+                          for f in self.detail_fields
+                          if staff or f not in record.internal_fields],
             transition_forms=[
                 forms.get(t.name) or TransitionForm(record=record, transition=t, user=user)
                 for t in record.workflow.available(record, user)

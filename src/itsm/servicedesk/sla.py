@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -414,6 +414,20 @@ STAGES = (
 )
 
 
+#: Who hears of a stage of a clock, per record type other than tickets (``sweep``
+#: derives and sweeps every record type's clocks the same way; only the recipients
+#: differ): model → function(record, stage) → people. ``register_clock_type`` fills it.
+STAGE_RECIPIENTS: dict[type, Callable[[Any, str], list]] = {}
+
+
+def register_clock_type(model: type, *, recipients: Callable[[Any, str], list]) -> None:
+    """Declare a record type with clocks of its own (derived by its app with
+    ``counted_intervals`` / ``moment_when`` and stored as ``SLAClock`` rows): the sweep
+    warns, breaches and escalates them like tickets', telling ``recipients(record,
+    stage)``."""
+    STAGE_RECIPIENTS[model] = recipients
+
+
 def _recipients(ticket: Ticket, stage: str) -> list:
     """Who hears of a stage: assignee and team lead; management at the second threshold."""
     if stage == "escalation":
@@ -448,7 +462,8 @@ def _handle_stage(clock: SLAClock, stage: str) -> None:
     add_timeline_event(ticket, TimelineKind.SLA, stage=stage, clock=clock.kind,
                        text=_stage_text(stage, clock, ticket))
     # Each recipient reads it in their own language; ``tell`` dedupes per language.
-    tell(STAGE_EVENTS[stage], ticket, _recipients(ticket, stage), None,
+    recipients = STAGE_RECIPIENTS.get(type(ticket), _recipients)
+    tell(STAGE_EVENTS[stage], ticket, recipients(ticket, stage), None,
          lambda: (_stage_text(stage, clock, ticket),) * 2, dedupe=f"sla:{clock.pk}:{stage}")
 
 

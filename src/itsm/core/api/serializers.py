@@ -177,6 +177,9 @@ class RecordSerializer(ScopedModelSerializer):
             # and OPTIONS, which ask as POST/PUT); a read does not build them.
             for name, queryset in record_relation_querysets(user).items():
                 fields[name].queryset = queryset
+        if not access.is_provider_staff(user):
+            for name in self.Meta.model.internal_fields:  # the internal analysis
+                fields.pop(name, None)
         if not access.is_staff_writer(user):
             fields["organization"].required = False
             fields["requester"].required = False

@@ -457,6 +457,11 @@ class Record(models.Model):
     customers_may_create: ClassVar[bool] = True
     #: Whether customers may see records of this type at all (else provider staff only).
     customers_may_view: ClassVar[bool] = True
+    #: Provider roles that may work on records of this type (edit, assign, move them);
+    #: empty: any staff member who may write (complaints: designated handlers only).
+    handler_roles: ClassVar[frozenset[str]] = frozenset()
+    #: Fields the requester's side never reads (internal analysis), in the API and pages.
+    internal_fields: ClassVar[tuple[str, ...]] = ()
     #: Fields a requester may edit while the record is in its initial status.
     requester_editable_fields: ClassVar[tuple[str, ...]] = ("title", "description")
     #: Statuses in which the record waits for someone else (the customer, a supplier):

@@ -241,6 +241,23 @@ def change_master_probes() -> list[Probe]:
     ]
 
 
+def survey_probes() -> list[Probe]:
+    """Questionnaires and campaigns (one per provider) and survey answers (one per
+    customer) of surveys.api."""
+    return [
+        Probe("api:questionnaire-detail", "GET", "questionnaire"),
+        Probe("api:questionnaire-detail", "PATCH", "questionnaire", {"title": "hacked"},
+              "json", True),
+        Probe("api:questionnaire-detail", "DELETE", "questionnaire", None, "json", True),
+        Probe("api:campaign-detail", "GET", "campaign"),
+        Probe("api:campaign-detail", "PATCH", "campaign", {"name": "hacked"}, "json", True),
+        Probe("api:campaign-launch", "POST", "campaign", None, "json", True),
+        Probe("api:campaign-answers", "POST", "campaign",
+              {"channel": "phone", "answers": {}}, "json", True),
+        Probe("api:surveyresponse-detail", "GET", "surveyresponse"),
+    ]
+
+
 #: Routes that name one object: every identity gets 404 for objects outside its scope.
 OBJECT_PROBES: list[Probe] = [
     # API and web UI: every ticket type
@@ -359,10 +376,17 @@ OBJECT_PROBES: list[Probe] = [
     # Changes: their panels, boards, templates, freeze windows, meetings, tasks
     *change_probes(),
     *change_master_probes(),
+    # Complaints: a designated handler takes one (complaints.api, complaints.views)
+    Probe(api_route("complaint", "take"), "POST", "record", {}, "json", True,
+          ticket="complaint"),
+    Probe("complaints:complaint-take", "POST", "record", {}, write=True, ticket="complaint"),
     # API: incidents a problem caused (problems.api)
     Probe(api_route("problem", "incidents"), "GET", "record", ticket="problem"),
     Probe(api_route("problem", "incidents"), "POST", "record", {"incident": "1"}, "json",
           True, ticket="problem"),
+    # Surveys (surveys.api): questionnaires and campaigns (provider staff read, quality
+    # managers and administrators write), answers typed in by staff, survey answers
+    *survey_probes(),
 ]
 
 
@@ -421,6 +445,9 @@ COLLECTION_PROBES: list[Collection] = [
     Collection("api:freezewindow-list", "", "freezewindow"),
     Collection("api:cabmeeting-list", "", "cabmeeting"),
     Collection("api:changetask-list", "", "changetask"),
+    Collection("api:questionnaire-list", "", "questionnaire"),
+    Collection("api:campaign-list", "", "campaign"),
+    Collection("api:surveyresponse-list", "", "surveyresponse"),
     # The global search (core.global_search): every record type the menu shows at once
     *(Collection(route, query, kind) for route, kind in (("search", "search-page"),
                                                          ("api:search", "search-api"))
@@ -499,6 +526,16 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
         "organization-list", "organization-create", "department-list", "department-create",
         "team-list", "team-create", "person-list", "person-create"]},
     "quality:service-level-export": ("GET", "login"),
+    # Surveys: the emailed answer link is public (the token is the credential; unknown:
+    # 404), the portal's answer page and the results (scoping and roles in
+    # surveys/tests/test_permissions: customers 404, staff without a results role 403)
+    "surveys:answer": ("GET", "open"),
+    "surveys:campaign-answer": ("GET", "login"),
+    "surveys:campaign-list": ("GET", "login"),
+    "surveys:campaign-results": ("GET", "login"),
+    "surveys:campaign-export": ("GET", "login"),
+    "api:campaign-results": ("GET", "denied"),
+    "api:campaign-export": ("GET", "denied"),
     "api:service-level-report": ("GET", "denied"),
     # The workspace: one's own inbox, notifications and saved views (scoping and roles
     # in servicedesk/tests/test_home, test_saved_views, test_bulk)
@@ -515,6 +552,15 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
     "api:people-pick": ("GET", "denied"),
     "api:savedview-list": ("GET", "denied"),
     "api:savedview-detail": ("GET", "denied"),
+    # Complaints: the monthly report, the handling assessment, an improvement action from
+    # complaints, cause categories and clock policies (provider staff; scoping and roles
+    # in complaints/tests/test_rules and test_reports)
+    "complaints:report": ("GET", "login"),
+    "complaints:assessment": ("GET", "login"),
+    "api:complaint-improvement": ("POST", "denied"),
+    **{f"api:{name}": ("GET", "denied") for name in [
+        "causecategory-list", "causecategory-detail", "complaintpolicy-list",
+        "complaintpolicy-detail"]},
     # Bulk actions of every record type (staff writers; servicedesk/tests/test_bulk)
     **{ui_route(ticket, "bulk"): ("POST", "login") for ticket in TICKETS},
     **{api_route(ticket, "bulk"): ("POST", "denied") for ticket in TICKETS},
@@ -522,13 +568,18 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
 #: URL arguments of OTHER_ROUTES that take some.
 OTHER_ROUTE_KWARGS: dict[str, dict[str, str]] = {
     "servicedesk:rate": {"token": "not-signed"},
+    "surveys:answer": {"token": "not-a-token"},
     "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"}}
+OTHER_ROUTE_KWARGS.update({route: {"pk": "1"} for route in [  # complaints' master data
+    "api:causecategory-detail", "api:complaintpolicy-detail"]})
 OTHER_ROUTE_KWARGS.update({route: {"pk": "1"} for route in [  # security, own: any pk
     "notification-read", "saved-view-delete", "api:my-notification-read",
     "api:savedview-detail",
     "api:emergencyplan-detail", "api:emergencyplan-uses", "api:drill-detail",
     "security:plan-detail", "security:plan-edit", "security:plan-use-add",
-    "security:drill-detail", "security:drill-edit"]})
+    "security:drill-detail", "security:drill-edit",
+    "surveys:campaign-answer", "surveys:campaign-results", "surveys:campaign-export",
+    "api:campaign-results", "api:campaign-export"]})
 
 
 def resolver_route_names() -> set[str]:
@@ -688,6 +739,45 @@ def add_security(sc):
     return sc
 
 
+def add_surveys(sc):
+    """A questionnaire and a launched campaign per provider (P: to A and B, Q: to C) and
+    an answer per customer: requester_a (A), requester_b (B, with the sentinel),
+    requester_c (C) (surveys.services)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from itsm.surveys import defaults
+    from itsm.surveys import services as survey_services
+
+    orgs, users = sc.world.orgs, sc.world.users
+    sc.questionnaires, sc.campaigns, sc.survey_responses = {}, {}, {}
+    sections = survey_services.sections_of(defaults.default_questionnaire())
+    for code, customers in (("P", ["A", "B"]), ("Q", ["C"])):
+        questionnaire = survey_services.save_questionnaire(None, actor=None, data={
+            "code": f"survey-{code.lower()}", "title": f"问卷 {code}", "sections": sections})
+        questionnaire.provider = orgs[code]
+        questionnaire.save(update_fields=["provider"])
+        sc.questionnaires[code] = questionnaire
+        campaign = survey_services.save_campaign(None, actor=None, data={
+            "name": f"调查 {code}", "questionnaire": questionnaire,
+            "period_start": dt.date(2026, 1, 1), "period_end": dt.date(2026, 6, 30),
+            "closes_at": timezone.now() + dt.timedelta(days=400), "channels": ["email"],
+            "organizations": [orgs[c] for c in customers]})
+        survey_services.launch_campaign(campaign, actor=None)
+        sc.campaigns[code] = campaign
+    for code, person, provider in (("A", "requester_a", "P"), ("B", "requester_b", "P"),
+                                   ("C", "requester_c", "Q")):
+        campaign = sc.campaigns[provider]
+        recipient = campaign.recipients.get(person=users[person])
+        questions = survey_services.questions_of(campaign.questionnaire)
+        values = {str(q.pk): ("4" if q.kind == "likert" else f"意见 {code}" + (
+            f" {SENTINEL_B}" if code == "B" else "")) for q in questions}
+        sc.survey_responses[code] = survey_services.submit_response(
+            campaign, values=values, recipient=recipient)
+    return sc
+
+
 @pytest.fixture(scope="module")
 def _module_scenario(django_db_setup, django_db_blocker):
     """The world and scenario are built once for this module inside a transaction that
@@ -695,8 +785,8 @@ def _module_scenario(django_db_setup, django_db_blocker):
     fixture), so a test cannot see another's writes. Building them per test made this
     module take minutes."""
     with django_db_blocker.unblock(), transaction.atomic():
-        yield add_security(add_changes(add_cmdb(add_catalog(add_notifications(
-            build_scenario(world_copy()))))))
+        yield add_surveys(add_security(add_changes(add_cmdb(add_catalog(add_notifications(
+            build_scenario(world_copy())))))))
         transaction.set_rollback(True)
 
 
@@ -783,6 +873,16 @@ def objects_of(sc, target: str, identity: str | None,
     elif target == "changetask":  # as the change they belong to
         items = {key: t.pk for key, t in sc.change_tasks.items()}
         visible = visible_record_keys(identity, "change")
+    elif target in ("questionnaire", "campaign"):  # their provider's staff
+        by_code = sc.questionnaires if target == "questionnaire" else sc.campaigns
+        items = {code: o.pk for code, o in by_code.items()}
+        visible = {PROVIDER_OF[identity]} if identity in PROVIDER_STAFF else set()
+    elif target == "surveyresponse":  # staff: scope; customer admins: their organization's;
+        # requesters: their own (requester_a answered for A, requester_b for B)
+        items = {code: r.pk for code, r in sc.survey_responses.items()}
+        own = {"requester_a": {"A"}, "requester_b": {"B"}, "custadmin_a": {"A"}}
+        visible = (scope if identity in PROVIDER_STAFF else own.get(identity, set())) & set(
+            items)
     elif target == "citype":  # shared by everyone
         from itsm.cmdb.models import CIType
 

@@ -173,6 +173,8 @@ WEB_POSTS_FOR_EVERYONE = {
     # one's own state, not data: notifications read, saved views of lists, notices closed
     "notifications-read", "notification-read", "saved-view-save", "saved-view-delete",
     "notice-dismiss",
+    # one's own answer to a survey one was asked (by the emailed link, or in the portal)
+    "surveys:answer", "surveys:campaign-answer",
 }
 
 

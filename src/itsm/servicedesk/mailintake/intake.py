@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -29,7 +31,7 @@ from ..choices import Channel, InboundMailStatus, TicketStatus
 from ..models import InboundMail, ServiceRequest
 from .acknowledgements import queue_acknowledgement
 from .decoding import header_text, strip_quoted
-from .matching import contact_for, find_person, find_reply_target
+from .matching import TICKET_TYPES, contact_for, find_person, find_reply_target
 from .parsing import (
     MailRejected,
     ParsedMail,
@@ -148,6 +150,31 @@ def _reply(inbound: InboundMail, parsed: ParsedMail, person, record: Record) -> 
     return record
 
 
+#: Mail sent to a register's own address becomes its record instead of a service
+#: request: address (lower case) → ``create(person, data)`` (data: organization, title,
+#: description, requester) returning the new record.
+MAIL_ROUTES: dict[str, Callable[[Any, dict[str, Any]], Record]] = {}
+
+
+def register_mail_route(address: str, create: Callable[[Any, dict[str, Any]], Record],
+                        model: type[Record]) -> None:
+    """Route new mail sent to ``address`` to ``create``; replies naming a ``model``
+    record's number are added to it like replies to tickets."""
+    if address:
+        MAIL_ROUTES[address.strip().lower()] = create
+    if model not in TICKET_TYPES:
+        TICKET_TYPES.append(model)
+
+
+def _route(parsed: ParsedMail) -> Callable[[Any, dict[str, Any]], Record] | None:
+    return next((MAIL_ROUTES[a] for a in parsed.to_addresses if a in MAIL_ROUTES), None)
+
+
+def _create_request(person, data: dict[str, Any]) -> Record:
+    return services.create_record(ServiceRequest, actor=person,
+                                  data={**data, "channel": Channel.EMAIL})
+
+
 def _create(inbound: InboundMail, parsed: ParsedMail, person,
             follow_up_of: Record | None = None) -> Record:
     title = parsed.subject or _("(no subject)")
@@ -156,12 +183,12 @@ def _create(inbound: InboundMail, parsed: ParsedMail, person,
         description = "\n\n".join(
             [_("Follow-up to %(number)s.") % {"number": follow_up_of.number}, description])
     description, whole = _fit_message_text(description, DESCRIPTION_MAX_LENGTH)
-    record = services.create_record(ServiceRequest, actor=person, data={
+    create = _route(parsed) or _create_request
+    record = create(person, {
         "organization": person.profile.organization,
         "title": title[:TITLE_MAX_LENGTH],
         "description": description,
         "requester": person,
-        "channel": Channel.EMAIL,
     })
     _attach_whole_text(record, person, whole)
     notes = _add_attachments(record, person, parsed)

@@ -20,11 +20,14 @@ from .parsing import MailRejected, ParsedMail
 
 User = get_user_model()
 
-TICKET_TYPES: tuple[type[Record], ...] = (ServiceRequest, Incident)
+#: Record types a reply may answer: tickets, and the types of other registers that take
+#: mail (``intake.register_mail_route``).
+TICKET_TYPES: list[type[Record]] = [ServiceRequest, Incident]
 
-NUMBER_RE = re.compile(r"\b(REQ|INC)-(\d{4})-(\d{6})\b")
+#: A record number; ``_record_by_number`` keeps those of ``TICKET_TYPES``.
+NUMBER_RE = re.compile(r"\b([A-Z]{3})-(\d{4})-(\d{6})\b")
 #: Message-IDs of our own automatic mail: <itsm.{number}.{random}@host>.
-OUR_MESSAGE_ID_RE = re.compile(r"^<itsm\.((?:REQ|INC)-\d{4}-\d{6})\.[A-Za-z0-9]+@[^<>\s]+>$")
+OUR_MESSAGE_ID_RE = re.compile(r"^<itsm\.([A-Z]{3}-\d{4}-\d{6})\.[A-Za-z0-9]+@[^<>\s]+>$")
 
 
 def find_person(address: str):

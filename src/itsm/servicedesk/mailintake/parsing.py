@@ -63,6 +63,9 @@ class ParsedMail:
     references: list[str] = field(default_factory=list)
     #: Why no automatic reply may be sent ("" = one may be sent).
     no_auto_reply: str = ""
+    #: The addresses it was sent to (To, Cc, Delivered-To, X-Original-To), lower case:
+    #: the intake routes mail for a register's own address (``intake.register_mail_route``).
+    to_addresses: list[str] = field(default_factory=list)
 
 
 def _header_block(raw: bytes) -> bytes:
@@ -243,4 +246,8 @@ def parse_message(raw: bytes) -> ParsedMail:
         attachments=attachments,
         references=list(dict.fromkeys(references))[:50],
         no_auto_reply=auto_reply_blocker(msg, from_address),
+        to_addresses=list(dict.fromkeys(
+            address.lower() for _name, address in getaddresses(
+                [header_text(msg, h) for h in ("To", "Cc", "Delivered-To", "X-Original-To")])
+            if "@" in address))[:50],
     )

@@ -146,7 +146,7 @@ def sla_sentences(clock, record=None) -> list[str]:
     if workdays:
         sentences.append(_("Counted, make-up working days: %(days)s.")
                          % {"days": _(", ").join(workdays)})
-    labels = dict(TicketStatus.choices)
+    labels = dict((record.workflow.statuses if record is not None else TicketStatus).choices)
     for start, end, status in info.get("pauses", []):
         if end:
             seconds = (dt.datetime.fromisoformat(end)

@@ -37,6 +37,8 @@ from itsm.core.choices import (
 from itsm.core.models import BusinessCalendar, Department, NotificationTemplate, Organization, Team
 from itsm.servicedesk.models import Incident, ServiceRequest
 
+from ... import complaints as complaints_demo
+from ... import surveys as surveys_demo
 from ...history import load_history, load_operations
 
 User = get_user_model()
@@ -57,6 +59,8 @@ PEOPLE = [
     ("security", "黄", "磊", "nebula", "运维部", [Role.SECURITY_OFFICER], "安全主管"),
     ("hr", "周", "敏", "nebula", "质量管理部", [Role.HR], "人力资源专员"),
     ("auditor", "吴", "刚", "nebula", "质量管理部", [Role.AUDITOR], "审计员"),
+    ("complaints", "李", "芳", "nebula", "服务台", [Role.COMPLAINT_HANDLER], "投诉处理专员"),
+    ("management", "钱", "总", "nebula", "质量管理部", [Role.MANAGEMENT], "服务总监"),
     ("requester", "孙", "丽", "hdmfg", "财务部", [Role.REQUESTER], "会计"),
     ("custadmin", "马", "超", "hdmfg", "信息中心", [Role.CUSTOMER_ADMIN, Role.REQUESTER],
      "信息中心主任"),
@@ -179,14 +183,18 @@ class Command(BaseCommand):
         self.print_logins()
 
     def top_up(self, provider: Organization) -> None:
-        """Add the change management demo to demo data loaded before it existed; a
-        database changed since then is left alone (with a warning), never half-loaded."""
+        """Add the change management, complaints and surveys demos to demo data loaded
+        before they existed; a database changed since then is left alone (with a
+        warning), never half-loaded."""
         try:
             with audit_context(source=AuditSource.CLI), transaction.atomic():
-                added = self.load_changes(provider, self.load_people())
+                people = self.load_people()
+                added = self.load_changes(provider, people)
                 self.load_notification_templates(provider)
+                complaints_demo.load(provider, people)  # each: once
+                surveys_demo.load(provider, people)
         except Exception as exc:  # demo data must not stop `make run`
-            self.stderr.write(f"Change management demo data not added: {exc!r}")
+            self.stderr.write(f"Demo data not topped up: {exc!r}")
             return
         if added:
             self.stdout.write("Change management demo data added.")
@@ -236,6 +244,8 @@ class Command(BaseCommand):
         load_history(people, catalogue, team)
         load_operations(orgs["nebula"], people, catalogue)
         self.load_changes(orgs["nebula"], people)
+        complaints_demo.load(orgs["nebula"], people)
+        surveys_demo.load(orgs["nebula"], people)
 
     def load_notification_templates(self, provider: Organization) -> None:
         """The provider's own Chinese text for "resolved" (sandboxed Jinja2)."""
