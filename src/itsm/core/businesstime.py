@@ -28,7 +28,7 @@ class NoWorkingTime(ValueError):
     """The calendar has no working time within the search horizon."""
 
 
-def _end_of(day: dt.date, end: dt.time, tz: ZoneInfo) -> dt.datetime:
+def _end_of(day: dt.date, end: dt.time, tz: ZoneInfo | None) -> dt.datetime:
     # 24:00 is written as time.max; treat it as the start of the next day.
     if end == dt.time.max:
         return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
@@ -83,7 +83,22 @@ class BusinessHours:
         raise NoWorkingTime(f"no working time within {HORIZON_DAYS} days after {start}")
 
     def elapsed(self, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
-        """Working time between two moments (zero if ``end`` is not after ``start``)."""
+        """Working time between two moments (zero if ``end`` is not after ``start``).
+
+        The whole days between the first and the last are counted by weeks and the
+        exceptions among them, not day by day: a ticket overdue for a year costs what
+        one overdue for a week costs (a list of 25 of them took ~100 ms)."""
+        tz = self.tz
+        first = start.astimezone(tz).date() + dt.timedelta(days=1)
+        last = end.astimezone(tz).date()
+        if (last - first).days < 7:
+            return self._walk(start, end)
+        return (self._walk(start, dt.datetime.combine(first, dt.time(0), tzinfo=tz))
+                + self._whole_days(first, last)
+                + self._walk(dt.datetime.combine(last, dt.time(0), tzinfo=tz), end))
+
+    def _walk(self, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+        """Working time between two moments, window by window."""
         total = dt.timedelta(0)
         if end <= start:
             return total
@@ -91,6 +106,33 @@ class BusinessHours:
             if begin >= end:
                 break
             total += min(window_end, end) - begin
+        return total
+
+    @staticmethod
+    def _length(windows: tuple[Window, ...]) -> dt.timedelta:
+        """Working time of a day with these windows (wall clock, as ``intervals``)."""
+        day = dt.date(2000, 1, 3)
+        total = dt.timedelta(0)
+        for begin, end in windows:
+            length = _end_of(day, end, None) - dt.datetime.combine(day, begin)
+            if length > dt.timedelta(0):
+                total += length
+        return total
+
+    def _whole_days(self, first: dt.date, last: dt.date) -> dt.timedelta:
+        """Working time of the local days ``first`` ≤ day < ``last``."""
+        days = (last - first).days
+        if self.always_on:
+            return dt.timedelta(days=days)
+        per_weekday = {weekday: self._length(self.weekly.get(weekday, ()))
+                       for weekday in range(7)}
+        weeks, rest = divmod(days, 7)
+        total = weeks * sum(per_weekday.values(), dt.timedelta(0))
+        for offset in range(rest):
+            total += per_weekday[(first + dt.timedelta(days=weeks * 7 + offset)).weekday()]
+        for day, windows in self.exceptions.items():
+            if first <= day < last:
+                total += self._length(windows) - per_weekday[day.weekday()]
         return total
 
     def is_working(self, moment: dt.datetime) -> bool:

@@ -96,3 +96,26 @@ def test_elapsed_inverts_add(calendar, start, duration):
 @given(calendars, starts, durations, durations)
 def test_more_time_never_gives_an_earlier_deadline(calendar, start, a, b):
     assert calendar.add(start, a) <= calendar.add(start, a + b)
+
+
+spans = st.integers(min_value=0, max_value=400 * 24 * 60).map(lambda m: dt.timedelta(minutes=m))
+#: A calendar with a 24:00 window and an exception on a day of the week it has none.
+late_shift = office_hours((T(18), T.max), weekdays=(0, 2, 4),
+                          exceptions={dt.date(2025, 10, 7): ((T(10), T(11)),),
+                                      dt.date(2025, 11, 5): ()})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(calendars, st.just(late_shift)), starts, spans)
+def test_elapsed_over_months_equals_walking_every_window(calendar, start, span):
+    """Whole days are counted by weeks and exceptions; the total is what walking every
+    working window from start to end gives, holidays and make-up days included."""
+    assert calendar.elapsed(start, start + span) == calendar._walk(start, start + span)
+
+
+def test_elapsed_over_national_day_by_weeks():
+    calendar = china_2025(NINE_TO_SIX)
+    # 2025-09-22 09:00 → 2025-10-20 09:00: 4 weeks = 20 weekdays, less 6 weekday holidays
+    # (10-01..10-03, 10-06..10-08), plus the make-up Sunday 09-28 and Saturday 10-11.
+    assert calendar.elapsed(at("2025-09-22 09:00"), at("2025-10-20 09:00")) == \
+        dt.timedelta(hours=9 * (20 - 6 + 2))
