@@ -18,6 +18,7 @@ import copy
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -137,6 +138,23 @@ PEOPLE = [
     ("requester_c", "C", [Role.REQUESTER]),
 ]
 
+
+#: Debian's chromium, which the browser tests drive through Playwright (never downloaded).
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture
+def chromium():
+    """A headless Debian chromium for a browser test (skipped without Playwright)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 def build_world() -> World:
     world = World()

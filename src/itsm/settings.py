@@ -25,6 +25,8 @@ Environment variables:
                          mail from unknown senders; empty: such mail is quarantined.
     ITSM_COMPLAINTS_MAIL_ADDRESS  mail sent to this address (delivered to the intake
                          mailbox too) becomes a complaint, not a ticket; empty: off.
+    ITSM_FEEDBACK_SCORE_THRESHOLD  a survey answer or ticket rating at or below this
+                         score opens a feedback item (default 2).
     ITSM_MAIL_MAX_BYTES  larger inbound messages are quarantined unparsed (default 25 MB).
     ITSM_REOPEN_DAYS     a requester's reply within this many days of resolution
                          reopens the ticket (default 7).
@@ -411,6 +413,8 @@ IMAP_POLL_SECONDS = int(env("IMAP_POLL_SECONDS", "60"))
 MAIL_INTAKE_ORGANIZATION = env("MAIL_INTAKE_ORGANIZATION")
 #: Mail to this address (also delivered to the intake mailbox) becomes a complaint.
 COMPLAINTS_MAIL_ADDRESS = env("COMPLAINTS_MAIL_ADDRESS")
+#: A survey answer or ticket rating at or below this opens a feedback item (FBK-3).
+FEEDBACK_SCORE_THRESHOLD = int(env("FEEDBACK_SCORE_THRESHOLD", "2"))
 MAIL_MAX_BYTES = int(env("MAIL_MAX_BYTES", str(25 * 1024 * 1024)))
 REOPEN_DAYS = int(env("REOPEN_DAYS", "7"))
 

@@ -69,7 +69,7 @@ NOT_APPLICABLE = "na"
 def score_threshold() -> int:
     """A rating at or below this opens a feedback item: ``ITSM_FEEDBACK_SCORE_THRESHOLD``
     (default 2) — for survey ratings and ticket ratings alike."""
-    return int(getattr(settings, "ITSM_FEEDBACK_SCORE_THRESHOLD", 2))
+    return settings.FEEDBACK_SCORE_THRESHOLD
 
 
 def can_manage(user) -> bool:

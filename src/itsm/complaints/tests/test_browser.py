@@ -16,11 +16,11 @@ from django.conf import settings
 from django.test import Client
 
 from itsm.complaints.models import CauseCategory, Complaint
+from itsm.conftest import CHROMIUM
 from itsm.core import directory, services
 from itsm.core.choices import Language, Role
 from itsm.servicedesk.models import Incident
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
 
 pytestmark = [
@@ -46,19 +46,6 @@ def journey(transactional_db, live_server, world):
     for user in (world.requester_a, world.users["handler"]):
         directory.set_language(user, Language.ZH_HANS)
     return world, incident, cause, live_server.url
-
-
-@pytest.fixture
-def chromium():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def open_as(chromium, base: str, user):

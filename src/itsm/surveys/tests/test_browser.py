@@ -14,10 +14,10 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from itsm.conftest import CHROMIUM
 from itsm.surveys import services
 from itsm.surveys.models import SurveyResponse
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
 
 pytestmark = [
@@ -29,19 +29,6 @@ pytestmark = [
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 WIDTH = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-
-
-@pytest.fixture
-def chromium():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

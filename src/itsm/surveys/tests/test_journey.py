@@ -202,7 +202,7 @@ def test_a_low_ticket_rating_opens_a_feedback_item(world, settings):
     from itsm.core import services as core_services
     from itsm.servicedesk import satisfaction
 
-    settings.ITSM_FEEDBACK_SCORE_THRESHOLD = 2
+    settings.FEEDBACK_SCORE_THRESHOLD = 2
     tickets = []
     for title in ("打印机卡纸", "邮箱无法登录"):
         ticket = world.request("requester_a", title=title)

@@ -13,10 +13,10 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from itsm.conftest import CHROMIUM
 from itsm.core import directory
 from itsm.core.choices import Language, Role
 
-CHROMIUM = Path("/usr/bin/chromium")
 SIZES = {"1440": (1440, 900), "390": (390, 844)}
 SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
 
@@ -67,19 +67,6 @@ def people(transactional_db, live_server, world):
     world.users["lead"].save()
     record = world.request("requester_a", title="财务系统登录缓慢，影响月底结账流程")
     return world, record, live_server.url
-
-
-@pytest.fixture
-def chromium():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def session_cookie(user) -> str:
