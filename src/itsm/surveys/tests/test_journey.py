@@ -225,6 +225,16 @@ def test_a_low_ticket_rating_opens_a_feedback_item(world, settings):
         reverse("api:feedbackitem-list")).json()["results"]]
     assert numbers == [item.number]
 
+    # ITSM_FEEDBACK_SCORE_THRESHOLD=3: a rating of 3 opens one too.
+    settings.FEEDBACK_SCORE_THRESHOLD = 3
+    third = world.request("requester_a", title="网络偶尔中断")
+    for name, values in [("assign", {"assignee": agent}), ("start", {}),
+                         ("resolve", {"resolution": "已处理"})]:
+        third = core_services.transition_record(third, name, actor=agent, values=values)
+    third = core_services.transition_record(third, "close", actor=world.requester_a)
+    satisfaction.rate_ticket(third, actor=world.requester_a, score=3, comment="一般")
+    assert FeedbackItem.objects.filter(source_number=third.number, score=3).exists()
+
 
 def test_reminders_go_to_those_who_have_not_answered(sw):
     from itsm.core.models import Notification
