@@ -131,13 +131,18 @@ def _require_admin(actor) -> None:
         raise PermissionDenied(_("Only administrators may change complaint settings."))
 
 
-def save_cause(instance: CauseCategory | None, *, actor, data: dict[str, Any]
-               ) -> CauseCategory:
+def _save_setting(model, instance, *, actor, data: dict[str, Any]):
+    """Save a complaint setting of the actor's provider (administrators only)."""
     _require_admin(actor)
     if actor is not None:
         data = {**data, "provider": access.organization_of(actor)}
-    return objects.save_object(instance or CauseCategory, actor=actor, data=data,
+    return objects.save_object(instance or model, actor=actor, data=data,
                                organization_id=getattr(data.get("provider"), "pk", None))
+
+
+def save_cause(instance: CauseCategory | None, *, actor, data: dict[str, Any]
+               ) -> CauseCategory:
+    return _save_setting(CauseCategory, instance, actor=actor, data=data)
 
 
 def delete_cause(instance: CauseCategory, *, actor) -> None:
@@ -150,11 +155,7 @@ def delete_cause(instance: CauseCategory, *, actor) -> None:
 
 def save_policy(instance: ComplaintPolicy | None, *, actor, data: dict[str, Any]
                 ) -> ComplaintPolicy:
-    _require_admin(actor)
-    if actor is not None:
-        data = {**data, "provider": access.organization_of(actor)}
-    return objects.save_object(instance or ComplaintPolicy, actor=actor, data=data,
-                               organization_id=getattr(data.get("provider"), "pk", None))
+    return _save_setting(ComplaintPolicy, instance, actor=actor, data=data)
 
 
 def delete_policy(instance: ComplaintPolicy, *, actor) -> None:

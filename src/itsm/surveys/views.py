@@ -16,9 +16,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from itsm.core import access, audit
+from itsm.core import access
 from itsm.core import views as base
-from itsm.core.choices import AuditAction
 
 from . import filtersets, forms, resources, results, services
 from .choices import LIKERT_LABELS, SurveyChannel
@@ -208,10 +207,5 @@ class ResultsView(ResultsAccessMixin, TemplateView):
 
 class ResultsExportView(ResultsAccessMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        data = results.campaign_results(self.campaign())
-        audit.log(action=AuditAction.READ, instance=data.campaign, actor=request.user,
-                  changes={"export": "xlsx"}, organization_id=data.campaign.provider_id)
-        response = HttpResponse(resources.results_workbook(data),
-                                content_type=resources.CONTENT_TYPE)
-        response["Content-Disposition"] = f'attachment; filename="survey-{pk}.xlsx"'
-        return response
+        return resources.results_response(results.campaign_results(self.campaign()),
+                                          request.user)

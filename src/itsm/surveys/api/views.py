@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -20,9 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from itsm.core import audit
 from itsm.core.api.views import ReadOnlyForAuditors, RecordViewSet, ScopedViewSetMixin
-from itsm.core.choices import AuditAction
 from itsm.core.pagination import NamePagination
 
 from .. import resources, results, services
@@ -92,13 +89,7 @@ class CampaignViewSet(SurveyObjectViewSet):
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         """The results as an XLSX workbook (audited)."""
-        data = self._results(request)
-        audit.log(action=AuditAction.READ, instance=data.campaign, actor=request.user,
-                  changes={"export": "xlsx"}, organization_id=data.campaign.provider_id)
-        response = HttpResponse(resources.results_workbook(data),
-                                content_type=resources.CONTENT_TYPE)
-        response["Content-Disposition"] = f'attachment; filename="survey-{pk}.xlsx"'
-        return response
+        return resources.results_response(self._results(request), request.user)
 
     @extend_schema(request=s.StaffAnswerSerializer,
                    responses={201: s.SurveyResponseSerializer})
