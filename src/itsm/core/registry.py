@@ -201,14 +201,15 @@ class Widget:
     """A card of the home page (工作台).
 
     ``context(user)`` returns what ``template`` renders, with a fixed number of queries
-    whatever the amount of data; the card is shown to the people ``visible`` admits,
+    whatever the amount of data, or None when the card has nothing to say now (it is
+    left out: a banner); the card is shown to the people ``visible`` admits,
     in ``order``, ``width`` columns of twelve on a wide screen (full width on a phone).
     """
 
     key: str
     title: Promise | str
     template: str
-    context: Callable[[Any], dict[str, Any]]
+    context: Callable[[Any], dict[str, Any] | None]
     visible: Predicate
     order: int = 100
     width: int = 6
@@ -247,7 +248,7 @@ _INBOX: dict[str, InboxSource] = {}
 
 
 def register_widget(key: str, title: Promise | str, template: str,
-                    context: Callable[[Any], dict[str, Any]], *, visible: Predicate,
+                    context: Callable[[Any], dict[str, Any] | None], *, visible: Predicate,
                     order: int = 100, width: int = 6) -> Widget:
     """Declare a home-page card (see :class:`Widget`)."""
     widget = Widget(key=key, title=title, template=template, context=context,

@@ -28,13 +28,15 @@ NOTIFICATIONS_PER_PAGE = 30
 
 
 class HomeView(SignedInMixin, TemplateView):
-    """``/``: the cards of the person's roles (``core.registry.register_widget``)."""
+    """``/``: the cards of the person's roles (``core.registry.register_widget``); a
+    card whose context is None has nothing to say now and is left out."""
 
     template_name = "core/home.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         user = self.request.user
-        cards = [(widget, widget.context(user)) for widget in widgets_for(user)]
+        cards = [(widget, context) for widget in widgets_for(user)
+                 if (context := widget.context(user)) is not None]
         return super().get_context_data(cards=cards, **kwargs)
 
 

@@ -61,7 +61,8 @@ def surveys_to_answer(user, limit: int) -> tuple[int, list[InboxItem]]:
                           for r in rows]
 
 
-def survey_banner(user) -> dict[str, Any]:
-    """The portal's banner for a customer: the open surveys they were asked to answer."""
+def survey_banner(user) -> dict[str, Any] | None:
+    """The portal's banner for a customer: the open surveys they were asked to answer
+    (no banner when there is none)."""
     count, items = surveys_to_answer(user, 3)
-    return {"count": count, "items": items}
+    return {"count": count, "items": items} if count else None

@@ -189,7 +189,9 @@ def test_the_inbox_lists_surveys_to_answer_and_the_portal_page_answers_them(sw):
     assert saved.channel == "portal" and saved.respondent == sw.world.users["requester_a"]
     inbox = {s["key"]: s for s in client.get(reverse("api:me-inbox")).json()}
     assert inbox["surveys-to-answer"]["count"] == 0
-    assert 'id="survey-banner"' not in client.get(reverse("home")).content.decode()
+    home = client.get(reverse("home")).content.decode()
+    assert 'id="survey-banner"' not in home
+    assert 'id="widget-survey-banner"' not in home  # no empty card either
     assert client.get(item["url"]).status_code == 410
     # someone not asked: 404
     other = sw.world.client("requester_c")
