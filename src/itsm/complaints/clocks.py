@@ -14,8 +14,6 @@ resolution and stops when the complaint is closed.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -27,7 +25,7 @@ from itsm.catalog import services as catalog
 from itsm.core.choices import Role
 from itsm.core.models import AuditEntry, BusinessCalendar
 from itsm.servicedesk.models import SLAClock
-from itsm.servicedesk.sla import DERIVED, counted_intervals, moment_when, used_time
+from itsm.servicedesk.sla import DERIVED, derive_clock
 
 from .choices import (
     DEFAULT_RESOLUTION_MINUTES,
@@ -73,63 +71,6 @@ def targets(complaint: Complaint) -> tuple[int, int | None, BusinessCalendar]:
     return policy.response_minutes, policy.resolution_minutes, calendar
 
 
-def _exceptions(calendar: BusinessCalendar, start: dt.datetime, end: dt.datetime
-                ) -> list[list[str]]:
-    tz = ZoneInfo(calendar.time_zone)
-    return catalog.calendar_exceptions(calendar, start.astimezone(tz).date(),
-                                       end.astimezone(tz).date())
-
-
-def _pauses(statuses: Statuses, paused: set[str]
-            ) -> list[tuple[dt.datetime, dt.datetime | None, str]]:
-    return [(start, statuses[i + 1][0] if i + 1 < len(statuses) else None, status)
-            for i, (start, status) in enumerate(statuses) if status in paused]
-
-
-def _clock(complaint: Complaint, kind: str, statuses: Statuses, counting: set[str],
-           paused: set[str], stop: dt.datetime | None, minutes: int,
-           calendar: BusinessCalendar, now: dt.datetime) -> SLAClock:
-    hours = calendar.business_hours()
-    target = dt.timedelta(minutes=minutes)
-    intervals = counted_intervals(statuses, counting, stop)
-    projected = intervals if stop is None else [*intervals, (stop, None)]
-    last_time, last_status = statuses[-1]
-    paused_since = last_time if stop is None and last_status in paused else None
-    used = used_time(intervals, hours, stop or now)
-    due = None if paused_since else moment_when(projected, hours, target)
-    paused_for = sum((hours.elapsed(s, e or now)
-                      for s, e in counted_intervals(statuses, paused, stop)), dt.timedelta(0))
-    values: dict[str, Any] = {
-        "organization_id": complaint.organization_id, "policy": None, "calendar": calendar,
-        "target_minutes": minutes, "started_at": complaint.created_at, "due_at": due,
-        "paused_since": paused_since, "paused_seconds": int(paused_for.total_seconds()),
-        "stopped_at": stop,
-        "met": (used <= target) if stop else (False if due and due <= now else None),
-        "warn_at": None if paused_since else moment_when(projected, hours,
-                                                          target * WARNING_SHARE),
-        "escalate_at": None if paused_since else moment_when(projected, hours,
-                                                              target * ESCALATION_SHARE),
-        "explanation": {
-            "calendar": calendar.name, "always_on": calendar.always_on, "policy": None,
-            "priority": None, "level": complaint.level, "target_minutes": minutes,
-            "windows": [[d, s.strftime("%H:%M"), e.strftime("%H:%M") if e != dt.time.max
-                         else "24:00"] for d, ws in sorted(hours.weekly.items())
-                        for s, e in ws],
-            "exceptions": [] if calendar.always_on else _exceptions(
-                calendar, complaint.created_at, due or now),
-            "used_seconds": int(used.total_seconds()),
-            "started_at": complaint.created_at.isoformat(),
-            "pauses": [[s.isoformat(), e.isoformat() if e else None, status]
-                       for s, e, status in _pauses(statuses, paused)],
-            "priority_changes": [],
-            "running": bool(intervals) and intervals[-1][1] is None,
-        },
-        "updated_at": now,
-    }
-    return SLAClock(record_type=ContentType.objects.get_for_model(Complaint),
-                    record_id=complaint.pk, kind=kind, **values)
-
-
 def derive_clocks(complaint: Complaint, statuses: Statuses, now: dt.datetime
                   ) -> dict[str, SLAClock]:
     """The complaint's clocks by its history (unsaved): always a response clock, a
@@ -140,14 +81,16 @@ def derive_clocks(complaint: Complaint, statuses: Statuses, now: dt.datetime
     finished = last_time if last_status in workflow.final else None
     responded = next((t for t, s in statuses if s == ComplaintStatus.RESPONDED), None)
     everything = set(workflow.statuses.values)
-    clocks = {ClockKind.RESPONSE: _clock(
-        complaint, ClockKind.RESPONSE, statuses, everything - workflow.final, set(),
-        responded or finished, response_minutes, calendar, now)}
+    common = {"calendar": calendar, "now": now, "warning": WARNING_SHARE,
+              "escalation": ESCALATION_SHARE, "explained": {"level": complaint.level}}
+    clocks = {ClockKind.RESPONSE: derive_clock(
+        complaint, ClockKind.RESPONSE, statuses, counting=everything - workflow.final,
+        paused=(), stop=responded or finished, minutes=response_minutes, **common)}
     if resolution_minutes:
-        clocks[ClockKind.RESOLUTION] = _clock(
+        clocks[ClockKind.RESOLUTION] = derive_clock(
             complaint, ClockKind.RESOLUTION, statuses,
-            everything - workflow.final - workflow.paused, set(workflow.paused), finished,
-            resolution_minutes, calendar, now)
+            counting=everything - workflow.final - workflow.paused, paused=workflow.paused,
+            stop=finished, minutes=resolution_minutes, **common)
     return clocks
 
 

@@ -153,12 +153,6 @@ def used_time(intervals: list[Interval], hours: BusinessHours, now: dt.datetime)
     return sum((hours.elapsed(s, e or now) for s, e in intervals), dt.timedelta(0))
 
 
-def _paused_since(statuses: list[tuple[dt.datetime, str]], paused: Iterable[str]) -> (
-        dt.datetime | None):
-    time, status = statuses[-1]
-    return time if status in set(paused) else None
-
-
 def _crossed_exceptions(calendar: BusinessCalendar, start: dt.datetime,
                         end: dt.datetime) -> list[list[str]]:
     tz = ZoneInfo(calendar.time_zone)
@@ -166,43 +160,66 @@ def _crossed_exceptions(calendar: BusinessCalendar, start: dt.datetime,
                                        end.astimezone(tz).date())
 
 
-def _explanation(calendar: BusinessCalendar, hours: BusinessHours, target: dt.timedelta,
-                 history: TicketHistory, intervals: list[Interval],
-                 paused: Iterable[str], due: dt.datetime | None,
-                 policy: SLAPolicy | None, *, priority: int, used: dt.timedelta) -> dict:
+#: The clock columns ``recompute_clocks`` derives (the sweep's stamps are not among them).
+DERIVED = ("organization_id", "policy", "calendar", "target_minutes", "started_at", "due_at",
+           "paused_since", "paused_seconds", "stopped_at", "met", "warn_at", "escalate_at",
+           "explanation", "updated_at")
+
+
+def derive_clock(record: Any, kind: str, statuses: list[tuple[dt.datetime, str]], *,
+                 counting: Iterable[str], paused: Iterable[str], stop: dt.datetime | None,
+                 minutes: int, calendar: BusinessCalendar, now: dt.datetime,
+                 warning: float, escalation: float, policy: SLAPolicy | None = None,
+                 explained: dict[str, Any] | None = None) -> SLAClock:
+    """One clock of ``record`` (unsaved) by its status history: it runs while the record
+    is in a ``counting`` status until ``stop``, stands still in a ``paused`` one, and is
+    due when ``minutes`` of working time on ``calendar`` are used. ``warning`` and
+    ``escalation`` are shares of the target; ``explained`` adds to the explanation
+    (priority, level…). Tickets and every type registered with ``register_clock_type``
+    derive their clocks with it."""
     paused = set(paused)
-    pauses = []
-    for i, (start, status) in enumerate(history.statuses):
-        if status in paused:
-            end = history.statuses[i + 1][0] if i + 1 < len(history.statuses) else None
-            pauses.append([start.isoformat(), end.isoformat() if end else None, status])
-    horizon = due or timezone.now()
-    return {
+    hours = calendar.business_hours()
+    target = dt.timedelta(minutes=minutes)
+    intervals = counted_intervals(statuses, counting, stop)
+    projected = intervals if stop is None else [*intervals, (stop, None)]
+    last_time, last_status = statuses[-1]
+    paused_since = last_time if stop is None and last_status in paused else None
+    due = None if paused_since else moment_when(projected, hours, target)
+    used = used_time(intervals, hours, stop or now)
+    paused_for = used_time(counted_intervals(statuses, paused, stop), hours, now)
+    ends = [t for t, _ in statuses[1:]] + [None]
+    pauses = [[start.isoformat(), end.isoformat() if end else None, status]
+              for (start, status), end in zip(statuses, ends, strict=True) if status in paused]
+    started_at = statuses[0][0]
+    explanation = {
         "calendar": calendar.name,
         "always_on": calendar.always_on,
         "windows": [[d, s.strftime("%H:%M"), e.strftime("%H:%M") if e != dt.time.max
                      else "24:00"] for d, ws in sorted(hours.weekly.items()) for s, e in ws],
         "policy": policy.name if policy else None,
-        # The policy's target is per priority: the page names the one that applies.
-        "priority": priority,
-        "target_minutes": int(target.total_seconds() // 60),
+        "priority": None,
+        "target_minutes": minutes,
         # Working time used until the clock stopped, paused or was recomputed: what is
         # left of a paused clock (its due time is open while it is paused).
         "used_seconds": int(used.total_seconds()),
-        "started_at": history.created_at.isoformat(),
-        "exceptions": _crossed_exceptions(calendar, history.created_at, horizon)
-        if not calendar.always_on else [],
+        "started_at": started_at.isoformat(),
+        "exceptions": [] if calendar.always_on else _crossed_exceptions(
+            calendar, started_at, due or now),
         "pauses": pauses,
-        "priority_changes": [[t.isoformat(), old, new]
-                             for t, old, new in history.priority_changes],
+        "priority_changes": [],
         "running": bool(intervals) and intervals[-1][1] is None,
+        **(explained or {}),
     }
-
-
-#: The clock columns ``recompute_clocks`` derives (the sweep's stamps are not among them).
-DERIVED = ("organization_id", "policy", "calendar", "target_minutes", "started_at", "due_at",
-           "paused_since", "paused_seconds", "stopped_at", "met", "warn_at", "escalate_at",
-           "explanation", "updated_at")
+    return SLAClock(
+        record_type=ContentType.objects.get_for_model(type(record)), record_id=record.pk,
+        kind=kind, organization_id=record.organization_id, policy=policy, calendar=calendar,
+        target_minutes=minutes, started_at=started_at, due_at=due, paused_since=paused_since,
+        paused_seconds=int(paused_for.total_seconds()), stopped_at=stop,
+        met=(used <= target) if stop else (False if due and due <= now else None),
+        warn_at=None if paused_since else moment_when(projected, hours, target * warning),
+        escalate_at=None if paused_since else moment_when(projected, hours,
+                                                          target * escalation),
+        explanation=explanation, updated_at=now)
 
 
 def derive_clocks(ticket: Ticket, history: TicketHistory, now: dt.datetime
@@ -214,51 +231,24 @@ def derive_clocks(ticket: Ticket, history: TicketHistory, now: dt.datetime
                                        service_id=ticket.service_id, customer_id=org.pk)
     response_minutes, resolution_minutes = catalog.targets_for(policy, ticket.priority)
     calendar = catalog.calendar_for(policy, ticket.service)
-    hours = calendar.business_hours()
     workflow = ticket.workflow
     last_time, last_status = history.statuses[-1]
     finished = workflow.final | {TicketStatus.RESOLVED}
     stop_resolution = last_time if last_status in finished else None
-    stop_response = history.first_response_at or stop_resolution
-    all_statuses = set(workflow.statuses.values)
-    counting = all_statuses - workflow.paused - finished
-    warning = (policy.warning_percent if policy else DEFAULT_WARNING_PERCENT) / 100
-    second = (policy.second_escalation_percent if policy
-              else DEFAULT_SECOND_ESCALATION_PERCENT) / 100
-    record_type = ContentType.objects.get_for_model(type(ticket))
-    clocks = {}
-    for kind, minutes, stop in ((ClockKind.RESPONSE, response_minutes, stop_response),
-                                (ClockKind.RESOLUTION, resolution_minutes, stop_resolution)):
-        target = dt.timedelta(minutes=minutes)
-        intervals = counted_intervals(history.statuses, counting, stop)
-        projected = intervals if stop is None else [*intervals, (stop, None)]
-        paused_since = None if stop else _paused_since(history.statuses, workflow.paused)
-        due = moment_when(projected, hours, target) if not paused_since else None
-        used = used_time(intervals, hours, stop or now)
-        met = (used <= target) if stop else (False if due and due <= now else None)
-        values = {
-            "organization_id": ticket.organization_id,
-            "policy": policy,
-            "calendar": calendar,
-            "target_minutes": minutes,
-            "started_at": ticket.created_at,
-            "due_at": due,
-            "paused_since": paused_since,
-            "paused_seconds": int(sum((hours.elapsed(s, e or now) for s, e in counted_intervals(
-                history.statuses, workflow.paused, stop)), dt.timedelta(0)).total_seconds()),
-            "stopped_at": stop,
-            "met": met,
-            "warn_at": None if paused_since else moment_when(projected, hours, target * warning),
-            "escalate_at": None if paused_since else moment_when(projected, hours,
-                                                                 target * second),
-            "explanation": _explanation(calendar, hours, target, history, intervals,
-                                        workflow.paused, due, policy,
-                                        priority=ticket.priority, used=used),
-            "updated_at": now,
-        }
-        clocks[kind] = SLAClock(record_type=record_type, record_id=ticket.pk, kind=kind,
-                                **values)
-    return policy, clocks
+    explained = {"priority": ticket.priority,
+                 "priority_changes": [[t.isoformat(), old, new]
+                                      for t, old, new in history.priority_changes]}
+    return policy, {kind: derive_clock(
+        ticket, kind, history.statuses,
+        counting=set(workflow.statuses.values) - workflow.paused - finished,
+        paused=workflow.paused, stop=stop, minutes=minutes, calendar=calendar, now=now,
+        warning=(policy.warning_percent if policy else DEFAULT_WARNING_PERCENT) / 100,
+        escalation=(policy.second_escalation_percent if policy
+                    else DEFAULT_SECOND_ESCALATION_PERCENT) / 100,
+        policy=policy, explained=explained)
+        for kind, minutes, stop in (
+            (ClockKind.RESPONSE, response_minutes, history.first_response_at or stop_resolution),
+            (ClockKind.RESOLUTION, resolution_minutes, stop_resolution))}
 
 
 def _set_derived(ticket: Ticket, policy: SLAPolicy | None, clocks: dict[str, SLAClock],
