@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from itsm.core.registry import InboxItem
+from itsm.core.workspace import count_and_first
 
 from . import schedule
 from .choices import ApprovalStatus, TaskStatus
@@ -34,26 +35,23 @@ def awaiting_my_vote(user) -> QuerySet[Approval]:
 
 def votes_inbox(user, limit: int) -> tuple[int, list[InboxItem]]:
     """Inbox work: the approvals and CAB votes waiting for the person."""
-    waiting = awaiting_my_vote(user)
-    items = [InboxItem(kind=a.get_stage_display(), title=a.change.title,
-                       url=a.change.get_absolute_url(), number=a.change.number,
-                       since=a.opened_at, due=a.change.planned_start)
-             for a in waiting[:limit]]
-    return waiting.count(), items
+    count, waiting = count_and_first(awaiting_my_vote(user), limit)
+    return count, [InboxItem(kind=a.get_stage_display(), title=a.change.title,
+                             url=a.change.get_absolute_url(), number=a.change.number,
+                             since=a.opened_at, due=a.change.planned_start) for a in waiting]
 
 
 def tasks_inbox(user, limit: int) -> tuple[int, list[InboxItem]]:
     """Inbox work: change tasks assigned to the person and not finished."""
-    tasks = (ChangeTask.objects.filter(assignee_id=user.pk,
-                                       status__in=[TaskStatus.OPEN, TaskStatus.IN_PROGRESS],
-                                       change__in=Change.objects.visible_to(user)
-                                       .order_by().values("pk"))
-             .select_related("change").order_by("planned_start", "pk"))
-    items = [InboxItem(kind=_("Change task"), title=f"{t.title} — {t.change.title}",
-                       url=t.change.get_absolute_url(), number=t.change.number,
-                       since=t.planned_start, due=t.planned_end)
-             for t in tasks[:limit]]
-    return tasks.count(), items
+    count, tasks = count_and_first(
+        ChangeTask.objects.filter(assignee_id=user.pk,
+                                  status__in=[TaskStatus.OPEN, TaskStatus.IN_PROGRESS],
+                                  change__in=Change.objects.visible_to(user)
+                                  .order_by().values("pk"))
+        .select_related("change").order_by("planned_start", "pk"), limit)
+    return count, [InboxItem(kind=_("Change task"), title=f"{t.title} — {t.change.title}",
+                             url=t.change.get_absolute_url(), number=t.change.number,
+                             since=t.planned_start, due=t.planned_end) for t in tasks]
 
 
 def my_votes(user) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from itsm.core.registry import InboxItem
-from itsm.core.workspace import BY_DUE, CARD_ROWS
+from itsm.core.workspace import BY_DUE, CARD_ROWS, count_and_first
 
 from .choices import ComplaintLevel, ComplaintStatus
 from .models import Complaint
@@ -70,21 +70,21 @@ def complaint_trend(user) -> dict[str, Any]:
 
 def awaiting_my_response(user, limit: int) -> tuple[int, list[InboxItem]]:
     """A handler's inbox: complaints assigned to them (or to nobody) not yet responded to
-    or being resolved: two queries."""
-    mine = (Complaint.objects.visible_to(user)
-            .filter(Q(assignee_id=user.pk) | Q(assignee__isnull=True))
-            .filter(status__in=(ComplaintStatus.RECEIVED, ComplaintStatus.EVALUATED,
-                                ComplaintStatus.RESOLVING)))
-    rows = list(mine.order_by(*BY_DUE)[:limit])
-    return mine.count(), [InboxItem(kind=_("Complaint to handle"), title=r.title,
+    or being resolved: one query."""
+    count, rows = count_and_first(
+        Complaint.objects.visible_to(user)
+        .filter(Q(assignee_id=user.pk) | Q(assignee__isnull=True))
+        .filter(status__in=(ComplaintStatus.RECEIVED, ComplaintStatus.EVALUATED,
+                            ComplaintStatus.RESOLVING)).order_by(*BY_DUE), limit)
+    return count, [InboxItem(kind=_("Complaint to handle"), title=r.title,
                                     url=r.get_absolute_url(), number=r.number,
                                     since=r.created_at, due=r.due_at) for r in rows]
 
 
 def resolutions_to_confirm(user, limit: int) -> tuple[int, list[InboxItem]]:
-    """A complainant's inbox: proposed resolutions waiting for them: two queries."""
-    owed = Complaint.objects.visible_to(user).filter(status=ComplaintStatus.PROPOSED)
-    rows = list(owed.order_by("proposed_at", "pk")[:limit])
-    return owed.count(), [InboxItem(kind=_("Confirm the complaint's resolution"),
+    """A complainant's inbox: proposed resolutions waiting for them: one query."""
+    count, rows = count_and_first(Complaint.objects.visible_to(user).filter(
+        status=ComplaintStatus.PROPOSED).order_by("proposed_at", "pk"), limit)
+    return count, [InboxItem(kind=_("Confirm the complaint's resolution"),
                                     title=r.title, url=r.get_absolute_url(), number=r.number,
                                     since=r.proposed_at) for r in rows]

@@ -4,18 +4,22 @@ type (my open work by urgency, recently updated, waiting on me) and the inbox.
 Apps add their own cards and kinds of inbox work in their ``registrations`` module
 (``core.registry.register_widget`` / ``register_inbox_source``); what is here works on
 any registered record type, so a new type shows up in them without an edit.
-Each function runs a fixed number of queries: one or two per record type, never one
-per record.
+Each function runs a fixed number of queries whatever the number of record types:
+the types' parts are gathered in one ``UNION ALL`` (``first_records``, ``count_all``)
+where the database takes ordered, sliced parts (PostgreSQL); SQLite runs them one by
+one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, F, Q, QuerySet
+from django.db import connections
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Value, Window
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -57,6 +61,77 @@ def soonest_due(rows: list[Record], limit: int = CARD_ROWS) -> list[Record]:
                   limit=limit)
 
 
+#: What a card or the inbox shows of a record (``records.html``, ``InboxItem``).
+CARD_FIELDS = ("number", "title", "status", "priority", "due_at", "updated_at", "created_at",
+               "organization_id")
+
+
+def union_rows(querysets: Sequence[QuerySet]) -> list[tuple]:
+    """The rows of several ``values_list`` querysets of one shape, each ordered and sliced
+    as it likes: one ``UNION ALL`` query where the database takes ordered, sliced parts
+    (PostgreSQL), one query per part elsewhere (SQLite). In no particular order."""
+    querysets = list(querysets)
+    shaped = any(q.query.is_sliced or q.query.order_by for q in querysets)
+    if len(querysets) > 1 and (not shaped or connections[querysets[0].db].features
+                               .supports_slicing_ordering_in_compound):
+        return list(querysets[0].union(*querysets[1:], all=True))
+    return [row for queryset in querysets for row in queryset]
+
+
+#: A count of all the rows a query matches, riding on each row it returns.
+TOTAL = Window(Count("pk"))
+
+
+def count_and_first(queryset: QuerySet, limit: int) -> tuple[int, list]:
+    """How many objects an ordered queryset holds and its first ``limit``: one query (the
+    count rides on every row as a window aggregate)."""
+    rows = list(queryset.annotate(_total=TOTAL)[:limit])
+    return (rows[0]._total if rows else 0), rows
+
+
+def _part(queryset: QuerySet, index: int) -> QuerySet:
+    return queryset.annotate(_part=Value(index, output_field=IntegerField()))
+
+
+def first_records(querysets: Sequence[QuerySet], limit: int, *, count: bool = False,
+                  fields: Sequence[str] = CARD_FIELDS) -> tuple[int, list[Record]]:
+    """The first ``limit`` records of each ordered queryset, of whatever types, with just
+    ``fields`` loaded, and (``count``) how many records they hold in all: one query
+    (``union_rows``). Sort the records as the card reads them."""
+    parts = []
+    for index, queryset in enumerate(querysets):
+        part = _part(queryset, index)
+        part = part.annotate(_total=TOTAL if count else Value(0, output_field=IntegerField()))
+        parts.append(part.values_list("_part", "_total", "pk", *fields)[:limit])
+    totals: dict[int, int] = {}
+    records = []
+    for index, total, *values in union_rows(parts):
+        totals[index] = total
+        records.append(_record(querysets[index], ["pk", *fields], values))
+    return sum(totals.values()), records
+
+
+def _record(queryset: QuerySet, fields: Sequence[str], values: Sequence) -> Record:
+    """A record with just ``fields`` loaded (the rest deferred) from their ``values``."""
+    meta = queryset.model._meta
+    loaded = {(meta.pk if name == "pk" else meta.get_field(name)).attname: value
+              for name, value in zip(fields, values, strict=True)}
+    names = [f.attname for f in meta.concrete_fields if f.attname in loaded]
+    return queryset.model.from_db(queryset.db, names, [loaded[name] for name in names])
+
+
+def count_all(querysets: Sequence[QuerySet], **counts: Count) -> dict[str, int]:
+    """The ``counts`` (aggregates by name) summed over several querysets: one query."""
+    names = list(counts)
+    totals = dict.fromkeys(names, 0)
+    parts = [_part(queryset.order_by(), index).values("_part").annotate(**counts)
+             .values_list(*names) for index, queryset in enumerate(querysets)]
+    for row in union_rows(parts):
+        for name, value in zip(names, row, strict=True):
+            totals[name] += value or 0
+    return totals
+
+
 @dataclass(frozen=True)
 class Bucket:
     key: str
@@ -89,15 +164,12 @@ def _urgency_counts(now: dt.datetime) -> dict[str, Any]:
 
 def my_work(user) -> dict[str, Any]:
     """The person's open records by urgency of their due time, and the most urgent ones
-    (two queries per record type)."""
+    (two queries)."""
     now = timezone.now()
-    totals = dict.fromkeys((key for key, _label, _color in URGENCY), 0)
-    rows: list[Record] = []
-    for model in staff_record_models(user):
-        mine = open_records(model, user).filter(assignee_id=user.pk)
-        for key, value in mine.aggregate(**_urgency_counts(now)).items():
-            totals[key] += value or 0
-        rows += list(mine.select_related("organization").order_by(*BY_DUE)[:CARD_ROWS])
+    mine = [open_records(model, user).filter(assignee_id=user.pk)
+            for model in staff_record_models(user)]
+    totals = count_all(mine, **_urgency_counts(now))
+    _count, rows = first_records([qs.order_by(*BY_DUE) for qs in mine], CARD_ROWS)
     return {
         "buckets": [Bucket(key, label, totals[key], color) for key, label, color in URGENCY],
         "total": sum(totals.values()),
@@ -107,13 +179,11 @@ def my_work(user) -> dict[str, Any]:
 
 
 def recently_updated(user) -> dict[str, Any]:
-    """Records assigned to the person, latest change first (one query per record type,
-    on the assignee's index: a whole team's records would be sorted at every visit)."""
-    rows: list[Record] = []
-    for model in staff_record_models(user):
-        rows += list(model.objects.visible_to(user).filter(assignee_id=user.pk)
-                     .select_related("organization")
-                     .order_by("-updated_at", "-pk")[:CARD_ROWS])
+    """Records assigned to the person, latest change first (one query, on the assignee's
+    index: a whole team's records would be sorted at every visit)."""
+    _count, rows = first_records(
+        [model.objects.visible_to(user).filter(assignee_id=user.pk)
+         .order_by("-updated_at", "-pk") for model in staff_record_models(user)], CARD_ROWS)
     return {"records": latest(rows, key=lambda r: (r.updated_at, r.pk), reverse=True)}
 
 
@@ -141,16 +211,12 @@ def waiting_on_me(user) -> dict[str, Any]:
 
 
 def assigned_to_me(user, limit: int) -> tuple[int, list[InboxItem]]:
-    """Inbox work of every record type: open records assigned to the person (two queries
-    per type), the soonest due first."""
-    count = 0
-    rows: list[Record] = []
-    for model in staff_record_models(user):
-        mine = open_records(model, user).filter(assignee_id=user.pk)
-        if model.waiting_statuses:
-            mine = mine.exclude(status__in=model.waiting_statuses)
-        count += mine.count()
-        rows += list(mine.order_by(*BY_DUE)[:limit])
+    """Inbox work of every record type: open records assigned to the person, the soonest
+    due first (one query)."""
+    count, rows = first_records(
+        [open_records(model, user).filter(assignee_id=user.pk)
+         .exclude(status__in=model.waiting_statuses).order_by(*BY_DUE)
+         for model in staff_record_models(user)], limit, count=True)
     items = [InboxItem(kind=capfirst(record._meta.verbose_name), title=record.title,
                        url=record.get_absolute_url(), number=record.number,
                        since=record.updated_at, due=record.due_at)
@@ -159,14 +225,13 @@ def assigned_to_me(user, limit: int) -> tuple[int, list[InboxItem]]:
 
 
 def my_requests(user) -> dict[str, Any]:
-    """The records the person raised that are still open, latest change first (two
-    queries per record type they may see)."""
-    count = 0
-    rows: list[Record] = []
-    for model in [rt.model for rt in record_types() if model_visible_as_requester(rt, user)]:
-        mine = open_records(model, user).filter(requester_id=user.pk)
-        count += mine.count()
-        rows += list(mine.order_by("-updated_at", "-pk")[:CARD_ROWS])
+    """The records the person raised that are still open, latest change first (one
+    query)."""
+    count, rows = first_records(
+        [open_records(rt.model, user).filter(requester_id=user.pk)
+         .order_by("-updated_at", "-pk")
+         for rt in record_types() if model_visible_as_requester(rt, user)],
+        CARD_ROWS, count=True)
     return {"records": latest(rows, key=lambda r: (r.updated_at, r.pk), reverse=True),
             "count": count}
 

@@ -25,7 +25,14 @@ from itsm.core.cache import cached
 from itsm.core.choices import Priority
 from itsm.core.models import Team, display_name
 from itsm.core.registry import InboxItem
-from itsm.core.workspace import BY_DUE, CARD_ROWS, latest, open_records, soonest_due
+from itsm.core.workspace import (
+    BY_DUE,
+    CARD_ROWS,
+    first_records,
+    latest,
+    open_records,
+    soonest_due,
+)
 
 from .choices import NOT_IN_QUEUE, ClockKind, TicketStatus
 from .models import Incident, MajorIncident, SatisfactionRating, ServiceRequest, SLAClock, Ticket
@@ -205,13 +212,10 @@ def major_incidents(user) -> dict[str, Any]:
 
 def confirmations_owed(user, limit: int) -> tuple[int, list[InboxItem]]:
     """Inbox work of a requester: their resolved tickets waiting for them to confirm."""
-    count = 0
-    rows = []
-    for model in TICKETS:
-        owed = model.objects.visible_to(user).filter(requester_id=user.pk,
-                                                     status=TicketStatus.RESOLVED)
-        count += owed.count()
-        rows += list(owed.order_by("resolved_at", "pk")[:limit])
+    count, rows = first_records(
+        [model.objects.visible_to(user).filter(requester_id=user.pk, status=TicketStatus.RESOLVED)
+         .order_by("resolved_at", "pk") for model in TICKETS], limit, count=True,
+        fields=("number", "title", "resolved_at", "updated_at"))
     items = [InboxItem(kind=_("Confirm the resolution"), title=r.title,
                        url=r.get_absolute_url(), number=r.number, since=r.resolved_at)
              for r in latest(rows, key=lambda r: (r.resolved_at or r.updated_at, r.pk),

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from itsm.core.registry import InboxItem
-from itsm.core.workspace import CARD_ROWS, open_records
+from itsm.core.workspace import CARD_ROWS, count_and_first, open_records
 
 from .choices import CampaignStatus, FeedbackStatus
 from .models import Campaign, FeedbackItem, Recipient
@@ -18,12 +18,10 @@ from .results import campaign_results
 
 
 def my_feedback(user) -> dict[str, Any]:
-    """Open feedback items assigned to the person, most urgent class first (two
-    queries)."""
-    mine = open_records(FeedbackItem, user).filter(assignee_id=user.pk)
-    rows = list(mine.select_related("organization").order_by("classification", "created_at",
-                                                              "pk")[:CARD_ROWS])
-    return {"records": rows, "count": mine.count()}
+    """Open feedback items assigned to the person, most urgent class first (one query)."""
+    count, rows = count_and_first(open_records(FeedbackItem, user).filter(
+        assignee_id=user.pk).order_by("classification", "created_at", "pk"), CARD_ROWS)
+    return {"records": rows, "count": count}
 
 
 def latest_results(user) -> dict[str, Any]:
@@ -40,21 +38,22 @@ def latest_results(user) -> dict[str, Any]:
 
 def feedback_to_confirm(user, limit: int) -> tuple[int, list[InboxItem]]:
     """A customer's feedback items handled and awaiting their confirmation."""
-    owed = FeedbackItem.objects.visible_to(user).filter(
+    count, rows = count_and_first(FeedbackItem.objects.visible_to(user).filter(
         requester_id=user.pk, status=FeedbackStatus.AWAITING_CONFIRMATION)
-    rows = list(owed.order_by("handled_at", "pk")[:limit])
-    return owed.count(), [InboxItem(kind=_("Confirm the handling of your feedback"),
+        .order_by("handled_at", "pk"), limit)
+    return count, [InboxItem(kind=_("Confirm the handling of your feedback"),
                                     title=r.title, url=r.get_absolute_url(), number=r.number,
                                     since=r.handled_at) for r in rows]
 
 
 def surveys_to_answer(user, limit: int) -> tuple[int, list[InboxItem]]:
     """Open surveys the person was asked to answer and has not."""
-    owed = Recipient.objects.filter(person_id=user.pk, answered_at__isnull=True,
-                                    campaign__status=CampaignStatus.OPEN,
-                                    campaign__closes_at__gt=timezone.now())
-    rows = list(owed.select_related("campaign").order_by("campaign__closes_at", "pk")[:limit])
-    return owed.count(), [InboxItem(kind=_("Satisfaction survey"), title=r.campaign.name,
+    count, rows = count_and_first(
+        Recipient.objects.filter(person_id=user.pk, answered_at__isnull=True,
+                                 campaign__status=CampaignStatus.OPEN,
+                                 campaign__closes_at__gt=timezone.now())
+        .select_related("campaign").order_by("campaign__closes_at", "pk"), limit)
+    return count, [InboxItem(kind=_("Satisfaction survey"), title=r.campaign.name,
                                     url=reverse("surveys:campaign-answer",
                                                 args=[r.campaign_id]),
                                     since=r.invited_at, due=r.campaign.closes_at)
