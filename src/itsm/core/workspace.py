@@ -150,15 +150,16 @@ URGENCY = (
 
 
 def _urgency_counts(now: dt.datetime) -> dict[str, Any]:
+    # Of the assignee (every row has one), not the id: the index of a person's unfinished
+    # tickets answers them without reading the tickets.
     end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59)
+    hour = now + dt.timedelta(hours=1)
     return {
-        "breached": Count("pk", filter=Q(due_at__lt=now)),
-        "hour": Count("pk", filter=Q(due_at__gte=now, due_at__lt=now + dt.timedelta(hours=1))),
-        "today": Count("pk", filter=Q(due_at__gte=now + dt.timedelta(hours=1),
-                                      due_at__lte=end_of_day)),
-        "later": Count("pk", filter=Q(due_at__gt=end_of_day)
-                       & Q(due_at__gte=now + dt.timedelta(hours=1))),
-        "none": Count("pk", filter=Q(due_at__isnull=True)),
+        "breached": Count("assignee", filter=Q(due_at__lt=now)),
+        "hour": Count("assignee", filter=Q(due_at__gte=now, due_at__lt=hour)),
+        "today": Count("assignee", filter=Q(due_at__gte=hour, due_at__lte=end_of_day)),
+        "later": Count("assignee", filter=Q(due_at__gt=end_of_day) & Q(due_at__gte=hour)),
+        "none": Count("assignee", filter=Q(due_at__isnull=True)),
     }
 
 

@@ -77,6 +77,12 @@ def ticket_indexes(prefix: str) -> list[models.Index]:
         # A team lead's home page: open tickets per member of a team, and unassigned.
         models.Index(fields=["assignee_team", "assignee", "organization"],
                      name=f"{prefix}_open_team", condition=~models.Q(status__in=NOT_IN_QUEUE)),
+        # A person's home page: their unfinished tickets by due time ("my open work"),
+        # and all of theirs by latest change ("recently updated").
+        models.Index(fields=["assignee", "due_at", "organization"],
+                     name=f"{prefix}_mine_unfinished",
+                     condition=~models.Q(status__in=sorted(TICKET_WORKFLOW.final))),
+        models.Index(fields=["assignee", "-updated_at", "-id"], name=f"{prefix}_mine_updated"),
     ]
 
 
