@@ -13,13 +13,13 @@ one.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections
-from django.db.models import Count, F, IntegerField, Q, QuerySet, Value, Window
+from django.db.models import Aggregate, Count, F, IntegerField, Q, QuerySet, Value, Window
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -93,22 +93,33 @@ def _part(queryset: QuerySet, index: int) -> QuerySet:
     return queryset.annotate(_part=Value(index, output_field=IntegerField()))
 
 
-def first_records(querysets: Sequence[QuerySet], limit: int, *, count: bool = False,
-                  fields: Sequence[str] = CARD_FIELDS) -> tuple[int, list[Record]]:
+def first_records(querysets: Sequence[QuerySet], limit: int, *,
+                  counts: Mapping[str, Aggregate] | None = None,
+                  fields: Sequence[str] = CARD_FIELDS) -> tuple[dict[str, int], list[Record]]:
     """The first ``limit`` records of each ordered queryset, of whatever types, with just
-    ``fields`` loaded, and (``count``) how many records they hold in all: one query
-    (``union_rows``). Sort the records as the card reads them."""
+    ``fields`` loaded, and the ``counts`` (aggregates by name) over all the records they
+    hold, summed: one query (``union_rows``; the counts ride on the rows as window
+    aggregates). Sort the records as the card reads them."""
+    counts = dict(counts or {})
+    columns = [f"_count_{name}" for name in counts]
     parts = []
     for index, queryset in enumerate(querysets):
-        part = _part(queryset, index)
-        part = part.annotate(_total=TOTAL if count else Value(0, output_field=IntegerField()))
-        parts.append(part.values_list("_part", "_total", "pk", *fields)[:limit])
-    totals: dict[int, int] = {}
+        part = _part(queryset, index).annotate(**{
+            column: Window(aggregate) for column, aggregate in zip(columns, counts.values(),
+                                                                   strict=True)})
+        parts.append(part.values_list("_part", *columns, "pk", *fields)[:limit])
+    totals_of_part: dict[int, Sequence[int]] = {}
     records = []
-    for index, total, *values in union_rows(parts):
-        totals[index] = total
-        records.append(_record(querysets[index], ["pk", *fields], values))
-    return sum(totals.values()), records
+    for index, *values in union_rows(parts):
+        totals_of_part[index] = values[:len(columns)]
+        records.append(_record(querysets[index], ["pk", *fields], values[len(columns):]))
+    totals = {name: sum(part[i] or 0 for part in totals_of_part.values())
+              for i, name in enumerate(counts)}
+    return totals, records
+
+
+#: ``first_records``' count of all the records.
+ALL = {"all": Count("pk")}
 
 
 def _record(queryset: QuerySet, fields: Sequence[str], values: Sequence) -> Record:
@@ -165,12 +176,12 @@ def _urgency_counts(now: dt.datetime) -> dict[str, Any]:
 
 def my_work(user) -> dict[str, Any]:
     """The person's open records by urgency of their due time, and the most urgent ones
-    (two queries)."""
+    (one query)."""
     now = timezone.now()
     mine = [open_records(model, user).filter(assignee_id=user.pk)
             for model in staff_record_models(user)]
-    totals = count_all(mine, **_urgency_counts(now))
-    _count, rows = first_records([qs.order_by(*BY_DUE) for qs in mine], CARD_ROWS)
+    totals, rows = first_records([qs.order_by(*BY_DUE) for qs in mine], CARD_ROWS,
+                                 counts=_urgency_counts(now))
     return {
         "buckets": [Bucket(key, label, totals[key], color) for key, label, color in URGENCY],
         "total": sum(totals.values()),
@@ -182,7 +193,7 @@ def my_work(user) -> dict[str, Any]:
 def recently_updated(user) -> dict[str, Any]:
     """Records assigned to the person, latest change first (one query, on the assignee's
     index: a whole team's records would be sorted at every visit)."""
-    _count, rows = first_records(
+    _counts, rows = first_records(
         [model.objects.visible_to(user).filter(assignee_id=user.pk)
          .order_by("-updated_at", "-pk") for model in staff_record_models(user)], CARD_ROWS)
     return {"records": latest(rows, key=lambda r: (r.updated_at, r.pk), reverse=True)}
@@ -214,27 +225,27 @@ def waiting_on_me(user) -> dict[str, Any]:
 def assigned_to_me(user, limit: int) -> tuple[int, list[InboxItem]]:
     """Inbox work of every record type: open records assigned to the person, the soonest
     due first (one query)."""
-    count, rows = first_records(
+    counts, rows = first_records(
         [open_records(model, user).filter(assignee_id=user.pk)
          .exclude(status__in=model.waiting_statuses).order_by(*BY_DUE)
-         for model in staff_record_models(user)], limit, count=True)
+         for model in staff_record_models(user)], limit, counts=ALL)
     items = [InboxItem(kind=capfirst(record._meta.verbose_name), title=record.title,
                        url=record.get_absolute_url(), number=record.number,
                        since=record.updated_at, due=record.due_at)
              for record in soonest_due(rows, limit)]
-    return count, items
+    return counts["all"], items
 
 
 def my_requests(user) -> dict[str, Any]:
     """The records the person raised that are still open, latest change first (one
     query)."""
-    count, rows = first_records(
+    counts, rows = first_records(
         [open_records(rt.model, user).filter(requester_id=user.pk)
          .order_by("-updated_at", "-pk")
          for rt in record_types() if model_visible_as_requester(rt, user)],
-        CARD_ROWS, count=True)
+        CARD_ROWS, counts=ALL)
     return {"records": latest(rows, key=lambda r: (r.updated_at, r.pk), reverse=True),
-            "count": count}
+            "count": counts["all"]}
 
 
 def model_visible_as_requester(record_type, user) -> bool:

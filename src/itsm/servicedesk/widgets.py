@@ -26,6 +26,7 @@ from itsm.core.choices import Priority
 from itsm.core.models import Team, display_name
 from itsm.core.registry import InboxItem
 from itsm.core.workspace import (
+    ALL,
     BY_DUE,
     CARD_ROWS,
     count_all,
@@ -92,7 +93,7 @@ def unassigned(user) -> dict[str, Any]:
     # Counted apart (on the index of open tickets' teams, without reading them) and the
     # first taken on the due-time index: a window count would read every one of them.
     count = count_all(waiting, n=Count("*"))["n"]
-    _count, rows = first_records([qs.order_by(*BY_DUE) for qs in waiting], CARD_ROWS)
+    _counts, rows = first_records([qs.order_by(*BY_DUE) for qs in waiting], CARD_ROWS)
     return {"records": soonest_due(rows), "count": count, "now": timezone.now()}
 
 
@@ -215,12 +216,12 @@ def major_incidents(user) -> dict[str, Any]:
 
 def confirmations_owed(user, limit: int) -> tuple[int, list[InboxItem]]:
     """Inbox work of a requester: their resolved tickets waiting for them to confirm."""
-    count, rows = first_records(
+    counts, rows = first_records(
         [model.objects.visible_to(user).filter(requester_id=user.pk, status=TicketStatus.RESOLVED)
-         .order_by("resolved_at", "pk") for model in TICKETS], limit, count=True,
+         .order_by("resolved_at", "pk") for model in TICKETS], limit, counts=ALL,
         fields=("number", "title", "resolved_at", "updated_at"))
     items = [InboxItem(kind=_("Confirm the resolution"), title=r.title,
                        url=r.get_absolute_url(), number=r.number, since=r.resolved_at)
              for r in latest(rows, key=lambda r: (r.resolved_at or r.updated_at, r.pk),
                              limit=limit)]
-    return count, items
+    return counts["all"], items

@@ -242,7 +242,7 @@ def test_cards_read_every_record_type_in_one_query(world, django_assert_num_quer
     """The cards gather the types' records in one UNION ALL on PostgreSQL (one query per
     type on SQLite, which takes no ordered, sliced parts), loaded with what the card
     shows: rendering them runs no further query."""
-    from itsm.core.workspace import BY_DUE, count_all, first_records
+    from itsm.core.workspace import ALL, BY_DUE, count_all, first_records
 
     for i in range(3):
         assigned(world, "requester_a", "agent", due_in=dt.timedelta(hours=i + 1), title=f"请求 {i}")
@@ -254,8 +254,9 @@ def test_cards_read_every_record_type_in_one_query(world, django_assert_num_quer
     mine = [model.objects.filter(assignee=world.agent) for model in (ServiceRequest, Incident)]
     union = connection.features.supports_slicing_ordering_in_compound
     with django_assert_num_queries(1 if union else 2):
-        count, records = first_records([qs.order_by(*BY_DUE) for qs in mine], 2, count=True)
-    assert count == 4
+        counts, records = first_records([qs.order_by(*BY_DUE) for qs in mine], 2, counts={
+            **ALL, "overdue": Count("pk", filter=Q(due_at__lt=timezone.now()))})
+    assert counts == {"all": 4, "overdue": 1}
     with django_assert_num_queries(0):
         shown = sorted((r.number, r.title, r.status_label, r.get_absolute_url()) for r in records)
     assert [title for _n, title, _s, _u in shown] == ["网络中断", "请求 0", "请求 1"]
