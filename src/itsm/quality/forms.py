@@ -8,19 +8,27 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from itsm.catalog.models import Service
 from itsm.core import access
+from itsm.core.choices import Priority
+from itsm.core.models import Organization, Team
 
+from .indicators import DIMENSIONS, Scope
 from .reports import DEFAULT_TIME_ZONE, reportable_organizations, services_of
 
 #: The largest id a bigint column holds; anything larger is a typing error, not an id.
 MAX_ID = 2**63 - 1
 MONTH_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}")
 FIRST_YEAR = 2000
+#: The longest period an indicator is computed over at once (two years).
+MAX_INDICATOR_DAYS = 731
 
 
 def _today(now: dt.datetime, time_zone: str) -> dt.date:
@@ -127,3 +135,78 @@ class ServiceLevelReportForm(forms.Form):
         if data["service"] is not None:
             query["service"] = data["service"].pk
         return query
+
+
+class IndicatorQueryForm(forms.Form):
+    """What an indicator's value is asked for: ``start`` and ``end`` (dates; end
+    exclusive; the previous month by default), narrowed to a ``customer``, ``service``,
+    ``team``, ``person`` or ``priority`` of the reader's provider, split ``by`` one of the
+    indicator's dimensions. An id outside the provider is a field error (400), as is a
+    period longer than :data:`MAX_INDICATOR_DAYS` or ending before it starts."""
+
+    start = forms.DateField(label=gettext_lazy("From"), required=False)
+    end = forms.DateField(label=gettext_lazy("Until"), required=False,
+                          help_text=gettext_lazy("Exclusive: the day after the period."))
+    customer = forms.IntegerField(label=gettext_lazy("Customer"), min_value=1,
+                                  max_value=MAX_ID, required=False)
+    service = forms.IntegerField(label=gettext_lazy("Service"), min_value=1,
+                                 max_value=MAX_ID, required=False)
+    team = forms.IntegerField(label=gettext_lazy("Team"), min_value=1, max_value=MAX_ID,
+                              required=False)
+    person = forms.IntegerField(label=gettext_lazy("Person"), min_value=1, max_value=MAX_ID,
+                                required=False)
+    priority = forms.TypedChoiceField(label=gettext_lazy("Priority"), coerce=int,
+                                      required=False, empty_value=None,
+                                      choices=[("", "—"), *Priority.choices])
+    by = forms.ChoiceField(label=gettext_lazy("Split by"), required=False)
+
+    def __init__(self, data: Any, *, user, indicator, now: dt.datetime | None = None) -> None:
+        super().__init__(data)
+        self.user, self.indicator = user, indicator
+        self.now = now or timezone.now()
+        self.fields["by"].choices = [("", "—"), *((key, label) for key, label in
+                                                  DIMENSIONS.items()
+                                                  if key in indicator.dimensions)]
+
+    def _own(self, name: str, queryset) -> None:
+        value = self.cleaned_data.get(name)
+        if value is not None and not queryset.filter(pk=value).exists():
+            self.add_error(name, _("Not one of your provider's."))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        provider = access.provider_id_of(self.user)
+        self._own("customer", Organization.objects.filter(
+            Q(pk=provider) | Q(provider_id=provider)))
+        self._own("service", Service.objects.filter(provider_id=provider))
+        self._own("team", Team.objects.filter(organization_id=provider))
+        self._own("person", get_user_model().objects.filter(profile__organization_id=provider))
+        start, end = data.get("start"), data.get("end")
+        if start is None and end is None:
+            year, month = previous_month(self.now, DEFAULT_TIME_ZONE)
+            start = dt.date(year, month, 1)
+            end = (start + dt.timedelta(days=31)).replace(day=1)
+        elif start is None or end is None:
+            self.add_error("start" if start is None else "end",
+                           _("Give both ends of the period, or neither."))
+            return data
+        if end <= start:
+            self.add_error("end", _("The period ends before it starts."))
+        elif (end - start).days > MAX_INDICATOR_DAYS:
+            self.add_error("end", _("A period of at most %(days)d days.")
+                           % {"days": MAX_INDICATOR_DAYS})
+        data["start"], data["end"] = start, end
+        return data
+
+    def scope(self) -> Scope:
+        data = self.cleaned_data
+        return Scope(provider_id=access.provider_id_of(self.user),
+                     customer_id=data.get("customer"), service_id=data.get("service"),
+                     team_id=data.get("team"), person_id=data.get("person"),
+                     priority=data.get("priority"))
+
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        """The period as moments, from midnight to midnight in the provider's time zone."""
+        tz = ZoneInfo(DEFAULT_TIME_ZONE)
+        return tuple(dt.datetime.combine(self.cleaned_data[name], dt.time(), tzinfo=tz)
+                     for name in ("start", "end"))

@@ -21,11 +21,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from itsm.core.models import Organization
+from itsm.catalog.models import Service
+from itsm.core.choices import Priority
+from itsm.core.models import Organization, Team, display_name
 from itsm.servicedesk.models import Incident, ServiceRequest
 
 #: Units an indicator's value is in.
@@ -144,6 +147,18 @@ def split(key: str, scope: Scope, start: dt.datetime, end: dt.datetime,
 def records(key: str, scope: Scope, start: dt.datetime, end: dt.datetime) -> list[QuerySet]:
     """The records behind a value (the drill-down)."""
     return indicator(key).records(scope, start, end)
+
+
+def labels(by: str, keys: Iterable[Any]) -> dict[Any, str]:
+    """The names of a dimension's values (customers' and services' names, people's 姓名,
+    priorities' labels): one query."""
+    keys = [k for k in keys if k is not None]
+    if by == "priority":
+        return {k: str(Priority(k).label) for k in keys if k in Priority.values}
+    if by == "person":
+        return {u.pk: display_name(u) for u in get_user_model().objects.filter(pk__in=keys)}
+    model = {"customer": Organization, "service": Service, "team": Team}[by]
+    return dict(model.objects.filter(pk__in=keys).values_list("pk", "name"))
 
 
 # --- Building blocks over tickets ------------------------------------------------------

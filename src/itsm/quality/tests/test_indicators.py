@@ -126,3 +126,40 @@ def test_every_indicator_declares_unit_direction_and_splits(world, data):
         assert found.unit and found.direction in (indicators.UP, indicators.DOWN)
         for dimension in found.dimensions:
             indicators.split(found.key, data["scope"], START, END, by=dimension)
+
+
+PERIOD = "start=2026-11-01&end=2026-12-01"
+
+
+def test_the_api_gives_a_value_split_and_its_records(world, data):
+    listed = world.client("agent").get("/api/indicators/")
+    assert listed.status_code == 200
+    assert {"sla-response", "handling-time"} <= {i["key"] for i in listed.json()}
+    body = world.client("agent").get(
+        f"/api/indicators/sla-response/?{PERIOD}&by=customer").json()
+    assert (body["value"], body["numerator"], body["denominator"]) == (66.67, 2, 3)
+    assert [(row["label"], row["value"]) for row in body["split"]] == [
+        (world.orgs["B"].name, 100.0), ("华东制造", 50.0)]  # better first
+    records = world.client("agent").get(
+        f"/api/indicators/sla-response/records/?{PERIOD}&customer={world.orgs['A'].pk}").json()
+    assert records["count"] == 2
+    assert {r["number"] for r in records["records"]} == {data["t1"].number, data["t3"].number}
+    # Another provider's staff read their own provider's records only.
+    theirs = world.client("agent_q").get(f"/api/indicators/sla-response/?{PERIOD}").json()
+    assert (theirs["value"], theirs["denominator"]) == (0.0, 1)
+
+
+def test_the_api_refuses_customers_and_bad_input(world, data):
+    assert world.client("requester_a").get("/api/indicators/").status_code == 403
+    assert world.client("requester_a").get(
+        f"/api/indicators/sla-response/?{PERIOD}").status_code == 403
+    assert world.client(None).get("/api/indicators/").status_code in (401, 403)
+    agent = world.client("agent")
+    assert agent.get(f"/api/indicators/no-such/?{PERIOD}").status_code == 404
+    for query, field in ((f"{PERIOD}&customer={world.orgs['C'].pk}", "customer"),
+                         ("start=2026-12-01&end=2026-11-01", "end"),
+                         ("start=2026-11-01", "end"), ("start=yesterday&end=2026-11-01", "start"),
+                         (f"{PERIOD}&by=priority", "by")):  # ratings have no priority
+        response = agent.get(f"/api/indicators/ticket-satisfaction/?{query}")
+        assert response.status_code == 400, (query, response.content)
+        assert field in response.json(), (query, response.json())
