@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
@@ -137,6 +138,9 @@ class ServiceLevelReportForm(forms.Form):
         return query
 
 
+_SCOPE_FIELD_NAMES = ("customer", "service", "team", "person", "priority")
+
+
 class IndicatorQueryForm(forms.Form):
     """What an indicator's value is asked for: ``start`` and ``end`` (dates; end
     exclusive; the previous month by default), narrowed to a ``customer``, ``service``,
@@ -160,13 +164,14 @@ class IndicatorQueryForm(forms.Form):
                                       choices=[("", "—"), *Priority.choices])
     by = forms.ChoiceField(label=gettext_lazy("Split by"), required=False)
 
-    def __init__(self, data: Any, *, user, indicator, now: dt.datetime | None = None) -> None:
+    def __init__(self, data: Any, *, user, indicator=None, now: dt.datetime | None = None
+                 ) -> None:
         super().__init__(data)
         self.user, self.indicator = user, indicator
         self.now = now or timezone.now()
-        self.fields["by"].choices = [("", "—"), *((key, label) for key, label in
-                                                  DIMENSIONS.items()
-                                                  if key in indicator.dimensions)]
+        self.fields["by"].choices = [("", "—"), *(
+            (key, label) for key, label in DIMENSIONS.items()
+            if indicator is not None and key in indicator.dimensions)]
 
     def _own(self, name: str, queryset) -> None:
         value = self.cleaned_data.get(name)
@@ -204,6 +209,22 @@ class IndicatorQueryForm(forms.Form):
                      customer_id=data.get("customer"), service_id=data.get("service"),
                      team_id=data.get("team"), person_id=data.get("person"),
                      priority=data.get("priority"))
+
+    def narrowing(self) -> list[tuple[str, Any]]:
+        """(field, value) of the dimensions the value is narrowed to."""
+        return [(name, self.cleaned_data[name]) for name in _SCOPE_FIELD_NAMES
+                if self.cleaned_data.get(name) is not None]
+
+    def previous_bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        """The period of the same length just before (for the trend)."""
+        start, end = self.bounds()
+        return start - (end - start), start
+
+    def query(self, **changes: Any) -> str:
+        """The form's values as a query string, with ``changes`` (None drops one)."""
+        values = {name: self.cleaned_data.get(name) for name in self.fields}
+        values.update(changes)
+        return urlencode({k: v for k, v in values.items() if v not in (None, "")})
 
     def bounds(self) -> tuple[dt.datetime, dt.datetime]:
         """The period as moments, from midnight to midnight in the provider's time zone."""

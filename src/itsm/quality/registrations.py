@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from itsm.core import access
 from itsm.core.registry import register_menu_item
 
 from . import indicator_set
@@ -12,4 +13,6 @@ from .reports import may_see_reports
 
 register_menu_item("quality", _("Service-level report"), "quality:service-level",
                    visible=may_see_reports, order=10, key="service-level-report")
+register_menu_item("quality", _("Quality indicators"), "quality:indicators",
+                   visible=access.is_provider_staff, order=5, key="quality-indicators")
 indicator_set.register()

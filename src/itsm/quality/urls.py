@@ -9,4 +9,7 @@ urlpatterns = [
          name="service-level"),
     path("reports/service-level/export.xlsx", views.ServiceLevelExportView.as_view(),
          name="service-level-export"),
+    path("quality/indicators/", views.IndicatorListView.as_view(), name="indicators"),
+    path("quality/indicators/<slug:key>/", views.IndicatorDetailView.as_view(),
+         name="indicator"),
 ]

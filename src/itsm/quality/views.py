@@ -1,4 +1,5 @@
-"""Web pages of service quality: the monthly service-level report and its XLSX."""
+"""Web pages of service quality: the monthly service-level report and its XLSX, and the
+indicators (values, splits, the records behind them)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
@@ -15,8 +16,8 @@ from django.views.generic import TemplateView
 from itsm.core import access, audit
 from itsm.core.choices import AuditAction
 
-from . import reports, resources
-from .forms import ServiceLevelReportForm
+from . import indicators, reports, resources
+from .forms import IndicatorQueryForm, ServiceLevelReportForm
 
 #: Breach rows shown on the page; the XLSX and the API have all of them.
 PAGE_BREACH_ROWS = 500
@@ -75,3 +76,90 @@ class ServiceLevelExportView(ServiceLevelReportView):
             f'attachment; filename="{resources.report_filename(report)}"')
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+# --- Indicators (QA-1): every indicator's value, one split by a dimension, its records ---
+
+
+class IndicatorAccessMixin(LoginRequiredMixin):
+    """The provider's staff; anyone else gets a 404 (the pages are internal)."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated and not access.is_provider_staff(request.user):
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+
+class IndicatorListView(IndicatorAccessMixin, TemplateView):
+    """Every indicator for a period (the previous month by default) beside the period of
+    the same length before it."""
+
+    template_name = "quality/indicators.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = IndicatorQueryForm(request.GET, user=request.user)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form, rows=[]),
+                                           status=400)
+        scope, (start, end) = form.scope(), form.bounds()
+        before = form.previous_bounds()
+        rows = []
+        for found in indicators.indicators():
+            now = indicators.value(found.key, scope, start, end)
+            then = indicators.value(found.key, scope, *before)
+            rows.append({"indicator": found, "now": now, "then": then,
+                         "trend": _trend(found, now.value, then.value),
+                         "url": f"{reverse('quality:indicator', args=[found.key])}?"
+                                f"{form.query(by=None)}"})
+        return self.render_to_response(self.get_context_data(form=form, rows=rows))
+
+
+def _trend(found: indicators.Indicator, now: float | None, then: float | None) -> str:
+    """``better``, ``worse`` or ``same`` (empty when either value is missing)."""
+    if now is None or then is None:
+        return ""
+    if now == then:
+        return "same"
+    return "better" if (now > then) == (found.direction == indicators.UP) else "worse"
+
+
+class IndicatorDetailView(IndicatorAccessMixin, TemplateView):
+    """One indicator: its value, split by a dimension (each row narrows to it), and the
+    newest records behind the value."""
+
+    template_name = "quality/indicator.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            found = indicators.indicator(kwargs["key"])
+        except KeyError:
+            raise Http404 from None
+        form = IndicatorQueryForm(request.GET, user=request.user, indicator=found)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(
+                form=form, indicator=found), status=400)
+        scope, (start, end) = form.scope(), form.bounds()
+        by = form.cleaned_data.get("by") or ""
+        split = []
+        if by:
+            values = indicators.split(found.key, scope, start, end, by=by)
+            names = indicators.labels(by, values)
+            split = sorted(({"label": names.get(k, "—"), "value": v,
+                             "url": f"?{form.query(by=None, **{by: k})}"}
+                            for k, v in values.items()),
+                           key=lambda row: str(row["label"]))
+        behind, count = [], 0
+        for queryset in indicators.records(found.key, scope, start, end):
+            queryset = queryset.distinct()
+            count += queryset.count()
+            behind += list(queryset.order_by("-pk")[:PAGE_RECORDS])
+        return self.render_to_response(self.get_context_data(
+            form=form, indicator=found, value=indicators.value(found.key, scope, start, end),
+            by=by, split=split, records=behind[:PAGE_RECORDS], count=count,
+            dimensions=[(k, v) for k, v in indicators.DIMENSIONS.items()
+                        if k in found.dimensions],
+            split_urls={k: f"?{form.query(by=k)}" for k in found.dimensions}))
+
+
+#: Records listed under an indicator's value.
+PAGE_RECORDS = 50
