@@ -60,7 +60,8 @@ class CauseCategory(models.Model):
         return f"{self.parent.name} / {self.name}" if self.parent_id else self.name
 
     def clean(self) -> None:
-        if self.parent_id and self.parent.parent_id:
+        if self.parent_id and (self.parent.parent_id or self.parent_id == self.pk or (
+                self.pk and CauseCategory.objects.filter(parent_id=self.pk).exists())):
             raise ValidationError({"parent": _("Cause categories have two levels only.")})
 
 
@@ -95,7 +96,16 @@ class ComplaintPolicy(models.Model):
                                                name="unique_complaint_policy")]
 
     def __str__(self) -> str:
-        return f"{self.get_level_display()} {self.response_minutes}/{self.resolution_minutes}"
+        resolution = "—" if self.resolution_minutes is None else self.resolution_minutes
+        return f"{self.get_level_display()} {self.response_minutes}/{resolution}"
+
+    def clean(self) -> None:
+        # The unique constraint lets NULLs differ: one "all customers" policy per level.
+        if self.provider_id and self.organization_id is None and ComplaintPolicy.objects.filter(
+                provider_id=self.provider_id, organization__isnull=True,
+                level=self.level).exclude(pk=self.pk).exists():
+            raise ValidationError({"level": _("This level has a policy for all customers "
+                                              "already.")})
 
 
 class Complaint(Record):

@@ -13,11 +13,13 @@ from itsm.core.registry import (
     everyone,
     register_inbox_source,
     register_menu_item,
+    register_record_action,
     register_record_type,
     register_widget,
     role_predicate,
 )
 from itsm.servicedesk.mailintake.intake import register_mail_route
+from itsm.servicedesk.models import Incident, ServiceRequest
 from itsm.servicedesk.sla import register_clock_type
 
 from . import (
@@ -26,8 +28,9 @@ from . import (
 )
 from .choices import HANDLER_ROLES
 from .clocks import stage_recipients
-from .models import Complaint, ImprovementAction
-from .services import create_from_mail, may_manage
+from .models import CauseCategory, Complaint, ComplaintPolicy, ImprovementAction
+from .services import create_from_mail, may_manage, may_read_settings
+from .views import complain_about
 
 register_record_type(Complaint, group="service_desk", label=_("Complaints"),
                      customer_label=_("My complaints"), visible=everyone, order=40)
@@ -37,6 +40,11 @@ register_menu_item("quality", _("Complaint report"), "complaints:report", visibl
                    order=42)
 register_menu_item("quality", _("Complaint handling assessment"), "complaints:assessment",
                    visible=may_manage, order=44)
+register_menu_item("settings", CauseCategory._meta.verbose_name_plural, "complaints:cause-list",
+                   visible=may_read_settings, order=40, key="complaint-causes")
+register_menu_item("settings", ComplaintPolicy._meta.verbose_name_plural,
+                   "complaints:policy-list", visible=may_read_settings, order=42,
+                   key="complaint-policies")
 register_clock_type(Complaint, recipients=stage_recipients)
 register_mail_route(settings.COMPLAINTS_MAIL_ADDRESS, create_from_mail, Complaint)
 
@@ -56,3 +64,5 @@ register_inbox_source("complaints-mine", _("Complaints to handle"),
                       order=25)
 register_inbox_source("complaint-confirmations", _("Complaint resolutions to confirm"),
                       widgets.resolutions_to_confirm, visible=customer, order=22)
+register_record_action("complain", _("Complain about this ticket"), complain_about,
+                       models=(ServiceRequest, Incident), order=10)

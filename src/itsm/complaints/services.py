@@ -125,15 +125,37 @@ def open_improvement_action(complaints: Iterable[Complaint], *, actor,
 # --- Master data ---------------------------------------------------------------------------
 
 
-def _require_admin(actor) -> None:
-    if actor is not None and not (access.is_provider_staff(actor)
-                                  and access.has_role(actor, Role.ADMINISTRATOR)):
+def may_read_settings(user) -> bool:
+    """Who reads the cause categories and clock policies: those who may manage complaints,
+    and the auditor, who reads everything of the provider."""
+    return may_manage(user) or (access.is_provider_staff(user) and access.is_read_only(user))
+
+
+def may_change_settings(user, setting: CauseCategory | ComplaintPolicy | None = None) -> bool:
+    """Administrators of a provider change its complaint settings; a given ``setting``
+    must be their provider's own: the shared defaults (no provider) serve every provider
+    and are read-only to each."""
+    return (access.is_provider_staff(user) and access.has_role(user, Role.ADMINISTRATOR)
+            and (setting is None or setting.provider_id == access.provider_id_of(user)))
+
+
+def require_setting_writer(actor, setting: CauseCategory | ComplaintPolicy | None = None
+                           ) -> None:
+    """PermissionDenied unless ``actor`` may change complaint settings (``setting``: that
+    one); no check without an actor (the system)."""
+    if actor is None:
+        return
+    if not may_change_settings(actor):
         raise PermissionDenied(_("Only administrators may change complaint settings."))
+    if not may_change_settings(actor, setting):
+        raise PermissionDenied(_("The shared defaults are read-only; add your own "
+                                 "categories instead."))
 
 
 def _save_setting(model, instance, *, actor, data: dict[str, Any]):
-    """Save a complaint setting of the actor's provider (administrators only)."""
-    _require_admin(actor)
+    """Save a complaint setting of the actor's provider (administrators only; never a
+    shared default, which saving would otherwise take from every other provider)."""
+    require_setting_writer(actor, instance)
     if actor is not None:
         data = {**data, "provider": access.organization_of(actor)}
     return objects.save_object(instance or model, actor=actor, data=data,
@@ -146,10 +168,7 @@ def save_cause(instance: CauseCategory | None, *, actor, data: dict[str, Any]
 
 
 def delete_cause(instance: CauseCategory, *, actor) -> None:
-    _require_admin(actor)
-    if actor is not None and instance.provider_id != access.provider_id_of(actor):
-        raise PermissionDenied(_("The default categories cannot be deleted; deactivate "
-                                 "them instead."))
+    require_setting_writer(actor, instance)
     objects.delete_object(instance, actor=actor, organization_id=instance.provider_id)
 
 
@@ -159,6 +178,6 @@ def save_policy(instance: ComplaintPolicy | None, *, actor, data: dict[str, Any]
 
 
 def delete_policy(instance: ComplaintPolicy, *, actor) -> None:
-    _require_admin(actor)
+    require_setting_writer(actor, instance)
     objects.delete_object(instance, actor=actor, organization_id=instance.provider_id)
 

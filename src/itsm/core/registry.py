@@ -18,7 +18,7 @@ it); any other page with ``register_menu_item``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -245,6 +245,37 @@ class InboxSource:
 
 _WIDGETS: dict[str, Widget] = {}
 _INBOX: dict[str, InboxSource] = {}
+_RECORD_ACTIONS: dict[str, RecordAction] = {}
+
+
+@dataclass(frozen=True)
+class RecordAction:
+    """A link an app adds to the pages of other apps' records, beside Edit and Delete
+    ("Complain about this ticket"): ``url(record, user)`` is its address, or None where
+    it is not for this person and record."""
+
+    key: str
+    label: Promise | str
+    url: Callable[[Any, Any], str | None]
+    models: frozenset[str]
+    order: int = 100
+
+
+def register_record_action(key: str, label: Promise | str,
+                           url: Callable[[Any, Any], str | None], *,
+                           models: Iterable[type], order: int = 100) -> RecordAction:
+    """Declare a link on the record pages of ``models`` (see :class:`RecordAction`)."""
+    action = RecordAction(key=key, label=label, url=url, order=order,
+                          models=frozenset(m._meta.label_lower for m in models))
+    _RECORD_ACTIONS[key] = action
+    return action
+
+
+def record_actions_for(record, user) -> list[tuple[str, Promise | str, str]]:
+    """(key, label, url) of the links other apps add to ``record``'s page for ``user``."""
+    actions = sorted((a for a in _RECORD_ACTIONS.values()
+                      if record._meta.label_lower in a.models), key=lambda a: (a.order, a.key))
+    return [(a.key, a.label, url) for a in actions if (url := a.url(record, user))]
 
 
 def register_widget(key: str, title: Promise | str, template: str,

@@ -54,7 +54,7 @@ from .forms import (
 )
 from .models import Attachment, Record
 from .pagination import RecordCursorPagination
-from .registry import record_type_of
+from .registry import record_actions_for, record_type_of
 from .retention import check_deletable
 from .uploads import attachment_response, check_request_size
 
@@ -295,6 +295,7 @@ class RecordDetailView(RecordViewMixin, TemplateView):
             can_delete=perms.can_delete_record(user, record),
             can_comment=perms.can_comment_record(user, record),
             can_write_internal=perms.can_write_internal(user, record),
+            record_actions=record_actions_for(record, user),
         )
         slots: dict[str, list[str]] = {"main": [], "side": []}
         for panel in self.panels(record, kwargs):

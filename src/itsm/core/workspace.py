@@ -26,6 +26,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from . import access
+from . import rules as perms
 from .models import Notification, Record
 from .registry import InboxItem, inbox_sources_for, record_types
 
@@ -40,8 +41,10 @@ def open_records(model: type[Record], user) -> QuerySet:
 
 
 def staff_record_models(user) -> list[type[Record]]:
-    """The record models whose pages ``user`` may use."""
-    return [rt.model for rt in record_types() if rt.visible(user)]
+    """The record models whose pages ``user`` may use and whose records they may work on
+    (a type with handler roles, such as complaints, is no one else's work)."""
+    return [rt.model for rt in record_types()
+            if rt.visible(user) and perms.handles_record_type(user, rt.model)]
 
 
 def latest(rows: list[Record], key, limit: int = CARD_ROWS, reverse: bool = False

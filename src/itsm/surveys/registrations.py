@@ -1,5 +1,6 @@
 """What surveys declare in the core registry: the feedback item record type, the
-campaign pages, the home-page cards and inbox work, and the periodic reminder job."""
+campaign and questionnaire pages, the home-page cards and inbox work, and the periodic
+reminder job."""
 
 from __future__ import annotations
 
@@ -23,11 +24,16 @@ from . import (
 )
 from .choices import FeedbackClass
 from .models import FeedbackItem
-from .services import RESULT_READER_ROLES
+from .services import RESULT_READER_ROLES, can_manage
 
 
 def customer(user) -> bool:
     return everyone(user) and not access.is_provider_staff(user)
+
+
+def manager(user) -> bool:
+    """Quality managers and administrators (``can_manage`` takes None for the system)."""
+    return everyone(user) and can_manage(user)
 
 
 register_record_type(
@@ -38,6 +44,8 @@ register_record_type(
 register_menu_item("quality", _("Satisfaction surveys"), "surveys:campaign-list",
                    visible=role_predicate(*RESULT_READER_ROLES), order=45,
                    key="survey-campaigns")
+register_menu_item("quality", _("Questionnaires"), "surveys:questionnaire-list",
+                   visible=manager, order=46, key="survey-questionnaires")
 
 register_widget("my-feedback", _("My feedback items"), "surveys/widgets/my_feedback.html",
                 widgets.my_feedback, visible=role_predicate(

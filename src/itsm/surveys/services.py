@@ -534,21 +534,30 @@ def parse_answers(questionnaire: Questionnaire, values: dict[str, Any]
 def submit_response(campaign: Campaign, *, values: dict[str, Any],
                     recipient: Recipient | None = None, channel: str = SurveyChannel.EMAIL,
                     actor=None, organization: Organization | None = None,
-                    department=None) -> SurveyResponse:
+                    department=None, interviewer=None) -> SurveyResponse:
     """Store one respondent's answers.
 
     Through a link or the portal (``recipient``, ``actor`` the recipient or None), the
-    link is used up. Typed by staff (``channel`` phone or interview, ``actor`` the
-    interviewer): for a recipient, or for someone of ``organization`` not asked by link.
+    link is used up. Typed by staff (``channel`` phone or interview, ``actor`` who types
+    them in): for a recipient, or for someone of ``organization`` not asked by link;
+    ``interviewer`` is who asked the questions (default: ``actor``), staff of the
+    campaign's provider too — the audit entry keeps ``actor``.
     """
     campaign = Campaign.objects.select_for_update().select_related("questionnaire").get(
         pk=campaign.pk)
     staff_typed = channel in STAFF_CHANNELS
+
+    def provider_staff(person) -> bool:
+        return person is not None and access.is_staff_writer(person) and \
+            access.provider_id_of(person) == campaign.provider_id
+
     if staff_typed:
-        if actor is None or not access.is_staff_writer(actor) or \
-                access.provider_id_of(actor) != campaign.provider_id:
+        if not provider_staff(actor):
             raise PermissionDenied(_("Only service staff may type in answers given by "
                                      "phone or in an interview."))
+        interviewer = interviewer or actor
+        if not provider_staff(interviewer):
+            raise ValidationError({"interviewer": _("Choose one of your service staff.")})
         if campaign.status == CampaignStatus.DRAFT:
             raise ValidationError(_("Launch the campaign first."))
     if recipient is not None:
@@ -581,7 +590,7 @@ def submit_response(campaign: Campaign, *, values: dict[str, Any],
         campaign=campaign, questionnaire=campaign.questionnaire,
         recipient=None if campaign.anonymous else recipient, respondent=respondent,
         organization_id=organization_id, department_id=department_id, channel=channel,
-        interviewer=actor if staff_typed else None, submitted_at=now)
+        interviewer=interviewer if staff_typed else None, submitted_at=now)
     Answer.objects.bulk_create([Answer(
         response=response, question=question, campaign=campaign,
         organization_id=organization_id, department_id=department_id,
@@ -591,7 +600,7 @@ def submit_response(campaign: Campaign, *, values: dict[str, Any],
     audit.log(action=AuditAction.CREATE, instance=response, actor=actor,
               changes={"campaign": campaign.pk, "channel": channel,
                        "answers": len(parsed),
-                       "interviewer": actor.pk if staff_typed else None},
+                       "interviewer": interviewer.pk if staff_typed else None},
               organization_id=organization_id)
     low = [(q, f["score"]) for q, f in parsed
            if f.get("score") is not None and f["score"] <= score_threshold()]

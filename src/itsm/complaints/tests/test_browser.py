@@ -75,7 +75,10 @@ def test_the_complaint_journey_in_the_browser(journey, chromium):
     world, incident, cause, base = journey
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     customer_context, customer = open_as(chromium, base, world.requester_a)
-    customer.goto(f"{base}/complaints/new/?about={incident.number}")
+    # From the incident's page: "投诉此工单".
+    customer.goto(f"{base}{incident.get_absolute_url()}")
+    customer.click("#action-complain")
+    customer.wait_for_load_state("load")
     assert incident.number in customer.inner_text("#complaint-about")
     customer.fill('[name="title"]', "邮件故障处理太慢")
     customer.fill('[name="description"]', "报修一天仍未恢复，影响业务")

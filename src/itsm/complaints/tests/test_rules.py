@@ -239,3 +239,19 @@ def test_handler_of_take_must_be_staff_service(cw):
     complaint = complain(cw)
     with pytest.raises(Exception):  # noqa: B017 - PermissionDenied
         complaint_services.take_complaint(complaint, actor=cw.agent)
+
+
+def test_a_handlers_complaint_is_in_their_open_work_and_no_one_elses(cw):
+    """The home page's "my open work" reads complaints for designated handlers only (a
+    type with handler roles is no one else's work; it also spares everyone else the
+    query)."""
+    complaint = complain(cw, title="客服态度差")
+    complaint_services.take_complaint(complaint, actor=cw.handler)
+    client = Client()
+    client.force_login(cw.handler)
+    mine = page(client.get("/")).split('id="widget-my-work"')[1].split("</section>")[0]
+    assert complaint.number in mine and "客服态度差" in mine
+    Complaint.objects.filter(pk=complaint.pk).update(assignee=cw.agent)  # not a handler
+    client.force_login(cw.agent)
+    mine = page(client.get("/")).split('id="widget-my-work"')[1].split("</section>")[0]
+    assert complaint.number not in mine

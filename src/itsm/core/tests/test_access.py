@@ -255,6 +255,19 @@ def survey_probes() -> list[Probe]:
         Probe("api:campaign-answers", "POST", "campaign",
               {"channel": "phone", "answers": {}}, "json", True),
         Probe("api:surveyresponse-detail", "GET", "surveyresponse"),
+        # the web pages of questionnaires and campaigns (surveys/tests/test_pages)
+        Probe("surveys:questionnaire-detail", "GET", "questionnaire"),
+        Probe("surveys:questionnaire-edit", "GET", "questionnaire", write=True),
+        Probe("surveys:questionnaire-edit", "POST", "questionnaire", {"title": "hacked"},
+              write=True),
+        Probe("surveys:questionnaire-delete", "POST", "questionnaire", {}, write=True),
+        Probe("surveys:campaign-detail", "GET", "campaign"),
+        Probe("surveys:campaign-edit", "GET", "campaign", write=True),
+        Probe("surveys:campaign-edit", "POST", "campaign", {"name": "hacked"}, write=True),
+        Probe("surveys:campaign-launch", "POST", "campaign", {}, write=True),
+        Probe("surveys:campaign-staff-answer", "GET", "campaign", write=True),
+        Probe("surveys:campaign-staff-answer", "POST", "campaign", {"channel": "phone"},
+              write=True),
     ]
 
 
@@ -534,6 +547,8 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
     "surveys:campaign-list": ("GET", "login"),
     "surveys:campaign-results": ("GET", "login"),
     "surveys:campaign-export": ("GET", "login"),
+    **{f"surveys:{name}": ("GET", "login") for name in [
+        "campaign-create", "questionnaire-list", "questionnaire-create"]},
     "api:campaign-results": ("GET", "denied"),
     "api:campaign-export": ("GET", "denied"),
     "api:service-level-report": ("GET", "denied"),
@@ -561,6 +576,17 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
     **{f"api:{name}": ("GET", "denied") for name in [
         "causecategory-list", "causecategory-detail", "complaintpolicy-list",
         "complaintpolicy-detail"]},
+    **{f"complaints:{name}": ("GET", "login") for name in [
+        "cause-list", "cause-create", "cause-edit", "policy-list", "policy-create",
+        "policy-edit"]},
+    "complaints:cause-delete": ("POST", "login"),
+    # Quality indicators (provider staff; quality/tests/test_indicators, _pages)
+    "quality:indicators": ("GET", "login"),
+    "quality:indicator": ("GET", "login"),
+    "api:indicator-list": ("GET", "denied"),
+    "api:indicator-value": ("GET", "denied"),
+    "api:indicator-records": ("GET", "denied"),
+    "complaints:policy-delete": ("POST", "login"),
     # Bulk actions of every record type (staff writers; servicedesk/tests/test_bulk)
     **{ui_route(ticket, "bulk"): ("POST", "login") for ticket in TICKETS},
     **{api_route(ticket, "bulk"): ("POST", "denied") for ticket in TICKETS},
@@ -569,9 +595,12 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
 OTHER_ROUTE_KWARGS: dict[str, dict[str, str]] = {
     "servicedesk:rate": {"token": "not-signed"},
     "surveys:answer": {"token": "not-a-token"},
+    **{route: {"key": "sla-response"} for route in [
+        "quality:indicator", "api:indicator-value", "api:indicator-records"]},
     "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"}}
 OTHER_ROUTE_KWARGS.update({route: {"pk": "1"} for route in [  # complaints' master data
-    "api:causecategory-detail", "api:complaintpolicy-detail"]})
+    "api:causecategory-detail", "api:complaintpolicy-detail", "complaints:cause-edit",
+    "complaints:cause-delete", "complaints:policy-edit", "complaints:policy-delete"]})
 OTHER_ROUTE_KWARGS.update({route: {"pk": "1"} for route in [  # security, own: any pk
     "notification-read", "saved-view-delete", "api:my-notification-read",
     "api:savedview-detail",
@@ -736,6 +765,17 @@ def add_security(sc):
         "status": "approved"})
     sc.drill_b = security_services.save_drill(None, actor=None, data={
         "plan": sc.plan_b, "date": dt.date(2026, 3, 1), "scenario": f"演练 {SENTINEL_B}"})
+    return sc
+
+
+def add_complaint_policies(sc):
+    """A complaint clock policy per provider (complaints.services; the shared cause
+    categories are seeded)."""
+    from itsm.complaints import services as complaint_services
+
+    sc.complaint_policies = {code: complaint_services.save_policy(None, actor=None, data={
+        "provider": sc.world.orgs[code], "level": "ordinary", "response_minutes": 480})
+        for code in ("P", "Q")}
     return sc
 
 
