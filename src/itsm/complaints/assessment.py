@@ -52,13 +52,25 @@ def _share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
+def clocks_met(complaints: QuerySet, by: str | None = None) -> dict[Any, tuple[int, int]]:
+    """(met, measured) of the clocks (first response, resolution) of ``complaints`` (e.g.
+    ``closed_in(...)``) that stopped met or missed, per value of the complaints' field
+    ``by`` (``"assignee_id"``, ``"organization_id"``…; None: the total, under None).
+    One query."""
+    clocks = SLAClock.objects.filter(
+        record_type=ContentType.objects.get_for_model(Complaint),
+        record_id__in=complaints.values("pk"), met__isnull=False).order_by()
+    counts = {"total": Count("pk"), "met": Count("pk", filter=Q(met=True))}
+    if by is None:
+        row = clocks.aggregate(**counts)
+        return {None: (row["met"], row["total"])}
+    return {row["owner"]: (row["met"], row["total"])
+            for row in clocks.annotate(owner=_owner(by)).values("owner").annotate(**counts)}
+
+
 def timeliness(period: PeriodLike, handler=None, team: Team | None = None) -> float | None:
     """Percent of the clocks of the complaints closed in the period that were met."""
-    ids = closed_in(period, handler=handler, team=team).values("pk")
-    counts = SLAClock.objects.filter(
-        record_type=ContentType.objects.get_for_model(Complaint), record_id__in=ids,
-        met__isnull=False).aggregate(total=Count("pk"), met=Count("pk", filter=Q(met=True)))
-    return _share(counts["met"], counts["total"])
+    return _share(*clocks_met(closed_in(period, handler=handler, team=team))[None])
 
 
 def accuracy(period: PeriodLike, handler=None, team: Team | None = None) -> float | None:
@@ -96,13 +108,9 @@ def assessment_table(period: PeriodLike, queryset: QuerySet, by: str) -> list[As
             score=Avg("satisfaction_score"))):
         rows[row[field]] = {"closed": row["closed"], "right": row["right"],
                             "score": row["score"], "met": 0, "clocks": 0}
-    complaint_type = ContentType.objects.get_for_model(Complaint)
-    for row in (SLAClock.objects.filter(record_type=complaint_type,
-                                        record_id__in=closed.values("pk"), met__isnull=False)
-                .annotate(owner=_owner(by)).order_by().values("owner")
-                .annotate(total=Count("pk"), met=Count("pk", filter=Q(met=True)))):
-        if row["owner"] in rows:
-            rows[row["owner"]].update(clocks=row["total"], met=row["met"])
+    for owner, (met, total) in clocks_met(closed, field).items():
+        if owner in rows:
+            rows[owner].update(clocks=total, met=met)
     names = _names(by, [k for k in rows if k is not None])
     return sorted((AssessmentRow(
         name=names.get(key, "—"), closed=r["closed"], timeliness=_share(r["met"], r["clocks"]),
@@ -111,8 +119,9 @@ def assessment_table(period: PeriodLike, queryset: QuerySet, by: str) -> list[As
         for key, r in rows.items()), key=lambda r: r.name)
 
 
-def _owner(by: str):
-    return Subquery(Complaint.objects.filter(pk=OuterRef("record_id")).values(f"{by}_id")[:1])
+def _owner(field: str):
+    """The complaint's ``field`` beside each of its clocks."""
+    return Subquery(Complaint.objects.filter(pk=OuterRef("record_id")).values(field)[:1])
 
 
 def _names(by: str, ids: list) -> dict[Any, str]:

@@ -17,6 +17,7 @@ declared here, since this app sits above them).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,8 @@ from itsm.servicedesk.models import Incident, ServiceRequest
 
 #: Units an indicator's value is in.
 PERCENT, HOURS, SCORE, PER_THOUSAND, COUNT, DAYS = "%", "h", "score", "‰", "count", "d"
+#: Seconds of an hour and of a day: the units of averaged time spans.
+HOUR_SECONDS, DAY_SECONDS = 3600, 86400
 #: Whether a higher value is better (``UP``) or worse (``DOWN``).
 UP, DOWN = "up", "down"
 #: The dimensions a value can split by, with their labels.
@@ -172,15 +175,24 @@ def organizations_of(provider_id: int) -> QuerySet:
                                        ).values("pk")
 
 
+def scoped(scope: Scope, models: Sequence[type], dimension_fields: dict[str, str]
+           ) -> list[QuerySet]:
+    """The records of ``models`` in the scope, one queryset per model: those of the
+    provider's organizations, narrowed by each dimension of the scope that
+    ``dimension_fields`` maps to a field of the records (``{"customer":
+    "organization_id", "service": "services"}``…). The scope's other dimensions do not
+    apply to these records and are ignored."""
+    conditions = Q(organization_id__in=organizations_of(scope.provider_id))
+    for dimension, column in dimension_fields.items():
+        key = getattr(scope, _SCOPE_FIELDS[dimension])
+        if key is not None:
+            conditions &= Q(**{column: key})
+    return [model.objects.filter(conditions) for model in models]
+
+
 def tickets(scope: Scope, models: Sequence[type] = TICKETS) -> list[QuerySet]:
     """The tickets of the scope, one queryset per ticket type."""
-    conditions = Q(organization_id__in=organizations_of(scope.provider_id))
-    for name, column in (("customer_id", "organization_id"), ("service_id", "service_id"),
-                         ("team_id", "assignee_team_id"), ("person_id", "assignee_id"),
-                         ("priority", "priority")):
-        if getattr(scope, name) is not None:
-            conditions &= Q(**{column: getattr(scope, name)})
-    return [model.objects.filter(conditions) for model in models]
+    return scoped(scope, models, TICKET_DIMENSIONS)
 
 
 def _grouped(querysets: Sequence[QuerySet], by: str | None, dimension_fields: dict[str, str],
@@ -221,13 +233,65 @@ def average_hours(querysets: Sequence[QuerySet], by: str | None, *, start_field:
     """Per dimension value: the average of ``end_field`` − ``start_field`` in hours
     (calendar time) over the records (sum over count: averages of several types
     combine)."""
-    span = ExpressionWrapper(F(end_field) - F(start_field), output_field=DurationField())
+    return average_span(querysets, by, start=start_field, end=end_field,
+                        dimension_fields=dimension_fields)
+
+
+def average_span(querysets: Sequence[QuerySet], by: str | None, *, start: str | Any,
+                 end: str | Any, unit_seconds: float = HOUR_SECONDS,
+                 dimension_fields: dict[str, str] = TICKET_DIMENSIONS) -> dict[Any, Value]:
+    """Per dimension value: the average of ``end`` − ``start`` (field names or datetime
+    expressions, e.g. ``Value(moment)``) in units of ``unit_seconds`` (hours, or
+    :data:`DAY_SECONDS`), calendar time; the numerator is the sum in those units."""
+    start = F(start) if isinstance(start, str) else start
+    end = F(end) if isinstance(end, str) else end
+    span = ExpressionWrapper(end - start, output_field=DurationField())
     grouped = _grouped(querysets, by, dimension_fields, total=Sum(span), n=Count("pk"))
     result = {}
     for key, row in grouped.items():
-        hours = row["total"].total_seconds() / 3600 if row["total"] else 0.0
-        result[key] = Value(round(hours / row["n"], 2) if row["n"] else None, hours, row["n"])
+        units = row["total"].total_seconds() / unit_seconds if row["total"] else 0.0
+        result[key] = Value(round(units / row["n"], 2) if row["n"] else None, units, row["n"])
     return result
+
+
+def percentile_hours(querysets: Sequence[QuerySet], by: str | None, *, start_field: str,
+                     end_field: str, percent: int = 90,
+                     dimension_fields: dict[str, str] = TICKET_DIMENSIONS,
+                     ) -> dict[Any, Value]:
+    """Per dimension value: the ``percent``-th percentile of ``end_field`` −
+    ``start_field`` in hours (calendar time), by nearest rank: of the n durations sorted,
+    the one at rank ⌈percent/100 × n⌉ (the smallest duration that at least ``percent`` %
+    of the records do not exceed; no interpolation). The two time stamps are read
+    (``values_list``, one query per queryset) and ranked in Python. The numerator is that
+    rank, the denominator n."""
+    spans: dict[Any, list[float]] = {}
+    for queryset in querysets:
+        queryset = queryset.order_by()
+        if by is None:
+            rows = ((None, a, b) for a, b in queryset.values_list(start_field, end_field))
+        else:
+            rows = queryset.values_list(dimension_fields[by], start_field, end_field)
+        for key, started, ended in rows:
+            spans.setdefault(key, []).append((ended - started).total_seconds() / HOUR_SECONDS)
+    result = {None: Value(None)} if by is None else {}
+    for key, hours in spans.items():
+        rank = nearest_rank(len(hours), percent)
+        result[key] = Value(round(sorted(hours)[rank - 1], 2), rank, len(hours))
+    return result
+
+
+def nearest_rank(n: int, percent: float) -> int:
+    """The 1-based rank of the ``percent``-th percentile among ``n`` sorted values
+    (nearest-rank method: ⌈percent/100 × n⌉, at least 1)."""
+    return max(1, math.ceil(round(percent * n / 100, 9)))
+
+
+def count(querysets: Sequence[QuerySet], by: str | None, *,
+          dimension_fields: dict[str, str] = TICKET_DIMENSIONS) -> dict[Any, Value]:
+    """Per dimension value: how many records there are (a count is 0, not missing, when
+    the whole scope has none). The numerator is the count as well."""
+    grouped = _grouped(querysets, by, dimension_fields, n=Count("pk"))
+    return {key: Value(row["n"], row["n"], row["n"]) for key, row in grouped.items()}
 
 
 def mean(querysets: Sequence[QuerySet], by: str | None, *, field_name: str,

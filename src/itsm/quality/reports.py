@@ -504,11 +504,17 @@ class _History:
     reopened: int
 
 
-def _present(name: str, index: int) -> Q:
+def audit_value_present(name: str, index: int) -> Q:
     """``changes[name][index]`` of an audit entry is there and not JSON null (the text of
-    a JSON null is SQL NULL on PostgreSQL, "null" on SQLite)."""
+    a JSON null is SQL NULL on PostgreSQL, "null" on SQLite): index 0 is the old value of
+    a field, 1 the new one."""
     value = KT(f"changes__{name}__{index}")
     return Q(IsNull(value, False)) & ~Q(Exact(value, "null"))
+
+
+def audited_transition(name: str) -> Q:
+    """An audit entry of the workflow transition ``name`` (``"reopen"``…)."""
+    return Q(Exact(KT("changes__transition"), name))
 
 
 def _histories(organization: Organization, period: Period,
@@ -518,9 +524,10 @@ def _histories(organization: Organization, period: Period,
     non-empty assignee or team replaced by another) and reopened. One GROUP BY over the
     audit log per ticket type, the breached tickets as a subquery (no parameter list that
     grows with them; the (object_type, object_id) index serves it)."""
-    assigns = _present("assignee_id", 1) | _present("assignee_team_id", 1)
-    reassigns = ((_present("assignee_id", 0) & _present("assignee_id", 1))
-                 | (_present("assignee_team_id", 0) & _present("assignee_team_id", 1)))
+    present = audit_value_present
+    assigns = present("assignee_id", 1) | present("assignee_team_id", 1)
+    reassigns = ((present("assignee_id", 0) & present("assignee_id", 1))
+                 | (present("assignee_team_id", 0) & present("assignee_team_id", 1)))
     found: dict[tuple[str, int], _History] = {}
     for model in TICKET_MODELS:
         ids = _breached_tickets(model, organization, period, service).annotate(
@@ -534,7 +541,7 @@ def _histories(organization: Organization, period: Period,
             first_assigned=Min("occurred_at", filter=assigns),
             reassigned=Count("id", filter=reassigns & Q(action__in=[
                 AuditAction.UPDATE, AuditAction.TRANSITION])),
-            reopened=Count("id", filter=Q(Exact(KT("changes__transition"), "reopen"))),
+            reopened=Count("id", filter=audited_transition("reopen")),
         ).values_list("object_id", "created", "first_assigned", "reassigned", "reopened")
         label = model._meta.model_name
         for object_id, created, first_assigned, reassigned, reopened in rows:
@@ -632,33 +639,57 @@ def merge_intervals(intervals: Iterable[Interval], start: dt.datetime,
     return merged
 
 
-def _outages(organization: Organization, period: Period,
-             service: Service | None) -> dict[int, list[Interval]]:
-    """Outage intervals per service: urgent incidents and major incidents (two queries)."""
-    services = {"service_id": service.pk} if service else {"service_id__isnull": False}
-    found: dict[int, list[Interval]] = defaultdict(list)
+def outage_records(organizations: Iterable[int] | QuerySet, start: dt.datetime,
+                   until: dt.datetime, *, service_id: int | None = None
+                   ) -> tuple[QuerySet, QuerySet]:
+    """The records the outages over [start, until) are made of: the urgent (P1) incidents
+    of the ``organizations`` (ids, or a subquery of them) on a service, not cancelled,
+    raised before ``until`` and not resolved or closed before ``start``; and their major
+    incidents on a service declared before ``until`` and not recovered before ``start``."""
+    services = ({"service_id": service_id} if service_id is not None
+                else {"service_id__isnull": False})
     incidents = Incident.objects.filter(
-        organization_id=organization.pk, priority=Priority.URGENT,
+        organization_id__in=organizations, priority=Priority.URGENT,
         status__in=[s for s in TicketStatus.values if s != TicketStatus.CANCELLED],
-        created_at__lt=period.until, **services,
-    ).filter(Q(resolved_at__gt=period.start) | Q(closed_at__gt=period.start)
-             | ~Q(status__in=DONE_STATUSES)).order_by()
-    for service_id, created, resolved, closed, status in incidents.values_list(
-            "service_id", "created_at", "resolved_at", "closed_at", "status"):
-        end = (resolved or closed) if status in DONE_STATUSES else None
-        found[service_id].append((created, end or period.until))
+        created_at__lt=until, **services,
+    ).filter(Q(resolved_at__gt=start) | Q(closed_at__gt=start)
+             | ~Q(status__in=DONE_STATUSES))
     majors = MajorIncident.objects.filter(
-        organization_id=organization.pk, created_at__lt=period.until, **services,
-    ).filter(Q(recovered_at__gt=period.start) | Q(recovered_at__isnull=True)).order_by()
-    for service_id, created, recovered, closed in majors.values_list(
-            "service_id", "created_at", "recovered_at", "closed_at"):
-        found[service_id].append((created, recovered or closed or period.until))
+        organization_id__in=organizations, created_at__lt=until, **services,
+    ).filter(Q(recovered_at__gt=start) | Q(recovered_at__isnull=True))
+    return incidents, majors
+
+
+def outage_intervals(organizations: Iterable[int] | QuerySet, start: dt.datetime,
+                     until: dt.datetime, *, service_id: int | None = None
+                     ) -> dict[tuple[int, int], list[Interval]]:
+    """Outage intervals per (organization, service) over [start, until), two queries
+    (``outage_records``): an urgent incident from its creation to its resolution, a major
+    incident from its declaration to its recovery (or closure); still running: until
+    ``until``. Neither clipped nor merged (``merge_intervals``)."""
+    incidents, majors = outage_records(organizations, start, until, service_id=service_id)
+    found: dict[tuple[int, int], list[Interval]] = defaultdict(list)
+    for organization_id, service, created, resolved, closed, status in (
+            incidents.order_by().values_list("organization_id", "service_id", "created_at",
+                                             "resolved_at", "closed_at", "status")):
+        end = (resolved or closed) if status in DONE_STATUSES else None
+        found[(organization_id, service)].append((created, end or until))
+    for organization_id, service, created, recovered, closed in majors.order_by().values_list(
+            "organization_id", "service_id", "created_at", "recovered_at", "closed_at"):
+        found[(organization_id, service)].append((created, recovered or closed or until))
     return found
+
+
+def outage_minutes(merged: Iterable[Interval]) -> int:
+    """The whole minutes of merged outage intervals."""
+    return int(sum((b - a).total_seconds() for a, b in merged) // 60)
 
 
 def _availability(organization: Organization, period: Period, service: Service | None,
                   services: dict[int, _ServiceInfo]) -> list[AvailabilityRow]:
-    outages = _outages(organization, period, service)
+    outages = {service_id: intervals for (_org, service_id), intervals in outage_intervals(
+        [organization.pk], period.start, period.until,
+        service_id=service.pk if service else None).items()}
     if service is not None:
         shown = {service.pk}
     else:
@@ -673,7 +704,7 @@ def _availability(organization: Organization, period: Period, service: Service |
         lengths = [int((b - a).total_seconds() // 60) for a, b in merged]
         rows.append(AvailabilityRow(
             service_id=pk, service=info.name, period_minutes=period.minutes,
-            outage_minutes=int(sum((b - a).total_seconds() for a, b in merged) // 60),
+            outage_minutes=outage_minutes(merged),
             outages=len(merged), records=len(outages.get(pk, [])),
             longest_outage_minutes=max(lengths, default=0),
             target=float(info.availability_target),
@@ -709,15 +740,22 @@ def _satisfaction(organization: Organization, period: Period, service: Service |
     return rows, total
 
 
+def open_at(moment: dt.datetime) -> Q:
+    """Tickets open at ``moment``: created before it and neither closed (or cancelled)
+    nor resolved before it, from the tickets' current time stamps (a ticket reopened
+    since counts as open)."""
+    return (Q(created_at__lt=moment)
+            & (Q(closed_at__isnull=True) | Q(closed_at__gte=moment))
+            & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=moment)
+               | ~Q(status__in=DONE_STATUSES)))
+
+
 def _summary(organization: Organization, period: Period, service: Service | None,
              slo: list[SLORow]) -> Summary:
     """Tickets opened, resolved and open at the end (one query per ticket type, from the
     tickets' current time stamps: a ticket reopened since counts as open)."""
     s, e, until = period.start, period.end, period.until
-    open_at_end = (Q(created_at__lt=until)
-                   & (Q(closed_at__isnull=True) | Q(closed_at__gte=until))
-                   & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=until)
-                      | ~Q(status__in=DONE_STATUSES)))
+    open_at_end = open_at(until)
     totals = {"opened": 0, "resolved": 0, "open_at_end": 0}
     for model in TICKET_MODELS:
         counts = _tickets(model, organization, service).filter(

@@ -422,6 +422,25 @@ def remind_unanswered(now: dt.datetime | None = None) -> int:
     return count
 
 
+@transaction.atomic
+def close_campaign(campaign: Campaign, *, actor) -> Campaign:
+    """Close an open campaign before its close time: its links stop working now, and its
+    results are final (managers only)."""
+    require_manager(actor)
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status != CampaignStatus.OPEN:
+        raise ValidationError(_("Only an open campaign can be closed."))
+    now = timezone.now()
+    before = campaign.closes_at
+    campaign.status, campaign.closes_at = CampaignStatus.CLOSED, min(campaign.closes_at, now)
+    campaign.save(update_fields=["status", "closes_at"])
+    audit.log(action=AuditAction.UPDATE, instance=campaign, actor=actor,
+              changes={"status": [CampaignStatus.OPEN, CampaignStatus.CLOSED],
+                       "closes_at": [before.isoformat(), campaign.closes_at.isoformat()]},
+              organization_id=campaign.provider_id)
+    return campaign
+
+
 def close_due_campaigns(now: dt.datetime | None = None) -> int:
     """Campaigns past their close time are closed (their links stop working anyway)."""
     now = now or timezone.now()

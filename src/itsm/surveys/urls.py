@@ -13,6 +13,8 @@ urlpatterns = [
     *object_urls("surveys/campaigns", "campaign", views.CAMPAIGN_VIEWS),
     path("surveys/campaigns/<int:pk>/launch/", views.CampaignLaunchView.as_view(),
          name="campaign-launch"),
+    path("surveys/campaigns/<int:pk>/close/", views.CampaignCloseView.as_view(),
+         name="campaign-close"),
     path("surveys/campaigns/<int:pk>/staff-answer/", views.StaffAnswerView.as_view(),
          name="campaign-staff-answer"),
     path("surveys/campaigns/<int:pk>/answer/", views.PortalAnswerView.as_view(),

@@ -359,6 +359,7 @@ class CampaignDetailView(CampaignMixin, ObjectDetailView):
             channel_labels=[SurveyChannel(c).label for c in campaign.channels
                             if c in SurveyChannel.values],
             can_launch=context["can_write"] and draft,
+            can_close=context["can_write"] and campaign.status == CampaignStatus.OPEN,
             can_edit=context["can_write"] and draft,
             can_record=access.is_staff_writer(user) and not draft,
             can_read_results=services.can_read_results(user) and not draft)
@@ -382,6 +383,24 @@ class CampaignLaunchView(CampaignDetailView):
                                            status=400)
         messages.success(request, _("Campaign launched: %(count)d people asked.") % {
             "count": len(tokens)})
+        return redirect("surveys:campaign-detail", pk=campaign.pk)
+
+
+class CampaignCloseView(CampaignDetailView):
+    """POST: close an open campaign now (``services.close_campaign``)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        campaign = self.get_object()
+        self.require_writer()
+        try:
+            services.close_campaign(campaign, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return self.render_to_response(self.get_context_data(instance=campaign),
+                                           status=400)
+        messages.success(request, _("Campaign closed: its links no longer work."))
         return redirect("surveys:campaign-detail", pk=campaign.pk)
 
 

@@ -71,6 +71,13 @@ class CampaignViewSet(SurveyObjectViewSet):
         tokens = services.launch_campaign(campaign, actor=request.user)
         return Response({"recipients": len(tokens), "status": "open"})
 
+    @extend_schema(request=None, responses={200: OpenApiResponse(description="closed")})
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """Close an open campaign now: its links stop working, its results are final."""
+        campaign = services.close_campaign(self.get_object(), actor=request.user)
+        return Response({"status": campaign.status, "closes_at": campaign.closes_at})
+
     def _results(self, request) -> results.CampaignResults:
         campaign = self.get_object()
         if not services.can_read_results(request.user):

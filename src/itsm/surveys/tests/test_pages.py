@@ -460,3 +460,29 @@ def test_the_pages_render_in_both_languages(sw, language):
         response = client.get(url)
         assert response.status_code == 200, url
         assert f'<html lang="{language}">' in response.content.decode(), url
+
+
+def test_a_manager_closes_an_open_campaign_early(sw):
+    """"Close now": the links stop working at once, the close is audited, and only an
+    open campaign closes (the API says the same); other staff may not."""
+    from itsm.core.models import AuditEntry
+    from itsm.surveys.choices import CampaignStatus
+
+    world = sw.world
+    close = reverse("surveys:campaign-close", args=[sw.campaign.pk])
+    assert world.client("quality").post(close).status_code == 400  # a draft
+    tokens = services.launch_campaign(sw.campaign, actor=world.users["quality"])
+    detail = world.client("quality").get(reverse("surveys:campaign-detail",
+                                                 args=[sw.campaign.pk])).content.decode()
+    assert 'id="close-campaign"' in detail
+    assert world.client("agent").post(close).status_code in (403, 404)
+    response = world.client("quality").post(close)
+    assert response.status_code == 302
+    campaign = Campaign.objects.get(pk=sw.campaign.pk)
+    assert campaign.status == CampaignStatus.CLOSED and campaign.closes_at <= timezone.now()
+    with pytest.raises(services.SurveyLinkError):  # the links stop working
+        services.recipient_for_token(next(iter(tokens.values())))
+    assert AuditEntry.objects.filter(object_id=str(campaign.pk),
+                                     changes__status=["open", "closed"]).exists()
+    api = world.client("quality").post(f"/api/survey-campaigns/{campaign.pk}/close/")
+    assert api.status_code == 400
