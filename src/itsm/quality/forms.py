@@ -19,9 +19,11 @@ from django.utils.translation import gettext_lazy
 from itsm.catalog.models import Service
 from itsm.core import access
 from itsm.core.choices import Priority
+from itsm.core.forms import ScopedModelForm
 from itsm.core.models import Organization, Team
 
-from .indicators import DIMENSIONS, Scope
+from .indicators import DIMENSIONS, UP, Scope, indicators
+from .models import QualityTarget
 from .reports import DEFAULT_TIME_ZONE, reportable_organizations, services_of
 
 #: The largest id a bigint column holds; anything larger is a typing error, not an id.
@@ -231,3 +233,40 @@ class IndicatorQueryForm(forms.Form):
         tz = ZoneInfo(DEFAULT_TIME_ZONE)
         return tuple(dt.datetime.combine(self.cleaned_data[name], dt.time(), tzinfo=tz)
                      for name in ("start", "end"))
+
+
+def indicator_label(indicator) -> str:
+    """An indicator's name, unit and direction."""
+    side = _("more is better") if indicator.direction == UP else _("less is better")
+    return f"{indicator.name} ({indicator.unit}, {side})"
+
+
+class QualityTargetForm(ScopedModelForm):
+    """A quality target of the user's provider (validated again by the model and saved
+    by ``services.save_target``)."""
+
+    indicator = forms.ChoiceField(label=gettext_lazy("Indicator"))
+
+    class Meta:
+        model = QualityTarget
+        fields = ["indicator", "period_kind", "team", "customer", "service", "target",
+                  "warning", "critical", "owners", "is_active"]
+
+    def __init__(self, *args: Any, user, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        provider_id = access.provider_id_of(user)
+        self.fields["indicator"].choices = [(i.key, indicator_label(i)) for i in indicators()]
+        self.fields["team"].queryset = Team.objects.filter(organization_id=provider_id)
+        self.fields["customer"].queryset = Organization.objects.filter(
+            provider_id=provider_id).order_by("name")
+        self.fields["service"].queryset = Service.objects.filter(provider_id=provider_id)
+        self.fields["owners"].queryset = get_user_model().objects.filter(
+            is_active=True, profile__organization_id=provider_id).order_by("username")
+        for name, label in (("team", _("All teams")), ("customer", _("All customers")),
+                            ("service", _("All services"))):
+            self.fields[name].empty_label = label
+        self.fields["owners"].help_text = _("Alerted when a threshold is crossed; empty "
+                                            "for a team's target: the team's lead.")
+        self.fields["warning"].help_text = _("On the indicator's bad side of the target: "
+                                             "below it when more is better, above it when "
+                                             "less is better.")

@@ -10,9 +10,12 @@ from itsm.core.registry import register_menu_item
 
 from . import indicator_set
 from .reports import may_see_reports
+from .services import may_read_targets
 
 register_menu_item("quality", _("Service-level report"), "quality:service-level",
                    visible=may_see_reports, order=10, key="service-level-report")
 register_menu_item("quality", _("Quality indicators"), "quality:indicators",
                    visible=access.is_provider_staff, order=5, key="quality-indicators")
+register_menu_item("quality", _("Quality targets"), "quality:target-list",
+                   visible=may_read_targets, order=7, key="quality-targets")
 indicator_set.register()

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from itsm.core.object_views import object_urls
+
 from . import views
 
 app_name = "quality"
@@ -12,4 +14,5 @@ urlpatterns = [
     path("quality/indicators/", views.IndicatorListView.as_view(), name="indicators"),
     path("quality/indicators/<slug:key>/", views.IndicatorDetailView.as_view(),
          name="indicator"),
+    *object_urls("quality/targets", "target", views.TARGET_VIEWS),
 ]

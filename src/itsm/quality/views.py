@@ -11,13 +11,18 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
 from itsm.core import access, audit
 from itsm.core.choices import AuditAction
+from itsm.core.object_views import ObjectViewMixin, object_views
 
 from . import indicators, reports, resources
-from .forms import IndicatorQueryForm, ServiceLevelReportForm
+from . import services as target_services
+from .choices import STATE_COLOURS
+from .forms import IndicatorQueryForm, QualityTargetForm, ServiceLevelReportForm
+from .models import QualityTarget, TargetEvaluation
 
 #: Breach rows shown on the page; the XLSX and the API have all of them.
 PAGE_BREACH_ROWS = 500
@@ -163,3 +168,59 @@ class IndicatorDetailView(IndicatorAccessMixin, TemplateView):
 
 #: Records listed under an indicator's value.
 PAGE_RECORDS = 50
+
+
+# --- Quality targets (core.object_views) ----------------------------------------------------
+
+
+class TargetMixin(ObjectViewMixin):
+    """Provider staff read the targets (everybody else: 404); quality managers and
+    administrators change them (others: 403)."""
+
+    model = QualityTarget
+    form_class = QualityTargetForm
+    url_prefix = "quality:target"
+    list_template = "quality/target_list.html"
+    title = gettext_lazy("Quality targets")
+    new_title = gettext_lazy("New quality target")
+    write_denied = gettext_lazy("Only quality managers and administrators may change "
+                                "quality targets.")
+    select_related = ("team", "customer", "service")
+    prefetch_related = ("owners",)
+    save_with = staticmethod(target_services.save_target)
+
+    def may_read(self) -> bool:
+        return target_services.may_read_targets(self.request.user)
+
+    def may_write(self) -> bool:
+        return target_services.may_write_targets(self.request.user)
+
+    def delete_object(self, instance: QualityTarget) -> None:
+        target_services.delete_target(instance, actor=self.request.user)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        if "objects" in context:  # the list (also after a refused delete)
+            context["rows"] = target_rows(list(context["objects"]))
+        return context
+
+
+def target_rows(targets: list[QualityTarget]) -> list[tuple]:
+    """(target, its latest evaluation of its own scope or None, the traffic light's
+    colour, the latest evaluations of the teams held to it): two queries."""
+    latest: dict[tuple[int, str], TargetEvaluation] = {}
+    for evaluation in TargetEvaluation.objects.filter(target__in=targets).select_related(
+            "team").order_by("target_id", "scope_key", "-period_start"):
+        latest.setdefault((evaluation.target_id, evaluation.scope_key), evaluation)
+    rows = []
+    for target in targets:
+        own = latest.get((target.pk, ""))
+        teams = sorted((e for (pk, key), e in latest.items() if pk == target.pk and key),
+                       key=lambda e: e.team.name if e.team else "")
+        rows.append((target, own, STATE_COLOURS.get(own.state, "secondary") if own else
+                     "secondary", [(e, STATE_COLOURS.get(e.state, "secondary"))
+                                   for e in teams]))
+    return rows
+
+
+TARGET_VIEWS = object_views(TargetMixin, only=("list", "form", "delete"))

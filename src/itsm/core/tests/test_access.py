@@ -588,6 +588,14 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
     "api:indicator-list": ("GET", "denied"),
     "api:indicator-value": ("GET", "denied"),
     "api:indicator-records": ("GET", "denied"),
+    # Quality targets (provider staff read, quality managers and administrators write;
+    # quality/tests/test_targets)
+    **{f"quality:{name}": ("GET", "login") for name in [
+        "target-list", "target-create", "target-edit"]},
+    "quality:target-delete": ("POST", "login"),
+    **{f"api:{name}": ("GET", "denied") for name in [
+        "qualitytarget-list", "qualitytarget-detail", "qualitytarget-evaluations",
+        "qualitytarget-evaluate"]},
     "complaints:policy-delete": ("POST", "login"),
     # Bulk actions of every record type (staff writers; servicedesk/tests/test_bulk)
     **{ui_route(ticket, "bulk"): ("POST", "login") for ticket in TICKETS},
@@ -603,6 +611,9 @@ OTHER_ROUTE_KWARGS: dict[str, dict[str, str]] = {
 OTHER_ROUTE_KWARGS.update({route: {"pk": "1"} for route in [  # complaints' master data
     "api:causecategory-detail", "api:complaintpolicy-detail", "complaints:cause-edit",
     "complaints:cause-delete", "complaints:policy-edit", "complaints:policy-delete"]})
+OTHER_ROUTE_KWARGS.update({route: {"pk": "1"} for route in [  # quality targets
+    "quality:target-edit", "quality:target-delete", "api:qualitytarget-detail",
+    "api:qualitytarget-evaluations", "api:qualitytarget-evaluate"]})
 OTHER_ROUTE_KWARGS.update({route: {"pk": "1"} for route in [  # security, own: any pk
     "notification-read", "saved-view-delete", "api:my-notification-read",
     "api:savedview-detail",
@@ -778,6 +789,19 @@ def add_complaint_policies(sc):
     sc.complaint_policies = {code: complaint_services.save_policy(None, actor=None, data={
         "provider": sc.world.orgs[code], "level": "ordinary", "response_minutes": 480})
         for code in ("P", "Q")}
+    return sc
+
+
+def add_quality_targets(sc):
+    """A quality target per provider (quality.services)."""
+    from decimal import Decimal
+
+    from itsm.quality import services as quality_services
+
+    sc.quality_targets = {code: quality_services.save_target(None, actor=None, data={
+        "provider": sc.world.orgs[code], "indicator": "sla-resolution",
+        "period_kind": "month", "target": Decimal("90"), "warning": Decimal("80"),
+        "critical": Decimal("60")}) for code in ("P", "Q")}
     return sc
 
 

@@ -56,7 +56,7 @@ class IndicatorListView(APIView):
 
     permission_classes = [ProviderStaff]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="indicators_list", responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         return Response([_describe(i) for i in indicators.indicators()])
 
@@ -79,7 +79,7 @@ class IndicatorValueView(IndicatorMixin, APIView):
 
     permission_classes = [ProviderStaff]
 
-    @extend_schema(parameters=[*QUERY, OpenApiParameter(
+    @extend_schema(operation_id="indicators_value", parameters=[*QUERY, OpenApiParameter(
         "by", OpenApiTypes.STR, enum=list(indicators.DIMENSIONS),
         description="Split by this dimension.")], responses={200: OpenApiTypes.OBJECT})
     def get(self, request, key: str):
@@ -108,7 +108,8 @@ class IndicatorRecordsView(IndicatorMixin, APIView):
 
     permission_classes = [ProviderStaff]
 
-    @extend_schema(parameters=QUERY, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="indicators_records", parameters=QUERY,
+                   responses={200: OpenApiTypes.OBJECT})
     def get(self, request, key: str):
         form = self.query(request, key)
         start, end = form.bounds()

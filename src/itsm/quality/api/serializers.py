@@ -10,6 +10,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from itsm.core.api.fields import StrictIntegerField
+from itsm.core.api.serializers import ObjectSerializer, ScopedModelSerializer
+
+from .. import indicators
+from .. import services as target_services
+from ..models import QualityTarget, TargetEvaluation
 
 
 class PeriodSerializer(serializers.Serializer):
@@ -131,3 +136,58 @@ class ServiceLevelReportSerializer(serializers.Serializer):
     availability = AvailabilityRowSerializer(many=True)
     satisfaction = SatisfactionRowSerializer(many=True)
     satisfaction_total = SatisfactionRowSerializer()
+
+
+# --- Quality targets and their evaluations -------------------------------------------------
+
+
+class QualityTargetSerializer(ObjectSerializer):
+    """A quality target of your provider: an indicator's target value with its warning
+    and critical thresholds per period, for the provider or a team, customer, service."""
+
+    save_with = staticmethod(target_services.save_target)
+    indicator = serializers.ChoiceField(choices=())
+    indicator_name = serializers.CharField(read_only=True)
+    direction = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = QualityTarget
+        fields = ["id", "provider", "indicator", "indicator_name", "direction",
+                  "period_kind", "team", "customer", "service", "target", "warning",
+                  "critical", "owners", "is_active"]
+        read_only_fields = ["provider"]
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        fields["indicator"].choices = [(i.key, str(i.name)) for i in indicators.indicators()]
+        return fields
+
+
+class TargetEvaluationSerializer(ScopedModelSerializer):
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    team_name = serializers.CharField(source="team.name", read_only=True, default=None)
+
+    class Meta:
+        model = TargetEvaluation
+        fields = ["id", "target", "scope_key", "team", "team_name", "period_start",
+                  "period_end", "value", "numerator", "denominator", "state", "state_label",
+                  "target_value", "warning", "critical", "computed_at"]
+        read_only_fields = fields
+
+
+class RunningValueSerializer(serializers.Serializer):
+    """The running period's value of a target for one scope (computed, not stored)."""
+
+    scope_key = serializers.CharField()
+    team = StrictIntegerField(allow_null=True)
+    team_name = serializers.CharField(allow_null=True)
+    value = serializers.FloatField(allow_null=True)
+    numerator = serializers.FloatField()
+    denominator = serializers.FloatField()
+    state = serializers.CharField()
+
+
+class RunningPeriodSerializer(serializers.Serializer):
+    period_start = serializers.DateTimeField()
+    period_end = serializers.DateTimeField(help_text="Exclusive.")
+    values = RunningValueSerializer(many=True)

@@ -1,7 +1,12 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from .indicators import IndicatorListView, IndicatorRecordsView, IndicatorValueView
+from .targets import QualityTargetViewSet
 from .views import ServiceLevelReportView
+
+router = SimpleRouter()
+router.register("quality-targets", QualityTargetViewSet)
 
 urlpatterns = [
     path("reports/service-level/", ServiceLevelReportView.as_view(),
@@ -10,4 +15,5 @@ urlpatterns = [
     path("indicators/<slug:key>/", IndicatorValueView.as_view(), name="indicator-value"),
     path("indicators/<slug:key>/records/", IndicatorRecordsView.as_view(),
          name="indicator-records"),
+    *router.urls,
 ]
