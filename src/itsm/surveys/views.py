@@ -361,7 +361,7 @@ class CampaignDetailView(CampaignMixin, ObjectDetailView):
             can_launch=context["can_write"] and draft,
             can_close=context["can_write"] and campaign.status == CampaignStatus.OPEN,
             can_edit=context["can_write"] and draft,
-            can_record=access.is_staff_writer(user) and not draft,
+            can_record=access.is_staff_writer(user) and campaign.status == CampaignStatus.OPEN,
             can_read_results=services.can_read_results(user) and not draft)
         return context
 
