@@ -328,3 +328,32 @@ def test_pages_deny_agents_writes_customers_and_other_providers(qw):
     assert qw.client("requester_a").get(reverse("quality:target-list")).status_code == 404
     assert qw.client("agent_q").get(edit).status_code == 404
     assert QualityTarget.objects.filter(pk=target.pk).exists()
+
+
+def test_the_home_card_shows_the_latest_states_worst_first(qw):
+    """工作台 "质量目标": the latest evaluation of each target and inheriting team, worst
+    first; a team lead sees the provider's rows and their own team's, not another
+    team's; no card before anything was evaluated."""
+    from django.test import Client
+
+    def card(username: str) -> str | None:
+        client = Client()
+        client.force_login(qw.users[username])
+        html = client.get("/").content.decode()
+        if 'id="widget-quality-targets"' not in html:
+            return None
+        return html.split('id="widget-quality-targets"')[1].split("</section>")[0]
+
+    provider_target(qw)
+    assert card("qm") is None  # nothing evaluated yet
+    provider_target(qw, team=qw.teams["second"], target=Decimal("70"),
+                    warning=Decimal("50"), critical=Decimal("40"))
+    for team, met in (("desk", True), ("desk", False), ("second", True), ("second", False)):
+        resolved(qw, team, 11, met)
+    targets.evaluate(morning_after(2026, 12))
+    html = card("qm")
+    assert html is not None and "一线服务台" in html and "二线支持" in html
+    assert html.index("state-critical") < html.index("state-met")  # worst first
+    lead = card("lead")  # leads 一线服务台, not 二线支持
+    assert lead is not None and "一线服务台" in lead and "二线支持" not in lead
+    assert card("agent") is None
