@@ -366,42 +366,43 @@ class CampaignDetailView(CampaignMixin, ObjectDetailView):
         return context
 
 
-class CampaignLaunchView(CampaignDetailView):
-    """POST: open the campaign — its questionnaire is frozen, everyone asked gets a
-    link (``services.launch_campaign``); a refusal is shown on the detail page."""
+class CampaignActionView(CampaignDetailView):
+    """POST: one step of a campaign by its service (``act`` returns the message); a
+    refusal is shown on the detail page (400)."""
 
     http_method_names = ["post"]
+
+    def act(self, campaign: Campaign) -> str:
+        raise NotImplementedError
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         campaign = self.get_object()
         self.require_writer()
         try:
-            tokens = services.launch_campaign(campaign, actor=request.user)
+            done = self.act(campaign)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return self.render_to_response(self.get_context_data(instance=campaign),
                                            status=400)
-        messages.success(request, _("Campaign launched: %(count)d people asked.") % {
-            "count": len(tokens)})
+        messages.success(request, done)
         return redirect("surveys:campaign-detail", pk=campaign.pk)
 
 
-class CampaignCloseView(CampaignDetailView):
-    """POST: close an open campaign now (``services.close_campaign``)."""
+class CampaignLaunchView(CampaignActionView):
+    """Open the campaign: its questionnaire is frozen, everyone asked gets a link
+    (``services.launch_campaign``)."""
 
-    http_method_names = ["post"]
+    def act(self, campaign: Campaign) -> str:
+        tokens = services.launch_campaign(campaign, actor=self.request.user)
+        return _("Campaign launched: %(count)d people asked.") % {"count": len(tokens)}
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        campaign = self.get_object()
-        self.require_writer()
-        try:
-            services.close_campaign(campaign, actor=request.user)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            return self.render_to_response(self.get_context_data(instance=campaign),
-                                           status=400)
-        messages.success(request, _("Campaign closed: its links no longer work."))
-        return redirect("surveys:campaign-detail", pk=campaign.pk)
+
+class CampaignCloseView(CampaignActionView):
+    """Close an open campaign now (``services.close_campaign``)."""
+
+    def act(self, campaign: Campaign) -> str:
+        services.close_campaign(campaign, actor=self.request.user)
+        return _("Campaign closed: its links no longer work.")
 
 
 class StaffAnswerView(CampaignMixin, TemplateView):
