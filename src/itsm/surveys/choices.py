@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from itsm.core.choices import ColoredTextChoices
 from itsm.core.workflow import REQUESTER, STAFF, Transition, Workflow
@@ -68,7 +69,7 @@ STAFF_CHANNELS = frozenset({SurveyChannel.PHONE, SurveyChannel.INTERVIEW})
 
 class CampaignStatus(ColoredTextChoices):
     DRAFT = "draft", "secondary", _("Draft")
-    OPEN = "open", "primary", _("Open")
+    OPEN = "open", "primary", pgettext_lazy("survey campaign", "Open")
     CLOSED = "closed", "success", _("Closed")
 
 
