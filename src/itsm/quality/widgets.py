@@ -8,6 +8,7 @@ from typing import Any
 from django.urls import reverse
 
 from itsm.core import access
+from itsm.core.choices import Role
 
 from .choices import SEVERITY, STATE_COLOURS
 from .models import TargetEvaluation
@@ -42,7 +43,5 @@ def target_states(user) -> dict[str, Any] | None:
 
 
 def _reads_all(user) -> bool:
-    from itsm.core.choices import Role
-
     return access.has_role(user, Role.QUALITY_MANAGER, Role.MANAGEMENT, Role.ADMINISTRATOR,
                            Role.AUDITOR)
