@@ -22,6 +22,7 @@ from itsm.core.choices import Priority
 from itsm.core.forms import ScopedModelForm
 from itsm.core.models import Organization, Team
 
+from .choices import PeriodKind
 from .indicators import DIMENSIONS, UP, Scope, indicators
 from .models import QualityTarget
 from .reports import DEFAULT_TIME_ZONE, reportable_organizations, services_of
@@ -270,3 +271,27 @@ class QualityTargetForm(ScopedModelForm):
         self.fields["warning"].help_text = _("On the indicator's bad side of the target: "
                                              "below it when more is better, above it when "
                                              "less is better.")
+
+
+class DashboardForm(forms.Form):
+    """The quality dashboard's ``period`` (kind; monthly by default) and ``team`` (one of
+    the provider's teams, optional). A team of another provider is a field error."""
+
+    period = forms.ChoiceField(label=gettext_lazy("Period"), choices=PeriodKind.choices,
+                               required=False)
+    team = forms.IntegerField(label=gettext_lazy("Team"), min_value=1, max_value=MAX_ID,
+                              required=False)
+
+    def __init__(self, data: Any, *, user) -> None:
+        super().__init__(data)
+        self.teams = {t.pk: t for t in Team.objects.filter(
+            organization_id=access.provider_id_of(user)).order_by("name")}
+
+    def clean_period(self) -> str:
+        return self.cleaned_data.get("period") or PeriodKind.MONTH
+
+    def clean_team(self) -> int | None:
+        team = self.cleaned_data.get("team")
+        if team is not None and team not in self.teams:
+            raise forms.ValidationError(_("Not one of your provider's."))
+        return team

@@ -16,6 +16,8 @@ from .services import may_read_targets
 
 register_menu_item("quality", _("Service-level report"), "quality:service-level",
                    visible=may_see_reports, order=10, key="service-level-report")
+register_menu_item("quality", _("Quality dashboard"), "quality:dashboard",
+                   visible=access.is_provider_staff, order=3, key="quality-dashboard")
 register_menu_item("quality", _("Quality indicators"), "quality:indicators",
                    visible=access.is_provider_staff, order=5, key="quality-indicators")
 register_menu_item("quality", _("Quality targets"), "quality:target-list",

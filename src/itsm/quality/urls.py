@@ -11,6 +11,8 @@ urlpatterns = [
          name="service-level"),
     path("reports/service-level/export.xlsx", views.ServiceLevelExportView.as_view(),
          name="service-level-export"),
+    path("quality/", views.DashboardView.as_view(), name="dashboard"),
+    path("quality/dashboard/<int:pk>/", views.DashboardView.as_view(), name="dashboard-target"),
     path("quality/indicators/", views.IndicatorListView.as_view(), name="indicators"),
     path("quality/indicators/<slug:key>/", views.IndicatorDetailView.as_view(),
          name="indicator"),

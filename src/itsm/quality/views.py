@@ -18,10 +18,10 @@ from itsm.core import access, audit
 from itsm.core.choices import AuditAction
 from itsm.core.object_views import ObjectViewMixin, object_views
 
-from . import indicators, reports, resources
+from . import dashboard, indicators, reports, resources
 from . import services as target_services
-from .choices import STATE_COLOURS
-from .forms import IndicatorQueryForm, QualityTargetForm, ServiceLevelReportForm
+from .choices import STATE_COLOURS, PeriodKind
+from .forms import DashboardForm, IndicatorQueryForm, QualityTargetForm, ServiceLevelReportForm
 from .models import QualityTarget, TargetEvaluation
 
 #: Breach rows shown on the page; the XLSX and the API have all of them.
@@ -224,3 +224,44 @@ def target_rows(targets: list[QualityTarget]) -> list[tuple]:
 
 
 TARGET_VIEWS = object_views(TargetMixin, only=("list", "form", "delete"))
+
+
+# --- The quality dashboard (QA-2), from the stored evaluations --------------------------
+
+
+class DashboardView(IndicatorAccessMixin, TemplateView):
+    """Targets against actuals with traffic lights and trends (``?period=&team=``);
+    ``target`` in the URL: one target's scopes (its teams) period by period, each value
+    linking to the indicator's records of that period."""
+
+    template_name = "quality/dashboard.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = DashboardForm(request.GET, user=request.user)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        period, team = form.cleaned_data["period"], form.cleaned_data["team"]
+        target = kwargs.get("pk")
+        if target is not None:
+            found = QualityTarget.objects.visible_to(request.user).filter(pk=target).first()
+            if found is None:
+                raise Http404
+            period = found.period_kind
+        board = dashboard.build(request.user, period, team_id=team, target_id=target)
+        tz = dashboard.zone_of(access.organization_of(request.user))
+        context = {"form": form, "board": board, "period": period, "team": team,
+                   "teams": form.teams, "periods": PeriodKind.choices,
+                   "query": {"team": team} if team else {}}
+        if target is None:
+            context["rows"] = [(row, dashboard.sparkline(board, row.own), f"spark-{row.target.pk}")
+                               for row in board.rows]
+            return self.render_to_response(self.get_context_data(**context))
+        row = board.rows[0] if board.rows else None
+        self.template_name = "quality/dashboard_target.html"
+        context.update(target=found, row=row, chart=dashboard.trend_chart(
+            board, [row.own, *row.teams] if row else [], found),
+            grid=[(scope, [(start, scope.points.get(start), dashboard.records_url(
+                scope.points[start], tz) if start in scope.points else "")
+                for start in board.periods]) for scope in ([row.own, *row.teams] if row
+                                                            else [])])
+        return self.render_to_response(self.get_context_data(**context))

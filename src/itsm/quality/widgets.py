@@ -8,9 +8,9 @@ from typing import Any
 from django.urls import reverse
 
 from itsm.core import access
-from itsm.core.choices import Role
 
 from .choices import SEVERITY, STATE_COLOURS
+from .dashboard import reads_all
 from .models import TargetEvaluation
 
 #: Evaluations read (newest periods first) and rows shown.
@@ -27,7 +27,7 @@ def target_states(user) -> dict[str, Any] | None:
                                    "target__service", "team")
                    .order_by("-period_start", "-pk")[:READ_ROWS])
     teams = access.team_ids_of(user)
-    own_only = not _reads_all(user)
+    own_only = not reads_all(user)
     latest: dict[tuple[int, str], TargetEvaluation] = {}
     for evaluation in evaluations:
         team_id = evaluation.team_id or evaluation.target.team_id
@@ -41,7 +41,3 @@ def target_states(user) -> dict[str, Any] | None:
     return {"rows": [(e, STATE_COLOURS.get(e.state, "secondary")) for e in rows[:CARD_ROWS]],
             "count": len(rows), "url": reverse("quality:target-list")}
 
-
-def _reads_all(user) -> bool:
-    return access.has_role(user, Role.QUALITY_MANAGER, Role.MANAGEMENT, Role.ADMINISTRATOR,
-                           Role.AUDITOR)
