@@ -212,6 +212,13 @@ def print_table(runs: list[dict]) -> None:
                   for label, e in (ours.get("lists") or {}).items() if "global search" in label]
         print(f"  {run['database']} {run['tickets']:,}: " + "; ".join(cells))
     print(line)
+    print("Quality (dashboard, drill-downs, monthly PDF), p50/p95 ms")
+    for run in runs:
+        pages = ((run.get("itsm") or {}).get("quality") or {}).get("pages") or {}
+        cells = [f"{name} {f['p50_ms']:.0f}/{f['p95_ms']:.0f}" for name, f in pages.items()]
+        if cells:
+            print(f"  {run['database']} {run['tickets']:,}: " + "; ".join(cells))
+    print(line)
     for run in runs:
         marks = ", ".join(f"{k} {v}" for k, v in run["verdicts"].items())
         print(f"Targets, {run['database']} {run['tickets']:,}: {marks}")
@@ -229,8 +236,23 @@ def run_itsm(tickets: int, url: str, args: argparse.Namespace, reuse: bool) -> d
                "--json", str(path)]
     if reuse:
         command.append("--reuse")
+    elif url != "sqlite":
+        command.append("--keep")  # bench/quality.py measures it next, then drops it
     # Read back from the path given (the run may fall back to SQLite and name its own
     # file after the engine it used), never an older run's file.
+    path.unlink(missing_ok=True)
+    subprocess.run(command, check=True)  # noqa: S603 - our own script, argument list
+    return json.loads(path.read_text())
+
+
+def run_quality(tickets: int, url: str, args: argparse.Namespace, reuse: bool) -> dict:
+    """bench/quality.py on the database bench/servicedesk.py just measured (dropped
+    afterwards unless ``--reuse``); its JSON."""
+    path = RESULTS_DIR / f"quality-run-{size_label(tickets)}-{os.getpid()}.json"
+    command = [sys.executable, str(BENCH_DIR / "quality.py"), "--database-url", url,
+               "--requests", str(min(args.requests, 30)), "--json", str(path)]
+    if not reuse:
+        command.append("--drop")
     path.unlink(missing_ok=True)
     subprocess.run(command, check=True)  # noqa: S603 - our own script, argument list
     return json.loads(path.read_text())
@@ -259,7 +281,10 @@ def main(argv=None) -> int:
                 continue  # 1M tickets: PostgreSQL only
             url = PG_ITSM.format(size=size_label(tickets)) if database == "postgresql" \
                 else "sqlite"
-            ours = run_itsm(tickets, url, args, reuse=args.reuse and database != "sqlite")
+            reuse = args.reuse and database != "sqlite"
+            ours = run_itsm(tickets, url, args, reuse=reuse)
+            if database == "postgresql":
+                ours["quality"] = run_quality(tickets, url, args, reuse)
             theirs = earlier.get((database, tickets))
             if theirs is None and not args.no_helpdesk and tickets <= args.helpdesk_max:
                 theirs = helpdesk.run(tickets, PG_HELPDESK if database == "postgresql"

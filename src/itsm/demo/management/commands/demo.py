@@ -38,6 +38,7 @@ from itsm.core.models import BusinessCalendar, Department, NotificationTemplate,
 from itsm.servicedesk.models import Incident, ServiceRequest
 
 from ... import complaints as complaints_demo
+from ... import quality as quality_demo
 from ... import surveys as surveys_demo
 from ...history import load_history, load_operations
 
@@ -193,6 +194,7 @@ class Command(BaseCommand):
                 self.load_notification_templates(provider)
                 complaints_demo.load(provider, people)  # each: once
                 surveys_demo.load(provider, people)
+                quality_demo.load(provider, people)
         except Exception as exc:  # demo data must not stop `make run`
             self.stderr.write(f"Demo data not topped up: {exc!r}")
             return
@@ -246,6 +248,7 @@ class Command(BaseCommand):
         self.load_changes(orgs["nebula"], people)
         complaints_demo.load(orgs["nebula"], people)
         surveys_demo.load(orgs["nebula"], people)
+        quality_demo.load(orgs["nebula"], people)
 
     def load_notification_templates(self, provider: Organization) -> None:
         """The provider's own Chinese text for "resolved" (sandboxed Jinja2)."""
