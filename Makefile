@@ -7,6 +7,7 @@ ITSM   := $(BIN)/itsm
 .PHONY: run test test-security install install-test assets lint security-gates bench bench-cmdb bench-first-request messages clean
 
 run: install assets
+	scripts/ensure-system-packages.sh noto-cjk pdf-libs
 	$(ITSM) migrate --noinput -v0
 	$(ITSM) createcachetable
 	$(ITSM) collectstatic --noinput -v0

@@ -10,6 +10,7 @@ export ITSM_VAR_DIR="${ITSM_VAR_DIR:-$PWD/var/test}"
 mkdir -p "$ITSM_VAR_DIR"
 
 scripts/ensure-system-packages.sh chromium msgfmt cjk-font || echo "warning: could not install chromium/gettext; browser tests will fail" >&2
+scripts/ensure-system-packages.sh noto-cjk pdf-libs poppler || echo "warning: could not install fonts-noto-cjk/poppler-utils; the PDF report tests will fail or be skipped" >&2
 scripts/ensure-system-packages.sh dovecot || echo "warning: could not install dovecot-imapd; the email intake tests against IMAP will be skipped" >&2
 scripts/services.sh start || true
 

@@ -198,3 +198,17 @@ class NotificationEvent(models.TextChoices):
     SATISFACTION_REQUEST = "satisfaction_request", _("Satisfaction survey")
     APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
     APPROVAL_DECIDED = "approval_decided", _("Approval decided")
+    QUALITY_ALERT = "quality_alert", _("Quality target alert")
+    IMPROVEMENT_UPDATE = "improvement_update", _("Improvement plan update")
+
+
+class ReportFrequency(models.TextChoices):
+    """How often a report subscription is sent: the period kind it reports on."""
+
+    MONTHLY = "month", _("Monthly")
+    QUARTERLY = "quarter", _("Quarterly")
+
+
+class ReportFormat(models.TextChoices):
+    PDF = "pdf", "PDF"
+    XLSX = "xlsx", "XLSX"

@@ -10,6 +10,7 @@ from . import rules as perms
 from .directory import may_read_directory
 from .models import Department, Organization, Team
 from .registry import register_inbox_source, register_menu_item, register_widget
+from .reports.registry import reports_for
 
 register_menu_item("settings", _("Notification templates"),
                    "notificationtemplate-list", order=10, key="notification-templates",
@@ -42,3 +43,7 @@ register_menu_item("people", Department._meta.verbose_name_plural, "department-l
                    order=30, key="departments", visible=may_read_directory)
 register_menu_item("people", Team._meta.verbose_name_plural, "team-list", order=40,
                    key="teams", visible=access.is_provider_staff)
+
+# Reports (``core.reports``): the catalogue, for everyone who may see one of them.
+register_menu_item("quality", _("Reports"), "report-catalogue", order=9, key="reports",
+                   visible=lambda user: bool(reports_for(user)))

@@ -15,6 +15,7 @@ from .notifications.jobs import (  # noqa: F401 - the notification jobs, registe
     retry_pending_notifications,
     send_notification,
 )
+from .reports.services import send_due
 
 
 @db_periodic_task(crontab(minute="17", hour="3"))
@@ -50,3 +51,11 @@ def refresh_query_statistics() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return True
+
+
+@db_periodic_task(crontab(minute="25"))
+def send_report_subscriptions() -> int:
+    """Hourly: the report subscriptions that are due (each claimed by one worker, each
+    period sent once: ``core.reports.services.send_due``)."""
+    with audit_context(source=AuditSource.JOB):
+        return send_due()

@@ -3,6 +3,7 @@ from django.urls import path
 from . import views, views_workspace
 from .directory_urls import urlpatterns as directory_urlpatterns
 from .object_views import object_urls
+from .report_urls import urlpatterns as report_urlpatterns
 from .views_notifications import NOTIFICATION_TEMPLATE_VIEWS
 
 urlpatterns = [
@@ -24,4 +25,5 @@ urlpatterns = [
     *object_urls("settings/notification-templates", "notificationtemplate",
                  NOTIFICATION_TEMPLATE_VIEWS),
     *directory_urlpatterns,
+    *report_urlpatterns,
 ]

@@ -57,6 +57,16 @@ class ScopeTrend:
         return self.latest.colour if self.latest else "secondary"
 
     @property
+    def moved(self) -> str:
+        """``up``, ``down`` or empty: how the latest value moved from the previous one."""
+        latest, previous = self.latest, self.previous
+        if latest is None or previous is None or None in (latest.value, previous.value):
+            return ""
+        if latest.value == previous.value:
+            return ""
+        return "up" if latest.value > previous.value else "down"
+
+    @property
     def trend(self) -> str:
         """``better``, ``worse``, ``same`` or empty, latest against previous period."""
         latest, previous = self.latest, self.previous
@@ -171,13 +181,20 @@ def build(user, period_kind: str = PeriodKind.MONTH, *, team_id: int | None = No
 
 def sparkline(dashboard: Dashboard, scope: ScopeTrend) -> dict[str, Any]:
     """A small line of a scope's values over the dashboard's periods, the target as a
-    dashed line."""
-    option = trend_chart(dashboard, [scope], scope.latest.target if scope.latest else None)
+    dashed line; the value axis spans both, so the target is always drawn."""
+    target = scope.latest.target if scope.latest else None
+    option = trend_chart(dashboard, [scope], target)
+    values = [v for v in option["series"][0]["data"] if v is not None] if option["series"] else []
+    if target is not None:
+        values.append(float(target.target))
+    low, high = (min(values), max(values)) if values else (0, 1)
+    pad = (high - low) * 0.15 or abs(high) * 0.1 or 1
     option.update({"legend": {"show": False},
-                   "grid": {"left": 2, "right": 2, "top": 4, "bottom": 2,
+                   "grid": {"left": 2, "right": 2, "top": 4, "bottom": 4,
                             "containLabel": False},
-                   "xAxis": {**option["xAxis"], "show": False},
-                   "yAxis": {**option["yAxis"], "show": False}})
+                   "xAxis": {**option["xAxis"], "show": False, "boundaryGap": False},
+                   "yAxis": {"type": "value", "show": False, "min": round(low - pad, 2),
+                             "max": round(high + pad, 2)}})
     return option
 
 

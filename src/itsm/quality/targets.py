@@ -276,8 +276,7 @@ def alert(evaluation: TargetEvaluation) -> None:
             body = _("%(indicator)s of %(scope)s in %(period)s was %(value)s %(unit)s: "
                      "%(state)s (threshold %(threshold)s, target %(target)s). "
                      "See %(url)s.") % values
-            notify(NotificationEvent.SLA_BREACH if critical else NotificationEvent.SLA_WARNING,
-                   recipients=people, subject=subject, body=body,
+            notify(NotificationEvent.QUALITY_ALERT, recipients=people, subject=subject, body=body,
                    organization_id=target.provider_id, language=language,
                    context={"quality_target": target.pk, "evaluation": evaluation.pk},
                    dedupe_key=(f"quality-target:{target.pk}:{evaluation.scope_key or 'own'}:"

@@ -59,6 +59,7 @@ class ServiceLevelReportView(ReportAccessMixin, TemplateView):
         return self.render_to_response(self.get_context_data(
             form=form, report=report, values=form.query(), show_errors=True,
             export_url=f"{reverse('quality:service-level-export')}?{query}",
+            pdf_url=f"{reverse('report-download', args=['service-level'])}?{query}&format=pdf",
             breaches=report.breaches[:PAGE_BREACH_ROWS],
             breaches_cut=max(0, len(report.breaches) - PAGE_BREACH_ROWS)))
 

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import views, workspace
+from . import reports, views, workspace
 
 router = SimpleRouter()
 router.register("organizations", views.OrganizationViewSet)
@@ -16,6 +16,8 @@ router.register("notification-templates", views.NotificationTemplateViewSet)
 router.register("me/notifications", workspace.MyNotificationViewSet,
                 basename="my-notification")
 router.register("saved-views", workspace.SavedViewViewSet)
+router.register("report-subscriptions", reports.ReportSubscriptionViewSet)
+router.register("report-archive", reports.ArchivedReportViewSet)
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
@@ -25,5 +27,7 @@ urlpatterns = [
     path("people/pick/", workspace.PeoplePickerView.as_view(), name="people-pick"),
     path("roles/", views.RoleListView.as_view(), name="roles"),
     path("search/", views.GlobalSearchView.as_view(), name="search"),
+    path("reports/", reports.ReportListView.as_view(), name="report-list"),
+    path("reports/<report:key>/", reports.ReportView.as_view(), name="report-detail"),
     *router.urls,
 ]

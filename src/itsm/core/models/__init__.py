@@ -29,13 +29,14 @@ from .records import (
     attachment_path,
     display_name,
 )
+from .reports import ArchivedReport, ReportSubscription
 
 __all__ = [
-    "Attachment", "AuditChainHead", "AuditEntry", "BusinessCalendar", "CalendarException",
-    "CalendarWindow", "Comment", "Department", "Notification", "NotificationAttempt",
-    "NotificationChannel", "NotificationPreference", "NotificationTemplate", "Organization",
-    "Profile", "ProviderStaffQuerySet", "Record",
-    "RecordChild", "RecordLink", "RecordQuerySet", "SavedView", "ScopedQuerySet", "SharedQuerySet",
-    "Team", "TimelineEvent",
+    "ArchivedReport", "Attachment", "AuditChainHead", "AuditEntry", "BusinessCalendar",
+    "CalendarException", "CalendarWindow", "Comment", "Department", "Notification",
+    "NotificationAttempt", "NotificationChannel", "NotificationPreference",
+    "NotificationTemplate", "Organization", "Profile", "ProviderStaffQuerySet", "Record",
+    "RecordChild", "RecordLink", "RecordQuerySet", "ReportSubscription", "SavedView",
+    "ScopedQuerySet", "SharedQuerySet", "Team", "TimelineEvent",
     "attachment_path", "display_name",
 ]

@@ -260,7 +260,8 @@ class SmtpSink:
             self.received.append({"notification": message.get("X-ITSM-Notification"),
                                   "message_id": message.get("Message-ID"),
                                   "to": list(envelope.rcpt_tos),
-                                  "subject": str(message.get("Subject", ""))})
+                                  "subject": str(message.get("Subject", "")),
+                                  "message": message})
         return "250 OK"
 
     def count(self) -> int:

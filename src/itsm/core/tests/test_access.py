@@ -273,6 +273,34 @@ def survey_probes() -> list[Probe]:
     ]
 
 
+def improvement_probes() -> list[Probe]:
+    """The routes of an improvement plan's measures and effect check, and of the target
+    evaluations of a quality review."""
+
+    def probe(route: str, method: str, data: Any = None, fmt: str | None = None,
+              write: bool = False, measure: bool = False, ticket: str = "improvementplan"
+              ) -> Probe:
+        return Probe(route, method, "record", data, fmt, write,
+                     (("measure_id", "1"),) if measure else (), ticket=ticket)
+
+    plan = partial(api_route, "improvementplan")
+    return [
+        probe(plan("measures"), "GET"),
+        probe(plan("measures"), "POST", {"title": "hacked", "owner": 1}, "json", True),
+        probe(plan("measure-detail"), "PATCH", {"title": "hacked"}, "json", True, True),
+        probe(plan("measure-detail"), "DELETE", None, "json", True, True),
+        probe(plan("measure-complete"), "POST", {}, "json", True, True),
+        probe(plan("check-effect"), "POST", None, "json", True),
+        probe("quality:plan-measure-add", "POST", {"new-title": "hacked"}, write=True),
+        probe("quality:plan-measure-edit", "POST", {"m1-title": "hacked"}, write=True,
+              measure=True),
+        probe("quality:plan-measure-complete", "POST", {}, write=True, measure=True),
+        probe("quality:plan-measure-delete", "POST", {}, write=True, measure=True),
+        probe("quality:plan-check-effect", "POST", {}, write=True),
+        probe(api_route("qualityreview", "evaluations"), "GET", ticket="qualityreview"),
+    ]
+
+
 #: Routes that name one object: every identity gets 404 for objects outside its scope.
 OBJECT_PROBES: list[Probe] = [
     # API and web UI: every ticket type
@@ -402,6 +430,9 @@ OBJECT_PROBES: list[Probe] = [
     # Surveys (surveys.api): questionnaires and campaigns (provider staff read, quality
     # managers and administrators write), answers typed in by staff, survey answers
     *survey_probes(),
+    # Improvement plans: their measures and the effect check; a review's evaluations
+    # (quality.api.improvement, quality.improvement_views; roles in quality/tests)
+    *improvement_probes(),
 ]
 
 
@@ -585,6 +616,9 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
     # Quality indicators (provider staff; quality/tests/test_indicators, _pages)
     "quality:indicators": ("GET", "login"),
     "quality:indicator": ("GET", "login"),
+    # The quality dashboard (provider staff; quality/tests/test_dashboard)
+    "quality:dashboard": ("GET", "login"),
+    "quality:dashboard-target": ("GET", "login"),
     "api:indicator-list": ("GET", "denied"),
     "api:indicator-value": ("GET", "denied"),
     "api:indicator-records": ("GET", "denied"),
@@ -600,6 +634,17 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
     # Bulk actions of every record type (staff writers; servicedesk/tests/test_bulk)
     **{ui_route(ticket, "bulk"): ("POST", "login") for ticket in TICKETS},
     **{api_route(ticket, "bulk"): ("POST", "denied") for ticket in TICKETS},
+    # Reports, their subscriptions and archive (core.reports; scoping and roles in
+    # core/tests/test_reports_mechanism and quality/tests/test_pdf_reports)
+    **{name: ("GET", "login") for name in [
+        "report-catalogue", "report", "report-download", "report-subscription-list",
+        "report-subscription-create", "report-subscription-edit", "report-archive",
+        "report-archive-download"]},
+    "report-subscription-delete": ("POST", "login"),
+    **{f"api:{name}": ("GET", "denied") for name in [
+        "report-list", "report-detail", "reportsubscription-list",
+        "reportsubscription-detail", "archivedreport-list", "archivedreport-detail",
+        "archivedreport-download"]},
 }
 #: URL arguments of OTHER_ROUTES that take some.
 OTHER_ROUTE_KWARGS: dict[str, dict[str, str]] = {
@@ -612,8 +657,15 @@ OTHER_ROUTE_KWARGS.update({route: {"pk": "1"} for route in [  # complaints' mast
     "api:causecategory-detail", "api:complaintpolicy-detail", "complaints:cause-edit",
     "complaints:cause-delete", "complaints:policy-edit", "complaints:policy-delete"]})
 OTHER_ROUTE_KWARGS.update({route: {"pk": "1"} for route in [  # quality targets
-    "quality:target-edit", "quality:target-delete", "api:qualitytarget-detail",
+    "quality:target-edit", "quality:target-delete", "quality:dashboard-target",
+    "api:qualitytarget-detail",
     "api:qualitytarget-evaluations", "api:qualitytarget-evaluate"]})
+OTHER_ROUTE_KWARGS.update({route: {"key": "quarterly-quality"} for route in [  # reports
+    "report", "report-download", "api:report-detail"]})
+OTHER_ROUTE_KWARGS.update({route: {"pk": "1"} for route in [
+    "report-subscription-edit", "report-subscription-delete", "report-archive-download",
+    "api:reportsubscription-detail", "api:archivedreport-detail",
+    "api:archivedreport-download"]})
 OTHER_ROUTE_KWARGS.update({route: {"pk": "1"} for route in [  # security, own: any pk
     "notification-read", "saved-view-delete", "api:my-notification-read",
     "api:savedview-detail",
@@ -802,6 +854,19 @@ def add_quality_targets(sc):
         "provider": sc.world.orgs[code], "indicator": "sla-resolution",
         "period_kind": "month", "target": Decimal("90"), "warning": Decimal("80"),
         "critical": Decimal("60")}) for code in ("P", "Q")}
+    return sc
+
+
+def add_report_subscriptions(sc):
+    """A subscription per provider to the service-level report of one of its customers
+    (core.reports)."""
+    from itsm.core.reports import services as report_services
+
+    sc.report_subscriptions = {code: report_services.save_subscription(
+        None, actor=sc.world.users[owner], data={
+            "report": "service-level", "parameters": {"organization": sc.world.orgs[org].pk},
+            "frequency": "month", "format": "pdf", "people": [sc.world.users[owner]],
+            "roles": []}) for code, owner, org in (("P", "admin", "A"), ("Q", "agent_q", "C"))}
     return sc
 
 

@@ -1,12 +1,20 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .improvement import (
+    ImprovementPlanViewSet,
+    ImprovementSuggestionViewSet,
+    QualityReviewViewSet,
+)
 from .indicators import IndicatorListView, IndicatorRecordsView, IndicatorValueView
 from .targets import QualityTargetViewSet
 from .views import ServiceLevelReportView
 
 router = SimpleRouter()
 router.register("quality-targets", QualityTargetViewSet)
+router.register("improvement-plans", ImprovementPlanViewSet)
+router.register("improvement-suggestions", ImprovementSuggestionViewSet)
+router.register("quality-reviews", QualityReviewViewSet)
 
 urlpatterns = [
     path("reports/service-level/", ServiceLevelReportView.as_view(),

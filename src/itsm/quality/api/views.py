@@ -9,6 +9,8 @@ from rest_framework import permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from itsm.core.api.reports import ReportFileMixin
+
 from .. import reports
 from ..forms import ServiceLevelReportForm
 from .serializers import ServiceLevelReportSerializer
@@ -23,14 +25,14 @@ class MaySeeReports(permissions.BasePermission):
                     and reports.may_see_reports(request.user))
 
 
-class ServiceLevelReportView(APIView):
+class ServiceLevelReportView(ReportFileMixin, APIView):
     """The service-level report of one organization for one month (its local time).
 
     SLO attainment per service, priority and clock; every breached clock with the reasons
     the records give; availability per service; satisfaction; ticket counts. Provider
     staff (auditors included) may ask for their provider's organizations, a customer
     administrator for their own; others get 403, and an organization outside your
-    scope is a 404.
+    scope is a 404. ``?format=pdf`` or ``xlsx``: the report as a file.
     """
 
     permission_classes = [MaySeeReports]
@@ -44,10 +46,14 @@ class ServiceLevelReportView(APIView):
                              description="YYYY-MM; the previous month by default."),
             OpenApiParameter("service", OpenApiTypes.INT, description=(
                 "Service id: only this service (one that serves the organization).")),
+            OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "pdf", "xlsx"],
+                             description="json (default), pdf or xlsx."),
         ],
         responses=ServiceLevelReportSerializer,
     )
     def get(self, request):
+        if request.query_params.get("format") in ("pdf", "xlsx"):
+            return self.report_response(request, "service-level")
         form = ServiceLevelReportForm(request.query_params, user=request.user)
         if not form.is_valid():
             raise DjangoValidationError(form.errors.as_data())  # 400 with field messages

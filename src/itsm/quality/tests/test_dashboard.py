@@ -65,7 +65,7 @@ def test_targets_against_actuals_with_lights_trend_and_counts(evaluated, time_ma
     # than October's 100 %.
     assert "state-critical" in provider_row and ">50<" in provider_row
     assert "2026-11" in provider_row, provider_row
-    assert 'class="text-danger"' in provider_row  # ▼ worse
+    assert "trend-worse" in provider_row and "▼" in provider_row
     assert "一线服务台 50" in provider_row  # the team held to the provider's target
     spark = chart(response, f"spark-{evaluated.provider_target.pk}")
     assert spark["xAxis"]["data"][-2:] == ["2026-10", "2026-11"]

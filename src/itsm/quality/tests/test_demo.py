@@ -7,7 +7,13 @@ import pytest
 from django.urls import reverse
 
 from itsm.demo import quality as demo
-from itsm.quality.models import QualityTarget, TargetEvaluation
+from itsm.quality.models import (
+    ImprovementPlan,
+    ImprovementSuggestion,
+    QualityReview,
+    QualityTarget,
+    TargetEvaluation,
+)
 
 from .test_targets import at, qw, resolved  # noqa: F401
 
@@ -18,7 +24,9 @@ def test_the_demo_targets_load_once_and_fill_the_dashboard(qw, time_machine):  #
     time_machine.move_to("2026-12-07 10:00+08:00")
     resolved(qw, "desk", 11, True)
     resolved(qw, "desk", 11, False)
-    demo.load(qw.orgs["P"], {"quality": qw.users["qm"]})
+    people = {"quality": qw.users["qm"], "lead": qw.lead, "engineer": qw.users["engineer"],
+              "agent": qw.users["agent"], "management": qw.users["lead"]}
+    demo.load(qw.orgs["P"], people)
     assert QualityTarget.objects.count() == len(demo.TARGETS) - 1  # no team 二线技术支持
     november = TargetEvaluation.objects.filter(target__indicator="sla-resolution",
                                                target__period_kind="month", scope_key="",
@@ -26,7 +34,13 @@ def test_the_demo_targets_load_once_and_fill_the_dashboard(qw, time_machine):  #
     assert [(e.value, e.state) for e in november] == [(50.0, "critical")]
     evaluations = TargetEvaluation.objects.count()
     assert evaluations >= demo.MONTHS * 5
-    demo.load(qw.orgs["P"], {"quality": qw.users["qm"]})
+    plan = ImprovementPlan.objects.get()  # no complaints here: no baseline, not started
+    assert (plan.status, plan.indicator) == ("plan", "complaint-rate")
+    assert plan.measures.filter(done_at__isnull=False).count() == 1
+    assert ImprovementSuggestion.objects.count() == 1
+    assert QualityReview.objects.get().status == "concluded"
+    demo.load(qw.orgs["P"], people)
     assert TargetEvaluation.objects.count() == evaluations
+    assert ImprovementPlan.objects.count() == 1
     response = qw.client("qm").get(reverse("quality:dashboard"))
     assert response.status_code == 200 and "state-critical" in response.content.decode()
