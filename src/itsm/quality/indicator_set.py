@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import CharField, DateTimeField, Exists, OuterRef, Q, QuerySet
 from django.db.models import Value as Constant
 from django.db.models.functions import Cast, Coalesce
@@ -23,7 +24,7 @@ from itsm.core.models import AuditEntry
 from itsm.problems.choices import ProblemStatus
 from itsm.problems.models import Problem
 from itsm.servicedesk.choices import ClockKind, TicketStatus
-from itsm.servicedesk.models import Incident, SatisfactionRating
+from itsm.servicedesk.models import Incident, SatisfactionRating, SLAClock
 from itsm.surveys.choices import Dimension
 from itsm.surveys.models import Answer, SurveyResponse
 from itsm.surveys.results import SCORED
@@ -72,9 +73,32 @@ def _clocks_stopped(kind: str, scope: Scope, start: dt.datetime, end: dt.datetim
             for qs in tickets(scope)]
 
 
+#: The dimensions a ticket's clock carries itself (its ticket's organization).
+CLOCK_DIMENSIONS = {"customer": "organization_id"}
+
+
+def _clock_rows(kind: str, scope: Scope, start: dt.datetime, end: dt.datetime,
+                by: str | None) -> QuerySet | None:
+    """The tickets' clocks of ``kind`` stopped in the period, read from the clocks alone
+    (their organization and stop-time index) when neither the scope nor ``by`` needs a
+    ticket's other fields; None when they do. At a million tickets this is ~40 ms
+    where joining the tickets scans them (~300 ms per ticket type)."""
+    if by not in (None, *CLOCK_DIMENSIONS) or any(
+            getattr(scope, name) is not None
+            for name in ("service_id", "team_id", "person_id", "priority")):
+        return None
+    types = ContentType.objects.get_for_models(*TICKETS).values()
+    return scoped(scope, [SLAClock], CLOCK_DIMENSIONS)[0].filter(
+        record_type__in=[t.pk for t in types], kind=kind, stopped_at__gte=start,
+        stopped_at__lt=end, met__isnull=False)
+
+
 def _attainment(kind: str):
     def compute(scope: Scope, start: dt.datetime, end: dt.datetime, by: str | None
                 ) -> dict[Any, Value]:
+        clocks = _clock_rows(kind, scope, start, end, by)
+        if clocks is not None:
+            return ratio([clocks], by, part=Q(met=True), dimension_fields=CLOCK_DIMENSIONS)
         return ratio(_clocks_stopped(kind, scope, start, end), by,
                      part=Q(sla_clocks__met=True))
 
