@@ -88,6 +88,7 @@ def prepare_targets(world: dict, manager) -> dict:
     """The targets (once) and twelve months of evaluations (the missing ones), timed."""
     from django.utils import timezone
 
+    from itsm.core.reports import periods
     from itsm.quality import services, targets
     from itsm.quality.models import QualityTarget
 
@@ -99,10 +100,10 @@ def prepare_targets(world: dict, manager) -> dict:
                     "warning": Decimal(str(warning)), "critical": Decimal(str(critical)),
                     "owners": [manager]})
     tz = targets.zone_of(world["provider"])
-    start, _end = targets.running_period("month", timezone.now(), tz)
+    start, _end = periods.running_period("month", timezone.now(), tz)
     seconds, written = [], 0
     for months_back in range(11, -1, -1):
-        moment = targets.add_months(start, -months_back) + dt.timedelta(hours=6, minutes=10)
+        moment = periods.add_months(start, -months_back) + dt.timedelta(hours=6, minutes=10)
         began = time.perf_counter()
         written += len(targets.evaluate(moment, provider=world["provider"]))
         seconds.append(time.perf_counter() - began)
@@ -113,6 +114,7 @@ def prepare_targets(world: dict, manager) -> dict:
 def measure(base: str, manager, world: dict, args: argparse.Namespace) -> dict:
     from django.utils import timezone
 
+    from itsm.core.reports import periods
     from itsm.quality import targets
     from itsm.quality.models import QualityTarget
 
@@ -121,7 +123,7 @@ def measure(base: str, manager, world: dict, args: argparse.Namespace) -> dict:
     target = QualityTarget.objects.get(provider=world["provider"], indicator="sla-resolution",
                                        period_kind="month", team=None)
     tz = targets.zone_of(world["provider"])
-    start, end = targets.last_complete_period("month", timezone.now(), tz)
+    start, end = periods.last_complete_period("month", timezone.now(), tz)
     month = f"{start:%Y-%m}"
     customer = world["customers"][0]
     pages = {

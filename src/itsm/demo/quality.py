@@ -19,6 +19,7 @@ from django.utils import timezone
 from itsm.complaints.models import CauseCategory
 from itsm.core import services as core_services
 from itsm.core.models import Organization, Team
+from itsm.core.reports import periods
 from itsm.quality import improvement, indicators, services, targets
 from itsm.quality.models import ImprovementPlan, QualityTarget
 
@@ -54,9 +55,9 @@ def load_targets(provider: Organization, people: dict[str, Any]) -> None:
             "indicator": indicator, "period_kind": kind, "team": teams.get(team) if team else None,
             "target": Decimal(target), "warning": Decimal(warning),
             "critical": Decimal(critical), "owners": [] if team else [quality]})
-    start, _end = targets.running_period("month", timezone.now(), targets.zone_of(provider))
+    start, _end = periods.running_period("month", timezone.now(), targets.zone_of(provider))
     for back in range(MONTHS - 1, -1, -1):
-        moment = targets.add_months(start, -back) + dt.timedelta(hours=6, minutes=10)
+        moment = periods.add_months(start, -back) + dt.timedelta(hours=6, minutes=10)
         targets.evaluate(moment, provider=provider)
 
 
@@ -70,7 +71,7 @@ def load_improvement(provider: Organization, people: dict[str, Any]) -> None:
     plan = improvement.create_plan(actor=quality, data={
         "title": "降低因响应超时引起的投诉", "source_kind": "complaint_cause",
         "source_cause": cause,
-        "description": "近三个月投诉中“响应超时”占比最高，投诉率高于 10‰ 的目标。",
+        "description": "近三个月投诉中“响应超时”占比最高，投诉率连续未达到质量目标。",
         "root_cause": "高峰时段服务台坐席不足，电话排队无提示，工单分派依赖人工。",
         "indicator": "complaint-rate", "target_value": Decimal("10"),
         "evaluation_date": today + dt.timedelta(days=45), "window_days": 90})
@@ -91,12 +92,12 @@ def load_improvement(provider: Organization, people: dict[str, Any]) -> None:
     improvement.submit_suggestion(actor=people["agent"], data={
         "title": "电话排队时播报预计等待时间",
         "description": "客户在电话排队时不知道要等多久，建议播报预计等待时间并提供回拨选项。"})
-    quarter_start, _end = targets.last_complete_period("quarter", timezone.now(),
+    quarter_start, _end = periods.last_complete_period("quarter", timezone.now(),
                                                        targets.zone_of(provider))
     review = improvement.create_review(actor=quality, data={
         "title": f"{quarter_start.year}年第{(quarter_start.month - 1) // 3 + 1}季度质量评审",
         "kind": "quarterly", "period_start": quarter_start.date(),
-        "period_end": (targets.add_months(quarter_start, 3) - dt.timedelta(days=1)).date(),
+        "period_end": (periods.add_months(quarter_start, 3) - dt.timedelta(days=1)).date(),
         "participants": [quality, people["management"], people["lead"]],
         "description": "评审本季度质量目标达成情况与投诉、满意度调查结果。"})
     core_services.transition_record(review, "conclude", actor=quality, values={

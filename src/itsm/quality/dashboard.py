@@ -20,11 +20,12 @@ from django.utils import timezone
 
 from itsm.core import access
 from itsm.core.choices import Role
+from itsm.core.reports.periods import MONTHS, add_months, running_period
 
 from . import indicators
 from .choices import SEVERITY, STATE_COLOURS, EvaluationState, PeriodKind
 from .models import QualityTarget, TargetEvaluation
-from .targets import MONTHS, add_months, period_label, running_period, zone_of
+from .targets import period_label, zone_of
 
 #: Periods of each kind in a trend (two years of quarters, four years of half-years…).
 TREND_PERIODS = {PeriodKind.MONTH: 12, PeriodKind.QUARTER: 8, PeriodKind.HALF_YEAR: 8,
@@ -68,14 +69,13 @@ class ScopeTrend:
 
     @property
     def trend(self) -> str:
-        """``better``, ``worse``, ``same`` or empty, latest against previous period."""
-        latest, previous = self.latest, self.previous
-        if latest is None or previous is None or None in (latest.value, previous.value):
+        """``better``, ``worse`` or empty (no move): the move in the indicator's
+        direction."""
+        moved = self.moved
+        if not moved:
             return ""
-        if latest.value == previous.value:
-            return "same"
-        up = latest.value > previous.value
-        return "better" if up == (latest.target.direction == indicators.UP) else "worse"
+        return "better" if (moved == "up") == (self.latest.target.direction == indicators.UP) \
+            else "worse"
 
 
 @dataclass

@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -38,6 +38,8 @@ from django.utils.translation import gettext as _
 from itsm.core.choices import NotificationEvent
 from itsm.core.models import Organization, Team
 from itsm.core.notifications import notify
+from itsm.core.reports import periods
+from itsm.core.reports.periods import last_complete_period, running_period
 from itsm.servicedesk.notify import absolute, by_language
 
 from . import indicators
@@ -46,37 +48,11 @@ from .models import QualityTarget, TargetEvaluation
 
 logger = logging.getLogger(__name__)
 
-#: The length of each kind of period in months.
-MONTHS = {PeriodKind.MONTH: 1, PeriodKind.QUARTER: 3, PeriodKind.HALF_YEAR: 6,
-          PeriodKind.YEAR: 12}
-DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
-
-# --- Periods -----------------------------------------------------------------------------
+# --- Periods (``core.reports.periods``: months, quarters, half-years, years) ---------------
 
 def zone_of(provider: Organization) -> ZoneInfo:
-    try:
-        return ZoneInfo(provider.time_zone or DEFAULT_TIME_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TIME_ZONE)
-
-
-def add_months(moment: dt.datetime, months: int) -> dt.datetime:
-    years, month = divmod(moment.month - 1 + months, 12)
-    return moment.replace(year=moment.year + years, month=month + 1)
-
-
-def running_period(kind: str, now: dt.datetime, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) of the period of ``kind`` that ``now`` is in (local midnights)."""
-    local, size = now.astimezone(tz), MONTHS[kind]
-    start = dt.datetime(local.year, (local.month - 1) // size * size + 1, 1, tzinfo=tz)
-    return start, add_months(start, size)
-
-
-def last_complete_period(kind: str, now: dt.datetime, tz: ZoneInfo
-                         ) -> tuple[dt.datetime, dt.datetime]:
-    start, _end = running_period(kind, now, tz)
-    return add_months(start, -MONTHS[kind]), start
+    return periods.zone(provider.time_zone)
 
 
 def period_label(kind: str, start: dt.datetime) -> str:

@@ -12,8 +12,9 @@ import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
-#: Months of each period kind.
-MONTHS = {"month": 1, "quarter": 3}
+#: Months of each period kind (subscriptions send monthly and quarterly reports; quality
+#: targets are evaluated per half-year and year too).
+MONTHS = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
 #: The local hour a subscription's report goes out on the period's first day.
 SEND_HOUR = 7
 QUARTER_PATTERN = re.compile(r"([0-9]{4})-Q([1-4])")
