@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
@@ -148,25 +148,34 @@ def sheet_title(title: str) -> str:
 
 def xlsx_content(table: ExportTable) -> bytes:
     """The table as an XLSX workbook of one sheet (streamed: large lists stay fast)."""
+    return xlsx_workbook([table])
+
+
+def xlsx_workbook(tables: Sequence[ExportTable]) -> bytes:
+    """An XLSX workbook of one sheet per table: headings bold and kept in view, columns
+    as wide as their contents, text guarded against formulas, times as date cells."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(sheet_title(table.title))
-    for index, width in enumerate(column_widths(table), start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    header = []
-    for name in table.headers:
-        cell = WriteOnlyCell(sheet, value=spreadsheet_text(name))
-        cell.font = BOLD
-        header.append(cell)
-    sheet.append(header)
-    for row in table.rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
+    for table in tables:
+        sheet = book.create_sheet(sheet_title(table.title))
+        for index, width in enumerate(column_widths(table), start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        sheet.freeze_panes = "A2"
+        header = []
+        for name in table.headers:
+            cell = WriteOnlyCell(sheet, value=spreadsheet_text(str(name)))
+            cell.font = BOLD
+            header.append(cell)
+        sheet.append(header)
+        for row in table.rows:
+            sheet.append([_xlsx_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
 def _xlsx_cell(sheet, value: Any) -> Any:
+    """A typed cell (``cell_value``); dates and times with their number format."""
+    value = cell_value(value)
     if isinstance(value, dt.datetime | dt.date):
         cell = WriteOnlyCell(sheet, value=value)
         cell.number_format = DATETIME_FORMAT if isinstance(value, dt.datetime) else DATE_FORMAT

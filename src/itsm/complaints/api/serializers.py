@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from itsm.core import links
-from itsm.core.api.serializers import ObjectSerializer, RecordSerializer, request_user
+from itsm.core.api.serializers import (
+    ObjectSerializer,
+    RecordNumbersField,
+    RecordSerializer,
+    request_user,
+)
 
 from .. import services
 from ..models import CauseCategory, Complaint, ComplaintPolicy, ImprovementAction
@@ -18,8 +22,7 @@ class ComplaintSerializer(RecordSerializer):
     """A complaint; ``about`` (write-only, on creation): numbers of records it is about
     (e.g. the complainant's incident), linked to it."""
 
-    about = serializers.ListField(child=serializers.CharField(max_length=32),
-                                  write_only=True, required=False, max_length=10)
+    about = RecordNumbersField()
     level_label = serializers.CharField(source="get_level_display", read_only=True)
     related = serializers.SerializerMethodField()
 
@@ -42,17 +45,6 @@ class ComplaintSerializer(RecordSerializer):
             return None
         user = request_user(self)
         return [item.other.number for item in links.linked_records(complaint, user)]
-
-    def validate_about(self, value: list[str]) -> list:
-        user = request_user(self)
-        found = []
-        for number in value:
-            record = links.find_visible_record(user, number=number.strip())
-            if record is None:
-                raise serializers.ValidationError(
-                    _("No record “%(number)s” that you can see.") % {"number": number})
-            found.append(record)
-        return found
 
     def create(self, validated_data: dict[str, Any]) -> Complaint:
         validated_data.pop("version", None)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .. import access, directory, notifications, services, templating
+from .. import access, directory, links, notifications, services, templating
 from .. import rules as perms
 from ..choices import ChannelKind, Language, LinkKind, NotificationEvent, Role
 from ..filtersets import MAX_ID
@@ -109,6 +109,28 @@ class PersonNameField(serializers.Field):
 
 
 PersonNameField = extend_schema_field(serializers.CharField())(PersonNameField)
+
+
+class RecordNumbersField(serializers.ListField):
+    """Write-only numbers of records the new record is about (``["INC-2026-000042"]``),
+    each one the requesting user can see; validated to the records themselves (up to
+    ten), for the service to link."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("child", serializers.CharField(max_length=32))
+        kwargs.setdefault("max_length", 10)
+        super().__init__(write_only=True, required=False, **kwargs)
+
+    def to_internal_value(self, data: Any) -> list:
+        user = request_user(self.parent)
+        found = []
+        for number in super().to_internal_value(data):
+            record = links.find_visible_record(user, number=number.strip())
+            if record is None:
+                raise serializers.ValidationError(
+                    _("No record “%(number)s” that you can see.") % {"number": number})
+            found.append(record)
+        return found
 
 
 def request_user(serializer: serializers.Serializer):

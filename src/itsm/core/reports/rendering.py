@@ -5,29 +5,15 @@ the running header and page numbers in the footer) and the XLSX (the report's ow
 
 from __future__ import annotations
 
-import datetime as dt
-import io
 import logging
 import re
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils import get_column_letter
 
-from ..exports import (
-    BOLD,
-    DATE_FORMAT,
-    DATETIME_FORMAT,
-    FORMATS,
-    display_width,
-    sheet_title,
-    spreadsheet_text,
-)
+from ..exports import FORMATS, ExportTable, xlsx_workbook
 from ..models import Organization
 from .registry import Report
 
@@ -98,48 +84,7 @@ def produce(report: Report, context: dict[str, Any], fmt: str) -> ReportFile:
                       title=str(report.title))
 
 
-@dataclass(frozen=True)
-class Sheet:
-    """One sheet of :func:`workbook`: a title, the column headings and the rows."""
-
-    title: str
-    headers: Sequence[str]
-    rows: Iterable[Sequence[Any]]
-
-
-def workbook(sheets: Sequence[Sheet]) -> bytes:
-    """An XLSX workbook of ``sheets``: headings bold and kept in view, text guarded
-    against formulas (``core.exports.spreadsheet_text``), columns as wide as their
-    headings, numbers as numbers."""
-    book = Workbook(write_only=True)
-    for sheet_data in sheets:
-        sheet = book.create_sheet(sheet_title(sheet_data.title))
-        for index, heading in enumerate(sheet_data.headers, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = max(
-                10, min(40, display_width(str(heading)) + 2))
-        sheet.freeze_panes = "A2"
-        header = []
-        for heading in sheet_data.headers:
-            cell = WriteOnlyCell(sheet, value=spreadsheet_text(str(heading)))
-            cell.font = BOLD
-            header.append(cell)
-        sheet.append(header)
-        for row in sheet_data.rows:
-            sheet.append([_cell(sheet, value) for value in row])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _cell(sheet, value: Any) -> Any:
-    """Text guarded, times local and without a time zone (Excel has none) as date cells."""
-    if isinstance(value, str):
-        return spreadsheet_text(value)
-    if isinstance(value, dt.datetime | dt.date):
-        if isinstance(value, dt.datetime) and timezone.is_aware(value):
-            value = timezone.localtime(value).replace(tzinfo=None)
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = (DATETIME_FORMAT if isinstance(value, dt.datetime)
-                              else DATE_FORMAT)
-        return cell
-    return value
+#: One sheet of a report's workbook: a title, the column headings and the rows.
+Sheet = ExportTable
+#: A report's XLSX workbook, one sheet per table (``core.exports``).
+workbook = xlsx_workbook

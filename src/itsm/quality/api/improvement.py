@@ -18,9 +18,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from itsm.core import access, links
+from itsm.core import access
 from itsm.core.api.serializers import (
     PersonNameField,
+    RecordNumbersField,
     RecordSerializer,
     ScopedModelSerializer,
     StrictPrimaryKeyRelatedField,
@@ -94,8 +95,7 @@ class ImprovementPlanSerializer(OwnedRecordSerializer):
     opened from (a complaint, a problem), linked to it. The baseline and the effect check
     (``baseline_*``, ``before_*``, ``after_*``, ``effect_*``) are the system's."""
 
-    about = serializers.ListField(child=serializers.CharField(max_length=32),
-                                  write_only=True, required=False, max_length=10)
+    about = RecordNumbersField()
     source_kind_label = serializers.CharField(source="get_source_kind_display",
                                               read_only=True)
     indicator_name = serializers.SerializerMethodField()
@@ -121,17 +121,6 @@ class ImprovementPlanSerializer(OwnedRecordSerializer):
     def get_direction(self, plan: ImprovementPlan) -> str | None:
         found = plan.indicator_definition
         return found.direction if found else None
-
-    def validate_about(self, value: list[str]) -> list:
-        user = request_user(self)
-        found = []
-        for number in value:
-            record = links.find_visible_record(user, number=number.strip())
-            if record is None:
-                raise serializers.ValidationError(
-                    _("No record “%(number)s” that you can see.") % {"number": number})
-            found.append(record)
-        return found
 
     def create(self, validated_data: dict[str, Any]) -> ImprovementPlan:
         validated_data.pop("version", None)
