@@ -118,6 +118,54 @@ def test_service_level_pdf_has_chinese_headings_figures_and_a_chart(world, octob
                                            {"month": "2026-10"}).json()["organization"]
 
 
+@pytest.fixture
+def smtp_sink(settings):
+    """Django sends through a real SMTP server in this process (aiosmtpd)."""
+    from itsm.core.tests.processes import SmtpSink
+
+    sink = SmtpSink()
+    sink.controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        yield sink
+    finally:
+        sink.controller.stop()
+
+
+def test_a_subscription_mails_the_monthly_service_level_pdf(world, october, smtp_sink,
+                                                            tmp_path):
+    from itsm.core.models import ArchivedReport
+    from itsm.core.reports import services as report_services
+
+    world.users["qm"] = directory.create_person(actor=None, data={
+        "username": "qm", "first_name": "杨", "last_name": "帆", "email": "qm@example.cn",
+        "password": "x" * 12, "roles": [Role.QUALITY_MANAGER],
+        "profile": {"organization": world.orgs["P"]}})
+    with time_machine.travel(dt.datetime(2026, 10, 20, 12, tzinfo=SH), tick=False):
+        report_services.save_subscription(None, actor=world.lead, data={
+            "report": "service-level", "parameters": {"organization": world.orgs["A"].pk},
+            "frequency": "month", "format": "pdf", "people": [world.agent],
+            "roles": [Role.QUALITY_MANAGER]})
+    with time_machine.travel(dt.datetime(2026, 11, 1, 7, 5, tzinfo=SH), tick=False):
+        assert report_services.send_due() == 1
+        assert report_services.send_due() == 0  # once per period
+    with smtp_sink.lock:
+        mails = list(smtp_sink.received)
+    assert sorted(r for m in mails for r in m["to"]) == ["agent@example.cn", "qm@example.cn"]
+    archived = ArchivedReport.objects.get()
+    assert archived.period_label == "2026-10"
+    for mail in mails:
+        (attachment,) = list(mail["message"].iter_attachments())
+        assert attachment.get_filename().endswith("2026-10.pdf")
+        content = attachment.get_payload(decode=True)
+        text = pdf_text(content, tmp_path)
+        assert "服务级别报告" in text and "华东制造" in text and "50.00 %" in text
+    assert chart_pixels(content, tmp_path) > 300
+
+
 @pytest.mark.parametrize(("identity", "org", "page", "api"), [
     ("custadmin_a", "B", 404, 404), ("agent_q", "A", 404, 404),
     # A requester may see no report: nothing to download (404); the report's own API
