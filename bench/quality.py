@@ -15,7 +15,8 @@ against one gunicorn sync worker, as a quality manager:
   target's drill-down to its teams (``/quality/dashboard/<pk>/``);
 - one indicator's drill-down (``/quality/indicators/sla-resolution/?by=team`` for the
   last month: the value, its split by team and the newest records behind it);
-- the monthly service-level report as PDF (``/reports/service-level/?…&format=pdf``).
+- the monthly service-level report and the quarterly quality report as PDF
+  (``/reports/<key>/download/?…&format=pdf``).
 
 It prints p50/p95 per measurement and the targets (dashboard p95 < 300 ms, PDF < 5 s);
 it asserts nothing.
@@ -140,11 +141,25 @@ def measure(base: str, manager, world: dict, args: argparse.Namespace) -> dict:
         n = args.requests if "indicator" not in name else max(5, args.requests // 3)
         figures[name] = {**httpbench.timed("GET", base + path, headers=headers, n=n),
                          "path": path}
-    pdf = f"/reports/service-level/?organization={customer.pk}&month={month}&format=pdf"
+    pdf = (f"/reports/service-level/download/?organization={customer.pk}&month={month}"
+           f"&format=pdf")
     step("  monthly service-level report, PDF")
-    figures["monthly report PDF"] = {**httpbench.timed("GET", base + pdf, headers=headers,
-                                                       n=args.pdf_requests), "path": pdf}
+    figures["monthly report PDF"] = {**httpbench.timed(
+        "GET", base + pdf, headers=headers, n=args.pdf_requests, check=is_pdf), "path": pdf}
+    quarter = (f"/reports/quarterly-quality/download/?quarter={start.year}-Q"
+               f"{(start.month - 1) // 3 + 1}&format=pdf")
+    step("  quarterly quality report, PDF")
+    figures["quarterly report PDF"] = {**httpbench.timed(
+        "GET", base + quarter, headers=headers, n=args.pdf_requests, check=is_pdf),
+        "path": quarter}
     return figures
+
+
+def is_pdf(response: httpbench.Response) -> None:
+    if not response.body.startswith(b"%PDF") or \
+            response.headers.get("Content-Type") != "application/pdf":
+        raise SystemExit(f"not a PDF: {response.headers.get('Content-Type')} "
+                         f"{response.head(120)}")
 
 
 def main(argv=None) -> int:

@@ -27,7 +27,7 @@ from .report_forms import QuarterlyReportForm
 from .reports import percent
 
 #: Breaches listed in the PDF (the XLSX has all of them).
-PDF_BREACH_ROWS = 200
+PDF_BREACH_ROWS = 50
 #: Customers drawn in the comparison chart (the table has all of them).
 CHART_CUSTOMERS = 12
 #: The fixed scale of a trend chart per unit (others fit their values).
