@@ -101,4 +101,5 @@ def load_improvement(provider: Organization, people: dict[str, Any]) -> None:
         "participants": [quality, people["management"], people["lead"]],
         "description": "评审本季度质量目标达成情况与投诉、满意度调查结果。"})
     core_services.transition_record(review, "conclude", actor=quality, values={
-        "conclusions": "响应及时率达标；投诉率未达标，主因为“响应超时”；工单满意度处于预警，需持续关注。"})
+        "conclusions": "响应及时率达标；投诉率未达标，主因为“响应超时”；"
+                       "工单满意度处于预警，需持续关注。"})
