@@ -350,6 +350,10 @@ class RecordFormView(RecordViewMixin, TemplateView):
         return self.render_to_response(self.get_context_data(form=form, record=record),
                                        status=status)
 
+    #: The service that changes a record: ``(record, *, actor, changes, expected_version)``
+    #: (a register with its own rules names its own).
+    update_with = staticmethod(services.update_record)
+
     def save(self, form, record: Record | None) -> Record:
         data = form.service_data()
         if record is None:
@@ -357,7 +361,7 @@ class RecordFormView(RecordViewMixin, TemplateView):
                 data["organization"] = access.organization_of(self.request.user)
             return services.create_record(self.model, actor=self.request.user, data=data)
         version = self.request.POST.get("version")
-        return services.update_record(
+        return self.update_with(
             record, actor=self.request.user, changes=data,
             expected_version=int(version) if version and version.isdigit() else None,
         )

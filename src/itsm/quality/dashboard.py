@@ -161,7 +161,6 @@ def build(user, period_kind: str = PeriodKind.MONTH, *, team_id: int | None = No
                      else target.scope_label)
             scope = scopes[target.pk][key] = ScopeTrend(key, label, evaluation.team_id
                                                         or target.team_id)
-        evaluation.colour = STATE_COLOURS.get(evaluation.state, "secondary")
         evaluation.period_label = period_label(period_kind, evaluation.period_start.astimezone(tz))
         scope.points[evaluation.period_start] = evaluation
     rows = []

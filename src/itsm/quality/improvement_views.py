@@ -20,7 +20,7 @@ from itsm.core.filtersets import MAX_ID
 from itsm.core.models import Record
 
 from . import improvement
-from .choices import CHECKED_STAGES, MEASURE_STAGES, STATE_COLOURS, PlanStage
+from .choices import CHECKED_STAGES, MEASURE_STAGES, PlanStage
 from .improvement_filtersets import (
     ImprovementPlanFilterSet,
     ImprovementSuggestionFilterSet,
@@ -106,15 +106,13 @@ class PlanFormView(base.RecordFormView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return {**super().get_context_data(**kwargs), "about": self.opened_from()[1]}
 
+    update_with = staticmethod(improvement.update_plan)
+
     def save(self, form, record):
-        data = form.service_data()
         if record is None:
-            return improvement.create_plan(actor=self.request.user, data=data,
+            return improvement.create_plan(actor=self.request.user, data=form.service_data(),
                                            about=self.opened_from()[1])
-        version = self.request.POST.get("version")
-        return improvement.update_plan(
-            record, actor=self.request.user, changes=data,
-            expected_version=int(version) if version and version.isdigit() else None)
+        return super().save(form, record)
 
 
 class MeasureActionView(base.RecordActionView):
@@ -262,21 +260,19 @@ class ReviewMixin:
     def panels(self, record: QualityReview, page: dict[str, Any]) -> list[base.Panel]:
         evaluations = improvement.review_evaluations(record)
         return [*super().panels(record, page), base.Panel("quality/review_panel.html", {
-            "evaluations": [(e, STATE_COLOURS.get(e.state, "secondary")) for e in evaluations],
+            "evaluations": evaluations,
             "participants": list(record.participants.all()),
             "follow_ups": list(record.plans.all()),
             "open_plan_url": plan_from(record, self.request.user, "review")})]
 
 
 class ReviewFormView(base.RecordFormView):
+    update_with = staticmethod(improvement.update_review)
+
     def save(self, form, record):
-        data = form.service_data()
         if record is None:
-            return improvement.create_review(actor=self.request.user, data=data)
-        version = self.request.POST.get("version")
-        return improvement.update_review(
-            record, actor=self.request.user, changes=data,
-            expected_version=int(version) if version and version.isdigit() else None)
+            return improvement.create_review(actor=self.request.user, data=form.service_data())
+        return super().save(form, record)
 
 
 REVIEW_VIEWS = base.views_for(ReviewMixin, {"form": ReviewFormView})

@@ -31,6 +31,7 @@ from .choices import (
     PLAN_WORKFLOW,
     REVIEW_WORKFLOW,
     SOURCE_FIELDS,
+    STATE_COLOURS,
     SUGGESTION_WORKFLOW,
     EvaluationState,
     PeriodKind,
@@ -189,6 +190,11 @@ class TargetEvaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target} {self.period_start:%Y-%m-%d}: {self.get_state_display()}"
+
+    @property
+    def colour(self) -> str:
+        """The Bootstrap colour of its state (the traffic light)."""
+        return STATE_COLOURS.get(self.state, "secondary")
 
 
 # --- Improvement: suggestions, reviews, plans and their measures (QA-2, QA-3) -----------

@@ -20,7 +20,7 @@ from itsm.core.object_views import ObjectViewMixin, object_views
 
 from . import dashboard, indicators, reports, resources
 from . import services as target_services
-from .choices import STATE_COLOURS, PeriodKind
+from .choices import PeriodKind
 from .forms import DashboardForm, IndicatorQueryForm, QualityTargetForm, ServiceLevelReportForm
 from .models import QualityTarget, TargetEvaluation
 
@@ -207,21 +207,16 @@ class TargetMixin(ObjectViewMixin):
 
 
 def target_rows(targets: list[QualityTarget]) -> list[tuple]:
-    """(target, its latest evaluation of its own scope or None, the traffic light's
-    colour, the latest evaluations of the teams held to it): two queries."""
+    """(target, its latest evaluation of its own scope or None, the latest evaluations of
+    the teams held to it): one query."""
     latest: dict[tuple[int, str], TargetEvaluation] = {}
     for evaluation in TargetEvaluation.objects.filter(target__in=targets).select_related(
             "team").order_by("target_id", "scope_key", "-period_start"):
         latest.setdefault((evaluation.target_id, evaluation.scope_key), evaluation)
-    rows = []
-    for target in targets:
-        own = latest.get((target.pk, ""))
-        teams = sorted((e for (pk, key), e in latest.items() if pk == target.pk and key),
-                       key=lambda e: e.team.name if e.team else "")
-        rows.append((target, own, STATE_COLOURS.get(own.state, "secondary") if own else
-                     "secondary", [(e, STATE_COLOURS.get(e.state, "secondary"))
-                                   for e in teams]))
-    return rows
+    return [(target, latest.get((target.pk, "")),
+             sorted((e for (pk, key), e in latest.items() if pk == target.pk and key),
+                    key=lambda e: e.team.name if e.team else ""))
+            for target in targets]
 
 
 TARGET_VIEWS = object_views(TargetMixin, only=("list", "form", "delete"))

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from itsm.core import access
 
-from .choices import SEVERITY, STATE_COLOURS
+from .choices import SEVERITY
 from .dashboard import reads_all
 from .models import TargetEvaluation
 
@@ -38,6 +38,6 @@ def target_states(user) -> dict[str, Any] | None:
         return None
     rows = sorted(latest.values(), key=lambda e: (-SEVERITY[e.state],
                                                   e.target.indicator_name, e.pk))
-    return {"rows": [(e, STATE_COLOURS.get(e.state, "secondary")) for e in rows[:CARD_ROWS]],
+    return {"rows": rows[:CARD_ROWS],
             "count": len(rows), "url": reverse("quality:target-list")}
 
