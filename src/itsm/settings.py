@@ -148,6 +148,8 @@ INSTALLED_APPS = [
     "itsm.complaints",
     "itsm.surveys",
     "itsm.quality",
+    "itsm.knowledge",
+    "itsm.documents",
     "itsm.demo",
     # Last, so that our templates under admin/ (base_site) override its own.
     "django.contrib.admin",

@@ -22,8 +22,7 @@ from itsm.core import access, links, objects, services
 from itsm.core import rules as perms
 from itsm.core.choices import LinkKind, NotificationEvent, Role
 from itsm.core.models import Record
-from itsm.core.notifications import notify
-from itsm.servicedesk.notify import absolute, by_language
+from itsm.core.notifications import absolute, by_language, notify
 
 from .choices import HANDLER_ROLES, ComplaintChannel
 from .clocks import management_of

@@ -200,6 +200,7 @@ class NotificationEvent(models.TextChoices):
     APPROVAL_DECIDED = "approval_decided", _("Approval decided")
     QUALITY_ALERT = "quality_alert", _("Quality target alert")
     IMPROVEMENT_UPDATE = "improvement_update", _("Improvement plan update")
+    REMINDER = "reminder", _("Reminder of a due date")
 
 
 class ReportFrequency(models.TextChoices):

@@ -36,6 +36,7 @@ Predicate = Callable[[Any], bool]
 #: The menus of the navigation bar, in order: key → label.
 NAV_GROUPS: dict[str, Promise] = {
     "service_desk": _("Service desk"),
+    "knowledge": _("Knowledge"),
     "problems_changes": _("Problems & changes"),
     "configuration": _("Configuration"),
     "quality": _("Quality"),
@@ -319,3 +320,68 @@ def role_predicate(*roles: str, staff: bool = True) -> Predicate:
                 and (not staff or access.is_provider_staff(user)))
 
     return visible
+
+
+# --- Parts other apps add to a record's pages ----------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordPanel:
+    """A part an app adds to the detail pages of other apps' records ("Knowledge that
+    may help" on a ticket): ``panel(record, user)`` returns a ``core.views.Panel`` or
+    None where it has nothing for this person and record."""
+
+    key: str
+    panel: Callable[[Any, Any], Any]
+    models: frozenset[str]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class FormPanel:
+    """A part an app adds to the create form of other apps' records (suggestions while
+    a customer types a request): ``template`` is included below the form's fields for
+    the people ``visible`` admits; it finds the form as ``form`` and the model's label
+    (``servicedesk.servicerequest``) as ``form_model``."""
+
+    key: str
+    template: str
+    models: frozenset[str]
+    visible: Predicate = everyone
+    order: int = 100
+
+
+_RECORD_PANELS: dict[str, RecordPanel] = {}
+_FORM_PANELS: dict[str, FormPanel] = {}
+
+
+def register_record_panel(key: str, panel: Callable[[Any, Any], Any], *,
+                          models: Iterable[type], order: int = 100) -> RecordPanel:
+    """Declare a panel on the detail pages of ``models`` (see :class:`RecordPanel`)."""
+    item = RecordPanel(key=key, panel=panel, order=order,
+                       models=frozenset(m._meta.label_lower for m in models))
+    _RECORD_PANELS[key] = item
+    return item
+
+
+def record_panels_for(record, user) -> list[Any]:
+    """The panels other apps add to ``record``'s page for ``user``, in order."""
+    items = sorted((p for p in _RECORD_PANELS.values()
+                    if record._meta.label_lower in p.models), key=lambda p: (p.order, p.key))
+    return [panel for p in items if (panel := p.panel(record, user)) is not None]
+
+
+def register_form_panel(key: str, template: str, *, models: Iterable[type],
+                        visible: Predicate = everyone, order: int = 100) -> FormPanel:
+    """Declare a part of the create form of ``models`` (see :class:`FormPanel`)."""
+    item = FormPanel(key=key, template=template, visible=visible, order=order,
+                     models=frozenset(m._meta.label_lower for m in models))
+    _FORM_PANELS[key] = item
+    return item
+
+
+def form_panels_for(model: type, user) -> list[str]:
+    """The templates other apps add to the create form of ``model`` for ``user``."""
+    label = model._meta.label_lower
+    return [p.template for p in sorted(_FORM_PANELS.values(), key=lambda p: (p.order, p.key))
+            if label in p.models and p.visible(user)]

@@ -21,7 +21,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from sequences import get_next_value
 
 from . import access, audit, signals
 from . import rules as perms
@@ -46,13 +45,6 @@ MAX_COMMENT_LENGTH = COMMENT_MAX_LENGTH
 def _require(allowed: bool, message: str) -> None:
     if not allowed:
         raise PermissionDenied(message)
-
-
-def next_number(model: type[Record]) -> str:
-    """``PREFIX-YYYY-NNNNNN``; gap-free because the counter row is locked until commit."""
-    year = timezone.localdate().year
-    value = get_next_value(f"{model.number_prefix}-{year}")
-    return f"{model.number_prefix}-{year}-{value:06d}"
 
 
 def add_timeline_event(
@@ -157,7 +149,7 @@ def create_record(model: type[R], *, actor, data: dict[str, Any]) -> R:
                                   provided=frozenset(data))
     _clean(record)
     record.validate_many(many)
-    record.number = next_number(model)
+    record.number = record.make_number()
     signals.record_inserting.send(sender=model, record=record, actor=actor)
     record.save()
     many_delta = set_many(record, many)

@@ -15,6 +15,7 @@ from .notifications.jobs import (  # noqa: F401 - the notification jobs, registe
     retry_pending_notifications,
     send_notification,
 )
+from .reminders import send_due as send_due_reminders
 from .reports.services import send_due
 
 
@@ -59,3 +60,11 @@ def send_report_subscriptions() -> int:
     period sent once: ``core.reports.services.send_due``)."""
     with audit_context(source=AuditSource.JOB):
         return send_due()
+
+
+@db_periodic_task(crontab(minute="40", hour="6"))
+def send_reminders() -> int:
+    """Every morning: remind people of what is due (review dates, returns, expiries:
+    ``core.reminders``); each step once, whoever runs it."""
+    with audit_context(source=AuditSource.JOB):
+        return send_due_reminders()

@@ -54,7 +54,7 @@ from .forms import (
 )
 from .models import Attachment, Record
 from .pagination import RecordCursorPagination
-from .registry import record_actions_for, record_type_of
+from .registry import form_panels_for, record_actions_for, record_panels_for, record_type_of
 from .retention import check_deletable
 from .uploads import attachment_response, check_request_size
 
@@ -261,8 +261,9 @@ class RecordDetailView(RecordViewMixin, TemplateView):
 
     def panels(self, record: Record, page: dict[str, Any]) -> list[Panel]:
         """The panels of ``record``'s page; ``page`` holds what the view was given (e.g.
-        a form with errors to show again)."""
-        return []
+        a form with errors to show again). The base gives those other apps register
+        (``core.registry.register_record_panel``)."""
+        return record_panels_for(record, self.request.user)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -309,6 +310,13 @@ class RecordFormView(RecordViewMixin, TemplateView):
     """Create (no pk) or edit (pk) a record through the service layer."""
 
     template_name = "core/record_form.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        if kwargs.get("record") is None:  # what other apps add to a new record's form
+            context.update(form_panels=form_panels_for(self.model, self.request.user),
+                           form_model=self.model._meta.label_lower)
+        return context
 
     def get_form(self, record: Record | None):
         data = self.request.POST if self.request.method == "POST" else None

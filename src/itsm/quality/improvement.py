@@ -43,9 +43,8 @@ from itsm.core import access, links, objects, services
 from itsm.core.choices import LinkKind, NotificationEvent, TimelineKind
 from itsm.core.exceptions import WorkflowError
 from itsm.core.models import Organization, Record
-from itsm.core.notifications import notify
+from itsm.core.notifications import absolute, by_language, notify
 from itsm.problems.models import Problem
-from itsm.servicedesk.notify import absolute, by_language
 
 from . import indicators
 from .choices import (

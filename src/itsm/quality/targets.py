@@ -37,10 +37,9 @@ from django.utils.translation import gettext as _
 
 from itsm.core.choices import NotificationEvent
 from itsm.core.models import Organization, Team
-from itsm.core.notifications import notify
+from itsm.core.notifications import absolute, by_language, notify
 from itsm.core.reports import periods
 from itsm.core.reports.periods import last_complete_period, running_period
-from itsm.servicedesk.notify import absolute, by_language
 
 from . import indicators
 from .choices import SEVERITY, EvaluationState, PeriodKind

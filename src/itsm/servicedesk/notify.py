@@ -19,26 +19,11 @@ from django.utils.translation import gettext as _
 from itsm.core import access
 from itsm.core.choices import NotificationEvent
 from itsm.core.models import display_name
-from itsm.core.notifications import notify
+from itsm.core.notifications import absolute, by_language, notify
 
 from .choices import Channel
 from .models import Ticket
 from .satisfaction import make_rating_url
-
-
-def absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
-
-
-def by_language(people: Iterable, actor=None) -> dict[str, list]:
-    """``people`` (minus ``actor``, without duplicates) grouped by their language."""
-    groups: dict[str, list] = {}
-    for person in {p.pk: p for p in people if p is not None}.values():
-        if actor is not None and person.pk == actor.pk:
-            continue
-        language = getattr(getattr(person, "profile", None), "language", None)
-        groups.setdefault(language or settings.LANGUAGE_CODE, []).append(person)
-    return groups
 
 
 def tell(event: str, ticket: Ticket, people: Iterable, actor, subject_and_body,

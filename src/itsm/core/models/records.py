@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from sequences import get_next_value
 
 from .. import access
 from ..choices import (
@@ -531,6 +532,14 @@ class Record(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse(f"{self.url_prefix}-detail", args=[self.pk])
+
+    def make_number(self) -> str:
+        """The number of a new record, drawn when it is inserted: ``PREFIX-YYYY-NNNNNN``,
+        gap-free because the counter row is locked until commit. A register with its
+        own scheme overrides it (controlled documents: ``SN2026001``)."""
+        year = timezone.localdate().year
+        value = get_next_value(f"{self.number_prefix}-{year}")
+        return f"{self.number_prefix}-{year}-{value:06d}"
 
     def make_search_text(self) -> str:
         """The search text of the record as it is now (``core.search``)."""

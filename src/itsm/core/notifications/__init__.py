@@ -41,10 +41,12 @@ from .compose import notify, send_after_commit
 from .delivery import Outcome, deliver
 from .jobs import retry_pending
 from .preferences import get_preferences, set_preferences
+from .rendering import absolute, by_language
 from .senders import DeliveryResult, send
 
 __all__ = [
-    "DeliveryResult", "Outcome", "create_channel", "delete_channel", "deliver",
+    "DeliveryResult", "Outcome", "absolute", "by_language", "create_channel",
+    "delete_channel", "deliver",
     "get_preferences", "notify", "redact_url", "retry_pending", "send",
     "send_after_commit", "set_preferences", "update_channel", "validate_target",
 ]

@@ -4,6 +4,7 @@ sandbox; the record facts a notification carries (type, number, title, link)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -71,3 +72,19 @@ def customised(event: str, provider_id: int | None, language: str, *, record, ac
             default_body=str(body), url=record_info(record).get("url", ""))
         return templating.render_notification(template, context, default_subject=subject,
                                               default_body=str(body))
+
+
+def absolute(path: str) -> str:
+    """``path`` as a link in a message: on the address users reach ITSM at."""
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def by_language(people: Iterable, actor=None) -> dict[str, list]:
+    """``people`` (minus ``actor``, without duplicates) grouped by their language."""
+    groups: dict[str, list] = {}
+    for person in {p.pk: p for p in people if p is not None}.values():
+        if actor is not None and person.pk == actor.pk:
+            continue
+        language = getattr(getattr(person, "profile", None), "language", None)
+        groups.setdefault(language or settings.LANGUAGE_CODE, []).append(person)
+    return groups
