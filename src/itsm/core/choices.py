@@ -154,6 +154,8 @@ class LinkKind(models.TextChoices):
     DUPLICATE_OF = "duplicate_of", _("Duplicate of")
     CAUSED_BY = "caused_by", _("Caused by")
     PART_OF = "part_of", _("Part of")
+    #: A ticket or problem solved with a knowledge article (its "used to resolve" count).
+    SOLVED_WITH = "solved_with", _("Solved with")
 
 
 class CalendarExceptionKind(models.TextChoices):
