@@ -33,3 +33,32 @@ DEFAULT_TARGETS = {
     Priority.GENERAL: (120, 24 * 60),
     Priority.NOT_IMPORTANT: (240, 72 * 60),
 }
+
+
+class FieldKind(models.TextChoices):
+    """What a request type's own field asks for (declared as data: SLM-1, REQ-2)."""
+
+    TEXT = "text", _("Text (one line)")
+    TEXTAREA = "textarea", _("Text (several lines)")
+    NUMBER = "number", _("Number")
+    CHOICE = "choice", _("Choice")
+    DATE = "date", _("Date")
+    PERSON = "person", _("Person")
+    CI = "ci", _("Configuration item")
+    ATTACHMENT = "attachment", _("Attachment")
+
+
+class ApproverKind(models.TextChoices):
+    """Who approves one step of a request type's approvals."""
+
+    DEPARTMENT_HEAD = "department_head", _("The requester's department head")
+    ROLE = "role", _("People holding a role")
+
+
+#: The icons a request type or service tile may show (Bootstrap Icons, shipped).
+TILE_ICONS = (
+    "grid", "printer", "laptop", "pc-display", "phone", "envelope", "key", "shield-lock",
+    "wifi", "hdd-network", "cloud", "database", "server", "person-plus", "person-badge",
+    "headset", "tools", "box-seam", "file-earmark-text", "globe", "camera-video", "cart",
+    "building", "calendar-event", "lightning", "bug", "question-circle",
+)

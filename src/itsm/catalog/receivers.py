@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from itsm.core.cache import bump_on_change
 
-from .models import PriorityRule, Service, SLAPolicy, SLATarget
+from .models import PriorityRule, RequestType, Service, SLAPolicy, SLATarget
 from .services import CATALOGUE
 
-bump_on_change(CATALOGUE, PriorityRule, Service, SLAPolicy, SLATarget)
+bump_on_change(CATALOGUE, PriorityRule, RequestType, Service, SLAPolicy, SLATarget)

@@ -20,7 +20,7 @@ from itsm.core.models import BusinessCalendar, Organization
 from itsm.core.models.calendars import CALENDARS
 
 from .choices import DEFAULT_PRIORITY_MATRIX, DEFAULT_TARGETS
-from .models import PriorityRule, Service, SLAPolicy
+from .models import PriorityRule, RequestType, Service, SLAPolicy
 
 #: The cache family of the priority matrix, SLA policies and targets, and services.
 CATALOGUE = "catalogue"
@@ -51,8 +51,17 @@ def active_policies(provider_id: int) -> list[SLAPolicy]:
 
 
 def applicable_policy(*, provider_id: int, service_id: int | None,
-                      customer_id: int | None) -> SLAPolicy | None:
-    """The most specific active policy of the provider for a service and customer."""
+                      customer_id: int | None, request_type_id: int | None = None
+                      ) -> SLAPolicy | None:
+    """The policy a request type carries when it names an active one, else the most
+    specific active policy of the provider for a service and customer."""
+    if request_type_id is not None:
+        chosen = cached(CATALOGUE, f"request-type-policy:{request_type_id}", lambda: (
+            RequestType.objects.filter(pk=request_type_id)
+            .values_list("sla_policy_id", flat=True).first()))
+        policy = next((p for p in active_policies(provider_id) if p.pk == chosen), None)
+        if policy is not None:
+            return policy
     candidates = [p for p in active_policies(provider_id)
                   if p.service_id in (service_id, None) and p.customer_id in (customer_id, None)]
     return max(candidates, key=lambda p: (p.specificity, -p.pk), default=None)

@@ -7,13 +7,16 @@ that order matters, so it is declared here instead, as a :class:`Sequence` of na
 steps per signal:
 
 - ``record_preparing``: ``defaults`` (a new ticket's priority from its impact and
-  urgency, unless the caller chose one); ``record_inserting``: ``clocks`` (its SLA
+  urgency, unless the caller chose one) → ``request_type`` (a request's catalogue type
+  and the values of its own fields checked); ``record_inserting``: ``clocks`` (its SLA
   policy and due times, so the insert carries them).
-- ``record_created``: ``clocks`` → ``assignment`` → ``major_incident`` →
-  ``notifications``. A new ticket's SLA clocks are stored before anything moves it; it
-  is assigned before the major-incident rule runs, so that the major incident inherits
-  the team; people are told last, so that notification templates show the assignee and
-  the due time (``core.templating.record_context``).
+- ``record_created``: ``clocks`` → ``request_type`` → ``assignment`` →
+  ``major_incident`` → ``notifications``. A new ticket's SLA clocks are stored before
+  anything moves it; a request of a catalogue type waits for its approvals before it is
+  assigned (or gets its fulfilment tasks); it is assigned before the major-incident
+  rule runs, so that the major incident inherits the team; people are told last, so
+  that notification templates show the assignee and the due time
+  (``core.templating.record_context``).
 - ``record_updated``: ``clocks``.
 - ``record_transitioned``: ``clocks`` → ``approvals`` → ``notifications``. Clocks move
   (and the due time with them) before anyone is told; what the application does in
@@ -130,10 +133,12 @@ def _senders(sender: type | Iterable[type]) -> list[type]:
     return models
 
 
-RECORD_PREPARING = Sequence("record_preparing", signals.record_preparing, ["defaults"])
+RECORD_PREPARING = Sequence("record_preparing", signals.record_preparing,
+                            ["defaults", "request_type"])
 RECORD_INSERTING = Sequence("record_inserting", signals.record_inserting, ["clocks"])
 RECORD_CREATED = Sequence("record_created", signals.record_created,
-                          ["clocks", "assignment", "major_incident", "notifications"])
+                          ["clocks", "request_type", "assignment", "major_incident",
+                           "notifications"])
 RECORD_UPDATED = Sequence("record_updated", signals.record_updated, ["clocks"])
 RECORD_TRANSITIONED = Sequence("record_transitioned", signals.record_transitioned,
                                ["clocks", "approvals", "notifications"])

@@ -1,6 +1,8 @@
 """Ticket statuses and lifecycle (REQ-4, INC-3; declared as data), channels, SLA and
 intake choices of the service desk."""
 
+from dataclasses import replace
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -20,8 +22,19 @@ class TicketStatus(ColoredTextChoices):
     CANCELLED = "cancelled", "secondary", _("Cancelled")
 
 
-#: Kept for readability where only requests are meant.
-RequestStatus = TicketStatus
+class RequestStatus(ColoredTextChoices):
+    """A service request's statuses: an incident's, and the wait for the approvals its
+    request type requires before fulfilment."""
+
+    NEW = "new", "info", _("New")
+    PENDING_APPROVAL = "pending_approval", "warning", _("Awaiting approval")
+    ASSIGNED = "assigned", "primary", _("Assigned")
+    IN_PROGRESS = "in_progress", "primary", _("In progress")
+    WAITING_CUSTOMER = "waiting_customer", "warning", _("Waiting for customer")
+    WAITING_THIRD_PARTY = "waiting_third_party", "warning", _("Waiting for third party")
+    RESOLVED = "resolved", "success", _("Resolved")
+    CLOSED = "closed", "secondary", _("Closed")
+    CANCELLED = "cancelled", "secondary", _("Cancelled")
 
 
 class Channel(models.TextChoices):
@@ -67,7 +80,31 @@ TICKET_WORKFLOW = Workflow(
                    style="danger"),
     ),
 )
-SERVICE_REQUEST_WORKFLOW = TICKET_WORKFLOW
+R = RequestStatus
+#: A service request's lifecycle: an incident's, plus the approvals of its request type
+#: (the clocks pause while it waits for them) and its fulfilment by the tasks of the
+#: type's template, all performed by the application on people's decisions.
+SERVICE_REQUEST_WORKFLOW = Workflow(
+    statuses=R,
+    initial=R.NEW,
+    final=TICKET_WORKFLOW.final,
+    paused=TICKET_WORKFLOW.paused | {R.PENDING_APPROVAL},
+    transitions=(
+        *(replace(t, sources=(*t.sources, R.PENDING_APPROVAL)) if t.name == "cancel" else t
+          for t in TICKET_WORKFLOW.transitions),
+        Transition("await_approval", _("Wait for approval"), (R.NEW,), R.PENDING_APPROVAL,
+                   frozenset({STAFF}), automatic=True, style="warning"),
+        Transition("approved", _("Approved"), (R.PENDING_APPROVAL,), R.NEW,
+                   frozenset({STAFF}), automatic=True, style="success"),
+        Transition("approval_rejected", _("Approval rejected"), (R.PENDING_APPROVAL,),
+                   R.CANCELLED, frozenset({STAFF}), automatic=True, stamp="closed_at",
+                   style="danger"),
+        Transition("fulfil", _("Fulfilled by its tasks"), (R.NEW, R.ASSIGNED, R.IN_PROGRESS),
+                   R.RESOLVED, frozenset({STAFF}), fields=("resolution",),
+                   required=("resolution",), automatic=True, stamp="resolved_at",
+                   style="success"),
+    ),
+)
 #: Statuses outside the agent's work queues; the partial index on due times uses the
 #: same list, so the queue queries can use that index (keep the order).
 NOT_IN_QUEUE = ("resolved", "closed", "cancelled")
@@ -131,3 +168,16 @@ class AlertSource(models.TextChoices):
 class AlertStatus(models.TextChoices):
     FIRING = "firing", _("Firing")
     RESOLVED = "resolved", pgettext_lazy("alert status", "Recovered")
+
+
+class ApprovalDecision(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    SKIPPED = "skipped", _("Not needed")
+
+
+class TaskStatus(ColoredTextChoices):
+    OPEN = "open", "primary", _("Open")
+    DONE = "done", "success", _("Done")
+    CANCELLED = "cancelled", "secondary", _("Cancelled")

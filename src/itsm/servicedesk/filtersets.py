@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from itsm.catalog.choices import Impact, Urgency
-from itsm.catalog.models import Service
+from itsm.catalog.models import RequestType, Service
 from itsm.core import access
 from itsm.core.filtersets import RecordFilterSet
 
@@ -69,8 +69,14 @@ class TicketFilterSet(RecordFilterSet):
 
 
 class ServiceRequestFilterSet(TicketFilterSet):
+    request_type = django_filters.ModelChoiceFilter(queryset=RequestType.objects.all(),
+                                                    label=_("request type"))
+
+    unfiltered_fields = (*TicketFilterSet.unfiltered_fields, "custom_fields")
+
     class Meta(TicketFilterSet.Meta):
         model = ServiceRequest
+        fields = [*TicketFilterSet.Meta.fields, "request_type"]
 
 
 class IncidentFilterSet(TicketFilterSet):

@@ -33,10 +33,10 @@ from itsm.core import rules, services, signals
 from itsm.core.exceptions import WorkflowError
 from itsm.core.reactions import reaction
 
-from . import notify
+from . import fulfilment, notify
 from .choices import TicketStatus
 from .major import declare_major_incident, qualifies_as_major
-from .models import Incident, Ticket
+from .models import Incident, ServiceRequest, Ticket
 from .services import assign_automatically
 from .sla import SLA_FIELDS, moves_clocks, plan_new_clocks, recompute_clocks, start_new_clocks
 
@@ -56,6 +56,13 @@ def priority_from_matrix(sender, record, actor=None, provided=frozenset(), **kwa
         record.priority = priority_for(record.organization, record.impact, record.urgency)
 
 
+@reaction(signals.record_preparing, "request_type", sender=ServiceRequest)
+def check_request_type(sender, record, actor=None, provided=frozenset(), **kwargs) -> None:
+    """A request of a catalogue type: the type is one its organization may ask for, its
+    service is the type's, its own fields are valid and someone can approve it."""
+    fulfilment.prepare(record, actor)
+
+
 @reaction(signals.record_inserting, "clocks", sender=TICKETS)
 def plan_clocks(sender, record, actor=None, **kwargs) -> None:
     """The SLA clocks, so that the insert carries the policy and due time."""
@@ -67,6 +74,14 @@ def start_clocks(sender, record, actor=None, **kwargs) -> None:
     """Start the clocks of a new ticket (planned before its insert; ``sla``)."""
 
     start_new_clocks(record)
+
+
+@reaction(signals.record_created, "request_type", sender=ServiceRequest)
+def begin_request_type(sender, record, actor=None, **kwargs) -> None:
+    """A request of a catalogue request type waits for its approvals (it is assigned
+    once they are given) or gets its fulfilment tasks (``fulfilment``)."""
+    if record.request_type_id:
+        fulfilment.begin(record)
 
 
 @reaction(signals.record_created, "assignment", sender=TICKETS)

@@ -49,7 +49,8 @@ logger = logging.getLogger(__name__)
 RESPONSE_STATUSES = frozenset({TicketStatus.IN_PROGRESS, TicketStatus.WAITING_CUSTOMER,
                                TicketStatus.WAITING_THIRD_PARTY, TicketStatus.RESOLVED})
 #: Ticket fields the targets depend on (by name and by column).
-SLA_FIELDS = frozenset({"priority", "service", "service_id", "organization", "organization_id"})
+SLA_FIELDS = frozenset({"priority", "service", "service_id", "organization", "organization_id",
+                        "request_type", "request_type_id"})
 DEFAULT_WARNING_PERCENT = 75
 DEFAULT_SECOND_ESCALATION_PERCENT = 150
 
@@ -228,7 +229,8 @@ def derive_clocks(ticket: Ticket, history: TicketHistory, now: dt.datetime
     queries while the catalogue and calendars are cached)."""
     org = ticket.organization
     policy = catalog.applicable_policy(provider_id=org.serving_provider_id,
-                                       service_id=ticket.service_id, customer_id=org.pk)
+                                       service_id=ticket.service_id, customer_id=org.pk,
+                                       request_type_id=getattr(ticket, "request_type_id", None))
     response_minutes, resolution_minutes = catalog.targets_for(policy, ticket.priority)
     calendar = catalog.calendar_for(policy, ticket.service)
     workflow = ticket.workflow

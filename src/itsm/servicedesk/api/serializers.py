@@ -33,10 +33,25 @@ class TicketSerializer(RecordSerializer):
 
 
 class ServiceRequestSerializer(TicketSerializer):
+    """A request, with its catalogue request type and the values of the type's own fields
+    (``custom_fields``: key → value; a person or CI by id, a date as YYYY-MM-DD), both
+    given when it is raised and fixed afterwards."""
+
+    custom_fields = serializers.JSONField(required=False, help_text=gettext_lazy(
+        "The values of the request type's own fields, by key."))
+
     class Meta(RecordSerializer.Meta):
         model = ServiceRequest
-        fields = [*RecordSerializer.Meta.fields, *TICKET_FIELDS]
+        fields = [*RecordSerializer.Meta.fields, *TICKET_FIELDS, "request_type",
+                  "custom_fields"]
         read_only_fields = [*RecordSerializer.Meta.read_only_fields, *TICKET_READ_ONLY]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list):
+            fields["request_type"].read_only = True
+            fields["custom_fields"].read_only = True
+        return fields
 
 
 class IncidentSerializer(TicketSerializer):

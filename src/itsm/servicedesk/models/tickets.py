@@ -9,12 +9,15 @@ from django.utils.translation import gettext_lazy as _
 from itsm.catalog.choices import Impact, Urgency
 from itsm.core.limits import DESCRIPTION_MAX_LENGTH, LONG_TEXT_MAX_LENGTH
 from itsm.core.models import Record
+from itsm.core.safejson import BoundedJSONDecoder
 
 from ..choices import (
     MAJOR_INCIDENT_WORKFLOW,
     NOT_IN_QUEUE,
+    SERVICE_REQUEST_WORKFLOW,
     TICKET_WORKFLOW,
     Channel,
+    RequestStatus,
     TicketStatus,
 )
 
@@ -87,10 +90,19 @@ def ticket_indexes(prefix: str) -> list[models.Index]:
 
 
 class ServiceRequest(Ticket):
-    """A service request (服务请求)."""
+    """A service request (服务请求), possibly of a catalogue request type whose own fields
+    it carries in ``custom_fields`` (key → value)."""
 
     number_prefix = "REQ"
     url_prefix = "servicedesk:request"
+    workflow = SERVICE_REQUEST_WORKFLOW
+    waiting_statuses = (*Ticket.waiting_statuses, RequestStatus.PENDING_APPROVAL)
+
+    request_type = models.ForeignKey("catalog.RequestType", verbose_name=_("request type"),
+                                     on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    custom_fields = models.JSONField(_("request type fields"), default=dict, blank=True,
+                                     decoder=BoundedJSONDecoder)
 
     class Meta(Ticket.Meta):
         verbose_name = _("service request")
