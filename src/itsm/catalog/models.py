@@ -225,6 +225,15 @@ class RequestType(models.Model):
             raise ValidationError(errors)
 
 
+class RequestTypePartQuerySet(models.QuerySet):
+    """The parts of a request type: its provider's staff see them."""
+
+    def visible_to(self, user) -> RequestTypePartQuerySet:
+        if not access.is_provider_staff(user):
+            return self.none()
+        return self.filter(request_type__provider_id=access.provider_id_of(user))
+
+
 class RequestTypeField(models.Model):
     """One field a request type asks for, beside the title and description."""
 
@@ -241,6 +250,8 @@ class RequestTypeField(models.Model):
                                help_text=_("The options of a choice field."))
     help_text = models.CharField(_("help text"), max_length=300, blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=100)
+
+    objects = RequestTypePartQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("request type field")
@@ -278,6 +289,8 @@ class RequestTypeApproval(models.Model):
                             help_text=_("For approval by a role: the role the approver holds "
                                         "(customer roles: of the requester's organization)."))
 
+    objects = RequestTypePartQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("approval step")
         verbose_name_plural = _("approval steps")
@@ -310,6 +323,8 @@ class RequestTypeTask(models.Model):
                                    max_length=DESCRIPTION_MAX_LENGTH)
     team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.PROTECT,
                              related_name="+")
+
+    objects = RequestTypePartQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("fulfilment task template")

@@ -19,7 +19,8 @@ def can_view_record(user, record) -> bool:
         return False
     if not record.customers_may_view and not access.is_provider_staff(user):
         return False
-    return access.sees_all_records_of_organization(user) or record.requester_id == user.pk
+    return (access.sees_all_records_of_organization(user) or record.requester_id == user.pk
+            or record.shared_with(user))
 
 
 @rules.predicate

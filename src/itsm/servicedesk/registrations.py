@@ -10,6 +10,8 @@ from itsm.core.choices import Role
 from itsm.core.registry import (
     everyone,
     register_inbox_source,
+    register_menu_item,
+    register_record_panel,
     register_record_type,
     register_widget,
     role_predicate,
@@ -17,11 +19,14 @@ from itsm.core.registry import (
 from itsm.core.workspace import my_requests
 
 from . import (
+    portal,
     sla_tasks,  # noqa: F401 - registers the periodic SLA jobs
     widgets,
 )
 from .models import Incident, MajorIncident, ServiceRequest
 
+register_menu_item("service_desk", _("Service catalogue"), "servicedesk:portal",
+                   visible=everyone, order=5, key="catalogue")
 register_record_type(ServiceRequest, group="service_desk", label=_("Service requests"),
                      customer_label=_("My requests"), visible=everyone, order=10)
 register_record_type(Incident, group="service_desk", label=_("Incidents"),
@@ -56,5 +61,11 @@ register_widget("satisfaction", _("Satisfaction"), "servicedesk/widgets/satisfac
 register_widget("major-incidents", _("Major incidents"),
                 "servicedesk/widgets/major_incidents.html", widgets.major_incidents,
                 visible=role_predicate(*MANAGEMENT, Role.TEAM_LEAD), order=80)
+register_record_panel("request-type", portal.request_type_panel, models=(ServiceRequest,),
+                      order=10)
+register_inbox_source("request-approvals", _("Requests waiting for my approval"),
+                      widgets.approvals_waiting, visible=everyone, order=15)
+register_inbox_source("fulfilment-tasks", _("Fulfilment tasks of my teams"),
+                      widgets.team_tasks, order=35)
 register_inbox_source("confirmations", _("Resolutions to confirm"),
                       widgets.confirmations_owed, visible=everyone, order=20)

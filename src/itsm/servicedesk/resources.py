@@ -9,9 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export import fields
 
+from itsm.catalog.models import RequestTypeField
 from itsm.core.exports import RecordResource
 
 from .choices import ClockKind
+from .fulfilment import display_value
 from .models import Incident, MajorIncident, ServiceRequest, SLAClock, Ticket
 
 #: The clock columns each ticket's export reads (``prepare_rows`` loads them).
@@ -64,11 +66,35 @@ class TicketResource(RecordResource):
             record._export_now = now
 
 
+class RequestTypeFieldsField(fields.Field):
+    """The values of a request's type fields, one "label: value" per line (the labels of
+    a chunk's types are loaded once by ``prepare_rows``). Not imported."""
+
+    def get_value(self, instance: ServiceRequest) -> Any:
+        labels = getattr(instance, "_export_labels", {}).get(instance.request_type_id, {})
+        return "\n".join(f"{labels.get(key, key)}: {display_value(None, value)}"
+                         for key, value in (instance.custom_fields or {}).items())
+
+
 class ServiceRequestResource(TicketResource):
+    request_type = fields.Field(attribute="request_type__name", column_name=_("request type"),
+                                readonly=True)
+    custom_fields = RequestTypeFieldsField(column_name=_("request type fields"), readonly=True)
+
     class Meta:
         model = ServiceRequest
-        fields = TICKET_COLUMNS
+        fields = (*TICKET_COLUMNS, "request_type", "custom_fields")
         export_order = fields
+
+    def prepare_rows(self, records: list[ServiceRequest]) -> None:
+        super().prepare_rows(records)
+        labels: dict[int, dict[str, str]] = {}
+        for type_id, key, label in RequestTypeField.objects.filter(
+                request_type_id__in={r.request_type_id for r in records if r.request_type_id}
+        ).values_list("request_type_id", "key", "label"):
+            labels.setdefault(type_id, {})[key] = label
+        for record in records:
+            record._export_labels = labels
 
 
 class IncidentResource(TicketResource):

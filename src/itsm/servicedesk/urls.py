@@ -2,6 +2,7 @@ from django.urls import path
 
 from itsm.core.views import record_urls
 
+from . import portal
 from .views import INCIDENT_VIEWS, MAJOR_VIEWS, REQUEST_VIEWS, RatingLinkView
 
 app_name = "servicedesk"
@@ -11,6 +12,14 @@ urlpatterns = [
     *record_urls("requests", REQUEST_VIEWS),
     *record_urls("incidents", INCIDENT_VIEWS),
     *record_urls("major-incidents", MAJOR_VIEWS),
+    # The portal's service catalogue (SLM-1) and what a request of a type goes through
+    path("portal/", portal.CatalogueView.as_view(), name="portal"),
+    path("portal/request-types/<int:pk>/", portal.RequestTypeFormView.as_view(),
+         name="portal-request"),
+    path("requests/<int:pk>/approvals/<int:approval_id>/decide/",
+         REQUEST_VIEWS["decide"].as_view(), name="request-approval-decide"),
+    path("requests/<int:pk>/tasks/<int:task_id>/done/", REQUEST_VIEWS["task_done"].as_view(),
+         name="request-task-done"),
     # Satisfaction (FBK-1): the portal form of a closed ticket, and the emailed link.
     path("requests/<int:pk>/rate/", REQUEST_VIEWS["rate"].as_view(), name="request-rate"),
     path("incidents/<int:pk>/rate/", INCIDENT_VIEWS["rate"].as_view(), name="incident-rate"),

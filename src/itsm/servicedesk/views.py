@@ -22,7 +22,7 @@ from itsm.core.exceptions import UploadTooLarge
 from itsm.core.limits import COMMENT_MAX_LENGTH
 from itsm.core.uploads import check_request_size
 
-from . import filtersets, forms, models, resources, satisfaction
+from . import filtersets, forms, models, portal, resources, satisfaction
 from . import services as sd_services
 from .api import serializers as api_serializers
 from .forms import TicketImportForm
@@ -313,7 +313,11 @@ def relation_views_for(mixin: type) -> dict[str, type]:
             for name, cls in generic.items()}
 
 
-REQUEST_VIEWS = {**views_for(ServiceRequestMixin), **relation_views_for(ServiceRequestMixin)}
+REQUEST_VIEWS = {**views_for(ServiceRequestMixin), **relation_views_for(ServiceRequestMixin),
+                 "decide": type("RequestApprovalDecisionView",
+                                (ServiceRequestMixin, portal.ApprovalDecisionView), {}),
+                 "task_done": type("RequestTaskDoneView",
+                                   (ServiceRequestMixin, portal.TaskDoneView), {})}
 INCIDENT_VIEWS = {**views_for(IncidentMixin), **relation_views_for(IncidentMixin)}
 
 

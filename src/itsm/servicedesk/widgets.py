@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -37,8 +37,24 @@ from itsm.core.workspace import (
     union_rows,
 )
 
-from .choices import NOT_IN_QUEUE, ClockKind, TicketStatus
-from .models import Incident, MajorIncident, SatisfactionRating, ServiceRequest, SLAClock, Ticket
+from .choices import (
+    NOT_IN_QUEUE,
+    ApprovalDecision,
+    ClockKind,
+    RequestStatus,
+    TaskStatus,
+    TicketStatus,
+)
+from .models import (
+    FulfilmentTask,
+    Incident,
+    MajorIncident,
+    RequestApproval,
+    SatisfactionRating,
+    ServiceRequest,
+    SLAClock,
+    Ticket,
+)
 
 TICKETS = (ServiceRequest, Incident)
 #: Weeks of the volume chart.
@@ -225,3 +241,31 @@ def confirmations_owed(user, limit: int) -> tuple[int, list[InboxItem]]:
              for r in latest(rows, key=lambda r: (r.resolved_at or r.updated_at, r.pk),
                              limit=limit)]
     return counts["all"], items
+
+
+def approvals_waiting(user, limit: int) -> tuple[int, list[InboxItem]]:
+    """Inbox: requests whose current approval step ``user`` is asked to decide."""
+    earlier = RequestApproval.objects.filter(
+        request_id=OuterRef("request_id"), decision=ApprovalDecision.PENDING,
+        order__lt=OuterRef("order"))
+    pending = RequestApproval.objects.filter(
+        ~Exists(earlier), approvers=user, decision=ApprovalDecision.PENDING,
+        request__status=RequestStatus.PENDING_APPROVAL)
+    count = pending.count()
+    rows = pending.select_related("request").order_by("created_at", "pk")[:limit]
+    return count, [InboxItem(kind=_("Approve the request"), title=a.request.title,
+                             url=a.request.get_absolute_url(), number=a.request.number,
+                             since=a.created_at) for a in rows]
+
+
+def team_tasks(user, limit: int) -> tuple[int, list[InboxItem]]:
+    """Inbox: open fulfilment tasks of ``user``'s teams (or assigned to them) on requests
+    no longer waiting for approval."""
+    tasks = FulfilmentTask.objects.filter(
+        Q(team_id__in=sorted(access.team_ids_of(user))) | Q(assignee_id=user.pk),
+        status=TaskStatus.OPEN).exclude(request__status=RequestStatus.PENDING_APPROVAL)
+    count = tasks.count()
+    rows = tasks.select_related("request").order_by("created_at", "pk")[:limit]
+    return count, [InboxItem(kind=_("Fulfilment task"), title=f"{t.title} · {t.request.title}",
+                             url=t.request.get_absolute_url(), number=t.request.number,
+                             since=t.created_at, due=t.request.due_at) for t in rows]

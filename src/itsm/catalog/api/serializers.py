@@ -15,6 +15,7 @@ from itsm.core import access
 from itsm.core.api.exceptions import validation_detail
 from itsm.core.api.fields import StrictIntegerField
 from itsm.core.api.serializers import (
+    ObjectSerializer,
     ScopedModelSerializer,
     request_user,
 )
@@ -26,9 +27,18 @@ from itsm.core.models import (
     Team,
 )
 
-from .. import admin_services
+from .. import admin_services, request_types
 from ..choices import Impact, Urgency
-from ..models import PriorityRule, Service, SLAPolicy, SLATarget
+from ..models import (
+    PriorityRule,
+    RequestType,
+    RequestTypeApproval,
+    RequestTypeField,
+    RequestTypeTask,
+    Service,
+    SLAPolicy,
+    SLATarget,
+)
 
 
 def _provider_id(serializer: serializers.Serializer) -> int | None:
@@ -284,3 +294,58 @@ class SeedResultSerializer(serializers.Serializer):
     years = serializers.ListField(child=StrictIntegerField())
     added = StrictIntegerField()
     kept = StrictIntegerField()
+
+
+# --- Request types of the catalogue and their parts --------------------------------------
+
+
+class RequestTypeFieldSerializer(ObjectSerializer):
+    save_with = staticmethod(request_types.savers()[RequestTypeField])
+    choices = serializers.ListField(child=serializers.CharField(max_length=200),
+                                    required=False, max_length=100)
+
+    class Meta:
+        model = RequestTypeField
+        fields = ["id", "request_type", "key", "label", "kind", "required", "choices",
+                  "help_text", "order"]
+
+
+class RequestTypeApprovalSerializer(ObjectSerializer):
+    save_with = staticmethod(request_types.savers()[RequestTypeApproval])
+
+    class Meta:
+        model = RequestTypeApproval
+        fields = ["id", "request_type", "order", "kind", "role"]
+
+
+class RequestTypeTaskSerializer(ObjectSerializer):
+    save_with = staticmethod(request_types.savers()[RequestTypeTask])
+
+    class Meta:
+        model = RequestTypeTask
+        fields = ["id", "request_type", "order", "title", "description", "team"]
+
+
+class RequestTypeSerializer(ObjectSerializer):
+    """A request type with its fields, approval steps and fulfilment tasks (read here;
+    each is written through its own route)."""
+
+    save_with = staticmethod(request_types.save_request_type)
+    type_fields = RequestTypeFieldSerializer(source="fields", many=True, read_only=True)
+    approval_steps = RequestTypeApprovalSerializer(many=True, read_only=True)
+    task_templates = RequestTypeTaskSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = RequestType
+        fields = ["id", "provider", "service", "name", "description", "icon", "order",
+                  "sla_policy", "is_active", "type_fields", "approval_steps",
+                  "task_templates"]
+        read_only_fields = ["provider"]
+
+    def to_representation(self, instance: RequestType) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if not access.is_provider_staff(request_user(self)):
+            # a customer sees what the form asks, not who works on it
+            for name in ("approval_steps", "task_templates", "sla_policy"):
+                data.pop(name, None)
+        return data

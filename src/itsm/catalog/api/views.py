@@ -23,8 +23,17 @@ from itsm.core.choices import Priority
 from itsm.core.models import BusinessCalendar, CalendarException, CalendarWindow
 from itsm.core.pagination import NamePagination
 
-from .. import admin_services
-from ..models import PriorityRule, Service, SLAPolicy, SLATarget
+from .. import admin_services, request_types
+from ..models import (
+    PriorityRule,
+    RequestType,
+    RequestTypeApproval,
+    RequestTypeField,
+    RequestTypeTask,
+    Service,
+    SLAPolicy,
+    SLATarget,
+)
 from ..services import priority_for
 from . import serializers as s
 
@@ -180,3 +189,55 @@ class CalendarViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         result = admin_services.seed_china(calendar, actor=request.user,
                                            years=body.validated_data["years"])
         return Response(result)
+
+
+class RequestTypeViewSet(CatalogViewSet):
+    """Request types of the catalogue (请求类型): customers read those of the services
+    their organization uses (their fields); staff read all of the provider's with the
+    approval steps and fulfilment tasks; administrators write."""
+
+    queryset = RequestType.objects.select_related("service").prefetch_related(
+        "fields", "approval_steps", "task_templates")
+    serializer_class = s.RequestTypeSerializer
+    filterset_fields = ["service", "is_active"]
+    ordering_fields = ["order", "name", "id"]
+
+    def base_queryset(self):
+        return self.queryset
+
+    def perform_destroy(self, instance) -> None:
+        request_types.delete_request_type(instance, actor=self.request.user)
+
+
+class RequestTypePartViewSet(StaffOnlyMixin, CatalogViewSet):
+    """A part of a request type (staff read, administrators write)."""
+
+    filterset_fields = ["request_type"]
+    ordering_fields = ["order", "id"]
+
+    def base_queryset(self):
+        return self.queryset
+
+    def perform_destroy(self, instance) -> None:
+        request_types.delete_part(instance, actor=self.request.user)
+
+
+class RequestTypeFieldViewSet(RequestTypePartViewSet):
+    """The fields a request type asks for, beside title and description."""
+
+    queryset = RequestTypeField.objects.select_related("request_type")
+    serializer_class = s.RequestTypeFieldSerializer
+
+
+class RequestTypeApprovalViewSet(RequestTypePartViewSet):
+    """The approval steps of a request type, decided in order before fulfilment."""
+
+    queryset = RequestTypeApproval.objects.select_related("request_type")
+    serializer_class = s.RequestTypeApprovalSerializer
+
+
+class RequestTypeTaskViewSet(RequestTypePartViewSet):
+    """The fulfilment task templates of a request type, each for a team."""
+
+    queryset = RequestTypeTask.objects.select_related("request_type")
+    serializer_class = s.RequestTypeTaskSerializer

@@ -550,6 +550,12 @@ class Record(models.Model):
         """Hook: check many-to-many values (field name → objects) before they are set;
         raise ValidationError. The base accepts them."""
 
+    def shared_with(self, user) -> bool:
+        """Whether ``user``, of the requester's side, may read this record although it
+        is someone else's (an approver asked to decide on it); the record type's
+        queryset ``visible_to`` says the same. The base shares nothing."""
+        return False
+
     @property
     def provider_id(self) -> int | None:
         """The provider serving the record's organization."""

@@ -549,6 +549,25 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
     # Ticket imports (staff writers; scoping and roles in servicedesk/tests/test_import)
     **{api_route(ticket, "import"): ("POST", "denied") for ticket in IMPORTED},
     **{ui_route(ticket, "import"): ("GET", "login") for ticket in IMPORTED},
+    # The service catalogue of the portal, and a request's approvals and fulfilment tasks
+    # (scoping and roles in servicedesk/tests/test_catalogue)
+    "servicedesk:portal": ("GET", "login"),
+    "servicedesk:portal-request": ("GET", "login"),
+    "servicedesk:request-approval-decide": ("POST", "login"),
+    "servicedesk:request-task-done": ("POST", "login"),
+    **{f"api:servicerequest-{name}": (method, "denied") for name, method in [
+        ("approvals", "GET"), ("decide", "POST"), ("tasks", "GET"),
+        ("complete-task", "POST")]},
+    **{f"api:{name}-{view}": ("GET", "denied") for name in [
+        "requesttype", "requesttypefield", "requesttypeapproval", "requesttypetask"]
+       for view in ("list", "detail")},
+    # Request types and their parts (administrators; servicedesk/tests/test_catalogue)
+    **{f"catalog:{name}": ("GET", "login") for name in [
+        "requesttype-list", "requesttype-create", "requesttype-detail", "requesttype-edit",
+        "requesttypefield-create", "requesttypefield-edit", "requesttypeapproval-create",
+        "requesttypeapproval-edit", "requesttypetask-create", "requesttypetask-edit"]},
+    **{f"catalog:{name}-delete": ("POST", "login") for name in [
+        "requesttype", "requesttypefield", "requesttypeapproval", "requesttypetask"]},
     # The emailed rating link: public, the signed token is the credential (a bad one: 400)
     "servicedesk:rate": ("GET", "open"),
     # Emergency plans and drills (security; scoping and roles tested in security/tests)
@@ -645,6 +664,23 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
         "report-list", "report-detail", "reportsubscription-list",
         "reportsubscription-detail", "archivedreport-list", "archivedreport-detail",
         "archivedreport-download"]},
+    # The knowledge base's pages and routes besides the article record's (scoping and
+    # roles in knowledge/tests: another provider's staff 404; customers read the
+    # articles published for them, never write; staff-only pages 404 for customers)
+    **{f"knowledge:{name}": ("GET", "login") for name in [
+        "browse", "suggest", "stale", "deflections", "category-list", "category-create",
+        "category-edit", "article-read", "article-file", "article-diff"]},
+    **{f"knowledge:{name}": ("POST", "login") for name in [
+        "category-delete", "article-feedback", "article-flag", "article-deflect",
+        "article-restore", "article-reviewed", "article-use", "article-flag-resolve"]},
+    **{f"api:{name}": ("GET", "denied") for name in [
+        "knowledge-suggestions", "knowledgecategory-list", "knowledgecategory-detail",
+        "articleflag-list", "articleflag-detail", "article-revisions", "article-diff",
+        "article-flags", "article-links"]},
+    **{f"api:{name}": ("POST", "denied") for name in [
+        "articleflag-resolve", "article-feedback", "article-deflect", "article-restore",
+        "article-reviewed"]},
+    "api:article-link-detail": ("DELETE", "denied"),
 }
 #: URL arguments of OTHER_ROUTES that take some.
 OTHER_ROUTE_KWARGS: dict[str, dict[str, str]] = {
@@ -653,6 +689,19 @@ OTHER_ROUTE_KWARGS: dict[str, dict[str, str]] = {
     **{route: {"key": "sla-response"} for route in [
         "quality:indicator", "api:indicator-value", "api:indicator-records"]},
     "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"}}
+OTHER_ROUTE_KWARGS.update({
+    "servicedesk:portal-request": {"pk": "1"},
+    "servicedesk:request-approval-decide": {"pk": "1", "approval_id": "1"},
+    "servicedesk:request-task-done": {"pk": "1", "task_id": "1"},
+    **{f"api:servicerequest-{name}": {"pk": "1"} for name in [
+        "approvals", "decide", "tasks", "complete-task"]},
+    **{f"api:{name}-detail": {"pk": "1"} for name in [
+        "requesttype", "requesttypefield", "requesttypeapproval", "requesttypetask"]},
+    **{f"catalog:{name}-{view}": {"pk": "1"}
+       for name in ("requesttype", "requesttypefield", "requesttypeapproval", "requesttypetask")
+       for view in ("detail", "edit", "delete") if (name, view) not in {
+           ("requesttypefield", "detail"), ("requesttypeapproval", "detail"),
+           ("requesttypetask", "detail")}}})
 OTHER_ROUTE_KWARGS.update({route: {"pk": "1"} for route in [  # complaints' master data
     "api:causecategory-detail", "api:complaintpolicy-detail", "complaints:cause-edit",
     "complaints:cause-delete", "complaints:policy-edit", "complaints:policy-delete"]})
@@ -666,6 +715,18 @@ OTHER_ROUTE_KWARGS.update({route: {"pk": "1"} for route in [
     "report-subscription-edit", "report-subscription-delete", "report-archive-download",
     "api:reportsubscription-detail", "api:archivedreport-detail",
     "api:archivedreport-download"]})
+OTHER_ROUTE_KWARGS.update({route: {"pk": "1"} for route in [  # the knowledge base
+    "knowledge:category-edit", "knowledge:category-delete", "knowledge:article-read",
+    "knowledge:article-diff", "knowledge:article-feedback", "knowledge:article-flag",
+    "knowledge:article-deflect", "knowledge:article-restore", "knowledge:article-reviewed",
+    "knowledge:article-use", "api:knowledgecategory-detail", "api:articleflag-detail",
+    "api:articleflag-resolve", "api:article-revisions", "api:article-diff",
+    "api:article-flags", "api:article-links", "api:article-feedback", "api:article-deflect",
+    "api:article-restore", "api:article-reviewed"]})
+OTHER_ROUTE_KWARGS.update({
+    "knowledge:article-file": {"pk": "1", "attachment_id": "1"},
+    "knowledge:article-flag-resolve": {"pk": "1", "flag_id": "1"},
+    "api:article-link-detail": {"pk": "1", "link_id": "1"}})
 OTHER_ROUTE_KWARGS.update({route: {"pk": "1"} for route in [  # security, own: any pk
     "notification-read", "saved-view-delete", "api:my-notification-read",
     "api:savedview-detail",

@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -9,11 +10,12 @@ from rest_framework import serializers
 
 from itsm.catalog.models import Service
 from itsm.core.api.fields import StrictIntegerField
-from itsm.core.api.serializers import RecordSerializer
+from itsm.core.api.serializers import PersonNameField, RecordSerializer, ScopedModelSerializer
 from itsm.core.imports import MAX_IMPORT_ROWS
+from itsm.core.models import display_name
 
 from .. import alerts, satisfaction
-from ..models import Incident, MajorIncident, ServiceRequest
+from ..models import FulfilmentTask, Incident, MajorIncident, RequestApproval, ServiceRequest
 
 TICKET_FIELDS = ["service", "category", "channel", "impact", "urgency", "affected_system",
                  "resolution", "first_response_at", "resolved_at", "closed_at", "sla_policy",
@@ -295,3 +297,42 @@ class MergeSerializer(serializers.Serializer):
                                     max_length=20000)
 
 
+
+
+# --- A request's approvals and fulfilment tasks -------------------------------------------
+
+
+class RequestApprovalSerializer(ScopedModelSerializer):
+    approvers = serializers.SerializerMethodField()
+    decided_by_name = PersonNameField(source="decided_by")
+
+    class Meta:
+        model = RequestApproval
+        fields = ["id", "order", "kind", "role", "approvers", "decision", "decided_by",
+                  "decided_by_name", "decided_at", "comment"]
+        read_only_fields = fields
+
+    def get_approvers(self, approval: RequestApproval) -> list[dict[str, Any]]:
+        return [{"id": p.pk, "name": display_name(p)} for p in approval.approvers.all()]
+
+
+class FulfilmentTaskSerializer(ScopedModelSerializer):
+    team_name = serializers.CharField(source="team.name", read_only=True)
+    done_by_name = PersonNameField(source="done_by")
+
+    class Meta:
+        model = FulfilmentTask
+        fields = ["id", "order", "title", "description", "team", "team_name", "assignee",
+                  "status", "note", "done_by", "done_by_name", "done_at"]
+        read_only_fields = fields
+
+
+class DecisionSerializer(serializers.Serializer):
+    approval = StrictIntegerField(min_value=1)
+    decision = serializers.ChoiceField(choices=["approve", "reject"])
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class TaskDoneSerializer(serializers.Serializer):
+    task = StrictIntegerField(min_value=1)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)

@@ -26,7 +26,7 @@ from itsm.core.api.views import LinksMixin, RecordViewSet
 from itsm.core.filtersets import to_utc
 from itsm.core.uploads import check_request_size
 
-from .. import alerts, filtersets, models, resources, satisfaction
+from .. import alerts, filtersets, fulfilment, models, resources, satisfaction
 from .. import services as sd_services
 from ..major import declare_major_incident
 from . import serializers
@@ -173,10 +173,64 @@ def import_schema(rows_serializer) -> dict:
                    400: serializers.TicketImportErrorSerializer})}
 
 
+class FulfilmentMixin:
+    """A request of a catalogue type: ``GET …/{id}/approvals/`` and ``…/tasks/``,
+    ``POST …/{id}/decide/`` (its current approver approves or rejects) and
+    ``POST …/{id}/complete-task/`` (a member of the task's team)."""
+
+    @extend_schema(responses=serializers.RequestApprovalSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def approvals(self, request, pk=None):
+        record = self.get_object()
+        rows = record.approvals.prefetch_related("approvers").select_related("decided_by")
+        return Response(serializers.RequestApprovalSerializer(
+            rows, many=True, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=serializers.DecisionSerializer,
+                   responses=serializers.RequestApprovalSerializer)
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        record = self.get_object()
+        body = serializers.DecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        approval = record.approvals.filter(pk=body.validated_data["approval"]).first()
+        if approval is None:
+            raise ValidationError({"approval": [_("No such approval of this request.")]})
+        approval = fulfilment.decide(approval, actor=request.user,
+                                     approve=body.validated_data["decision"] == "approve",
+                                     comment=body.validated_data.get("comment", ""))
+        return Response(serializers.RequestApprovalSerializer(
+            approval, context=self.get_serializer_context()).data)
+
+    @extend_schema(responses=serializers.FulfilmentTaskSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def tasks(self, request, pk=None):
+        record = self.get_object()
+        return Response(serializers.FulfilmentTaskSerializer(
+            record.tasks.select_related("team", "done_by"), many=True,
+            context=self.get_serializer_context()).data)
+
+    @extend_schema(request=serializers.TaskDoneSerializer,
+                   responses=serializers.FulfilmentTaskSerializer)
+    @action(detail=True, methods=["post"], url_path="complete-task")
+    def complete_task(self, request, pk=None):
+        record = self.get_object()
+        body = serializers.TaskDoneSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        task = record.tasks.filter(pk=body.validated_data["task"]).first()
+        if task is None:
+            raise ValidationError({"task": [_("No such task of this request.")]})
+        task = fulfilment.complete_task(task, actor=request.user,
+                                        note=body.validated_data.get("note", ""))
+        return Response(serializers.FulfilmentTaskSerializer(
+            task, context=self.get_serializer_context()).data)
+
+
 @extend_schema_view(**import_schema(serializers.ServiceRequestImportSerializer))
-class ServiceRequestViewSet(MergeMixin, LinksMixin, ConfigurationItemsMixin, RatingMixin,
-                            ImportMixin, RecordViewSet):
-    """Service requests: CRUD, transitions, comments, attachments, timeline, export, import."""
+class ServiceRequestViewSet(FulfilmentMixin, MergeMixin, LinksMixin, ConfigurationItemsMixin,
+                            RatingMixin, ImportMixin, RecordViewSet):
+    """Service requests: CRUD, transitions, comments, attachments, timeline, export, import;
+    a request of a catalogue type with its approvals and fulfilment tasks."""
 
     queryset = models.ServiceRequest.objects.all()
     serializer_class = serializers.ServiceRequestSerializer

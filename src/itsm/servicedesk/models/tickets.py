@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from itsm.catalog.choices import Impact, Urgency
+from itsm.core import access
 from itsm.core.limits import DESCRIPTION_MAX_LENGTH, LONG_TEXT_MAX_LENGTH
-from itsm.core.models import Record
+from itsm.core.models import Record, RecordQuerySet, ScopedQuerySet
 from itsm.core.safejson import BoundedJSONDecoder
 
 from ..choices import (
@@ -89,6 +91,18 @@ def ticket_indexes(prefix: str) -> list[models.Index]:
     ]
 
 
+class ServiceRequestQuerySet(RecordQuerySet):
+    def visible_to(self, user) -> ServiceRequestQuerySet:
+        """A customer's person also sees the requests they are asked to approve."""
+        if (user is None or not user.is_authenticated or access.is_provider_staff(user)
+                or access.sees_all_records_of_organization(user)):
+            return super().visible_to(user)
+        asked = self.model._meta.get_field("approvals").related_model.objects.filter(
+            approvers=user).values("request_id")
+        return ScopedQuerySet.visible_to(self, user).filter(
+            Q(requester_id=user.pk) | Q(pk__in=asked))
+
+
 class ServiceRequest(Ticket):
     """A service request (服务请求), possibly of a catalogue request type whose own fields
     it carries in ``custom_fields`` (key → value)."""
@@ -103,6 +117,11 @@ class ServiceRequest(Ticket):
                                      related_name="+")
     custom_fields = models.JSONField(_("request type fields"), default=dict, blank=True,
                                      decoder=BoundedJSONDecoder)
+
+    objects = ServiceRequestQuerySet.as_manager()
+
+    def shared_with(self, user) -> bool:
+        return self.approvals.filter(approvers=user).exists()
 
     class Meta(Ticket.Meta):
         verbose_name = _("service request")

@@ -47,7 +47,8 @@ def test_customer_raises_follows_replies_confirms_and_rates(journey_world, live_
     page = customer.page
     assert page.locator("body.portal").count() == 1
     assert page.get_attribute("html", "lang") == "zh-hans"
-    page.click("#raise-request")  # on their home page (工作台)
+    page.click("#raise-request")  # on their home page (工作台): the service catalogue
+    page.click("#other-request")  # no request type fits: the general form
     assert page.locator("#id_organization").count() == 0      # the portal knows who they are
     page.fill("#id_title", TITLE)
     page.fill("#id_description", "打印出来的月报中文全部是方块。")
