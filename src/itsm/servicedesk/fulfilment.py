@@ -224,9 +224,9 @@ def approvers_for(step: RequestTypeApproval, requester) -> list:
     roles) or its provider (staff roles); never the requester themselves."""
     profile = getattr(requester, "profile", None)
     if step.kind == ApproverKind.DEPARTMENT_HEAD:
-        department = getattr(profile, "department", None)
-        head = department.head if department is not None else None
-        people = [head] if head is not None and head.is_active else []
+        department_id = getattr(profile, "department_id", None)
+        people = list(User.objects.filter(headed_departments=department_id, is_active=True)
+                      ) if department_id else []
     else:
         org = profile.organization if profile is not None else None
         org_id = (org.pk if step.role in CUSTOMER_ROLES else org.serving_provider_id) \
