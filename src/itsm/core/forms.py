@@ -85,7 +85,7 @@ class RecordForm(ScopedModelForm):
         type derives, like a priority from impact × urgency) applies."""
         defaulted = set(self.defaulted_fields())
         return {name: value for name, value in self.cleaned_data.items()
-                if name in self.fields and name != "version"
+                if name in self.fields and name not in ("version", "attachments")
                 and not (name in defaulted and value in (None, ""))}
 
 
@@ -121,6 +121,15 @@ class CommentForm(forms.Form):
     body = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}),
                            max_length=COMMENT_MAX_LENGTH)
     internal = forms.BooleanField(label=_("Internal note (staff only)"), required=False)
+
+
+def attachments_field() -> forms.FileField:
+    """The "attachments" of a new record's form: several files at once (the view stores
+    each of ``request.FILES.getlist("attachments")``; the size limits are the service's)."""
+    return forms.FileField(
+        label=_("Attachments"), required=False,
+        widget=forms.ClearableFileInput(attrs={"allow_multiple_selected": True}),
+        help_text=_("Screenshots, documents: you can choose several files."))
 
 
 class AttachmentForm(forms.Form):

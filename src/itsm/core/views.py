@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import NoReverseMatch, path, reverse
@@ -51,6 +52,7 @@ from .forms import (
     RecordForm,
     SearchForm,
     TransitionForm,
+    attachments_field,
 )
 from .models import Attachment, Record
 from .pagination import RecordCursorPagination
@@ -319,11 +321,16 @@ class RecordFormView(RecordViewMixin, TemplateView):
         return context
 
     def get_form(self, record: Record | None):
-        data = self.request.POST if self.request.method == "POST" else None
+        post = self.request.method == "POST"
+        data, files = (self.request.POST, self.request.FILES) if post else (None, None)
         initial = {}
         if record is None and access.is_staff_writer(self.request.user):
             initial["requester"] = None
-        return self.form_class(data, instance=record, user=self.request.user, initial=initial)
+        form = self.form_class(data, files, instance=record, user=self.request.user,
+                               initial=initial)
+        if record is None:  # a new record comes with its files (GEN-8)
+            form.fields["attachments"] = attachments_field()
+        return form
 
     def get_record_or_none(self) -> Record | None:
         if "pk" not in self.kwargs:
@@ -342,19 +349,34 @@ class RecordFormView(RecordViewMixin, TemplateView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         record = self.get_record_or_none()
+        try:
+            check_request_size(request)
+        except UploadTooLarge as exc:
+            form = self.get_form(record)
+            form.add_error(None, exc.message)
+            return self.render_to_response(self.get_context_data(form=form, record=record),
+                                           status=413)
         form = self.get_form(record)
         status = 400
         if form.is_valid():
             try:
-                record = self.save(form, record)
+                with transaction.atomic():  # a new record and its files, or neither
+                    saved = self.save(form, record)
+                    for upload in self.request.FILES.getlist("attachments") if (
+                            record is None) else ():
+                        services.add_attachment(saved, actor=self.request.user,
+                                                upload=upload)
             except ValidationError as exc:
                 add_errors(form, exc)
+            except UploadTooLarge as exc:  # one of the files: nothing was kept
+                form.add_error("attachments", exc.message)
+                status = 413
             except WorkflowError as exc:  # e.g. a version conflict: 409
                 form.add_error(None, exc.message)
                 status = exc.status_code
             else:
-                messages.success(request, _("%(number)s saved.") % {"number": record.number})
-                return redirect(record.get_absolute_url())
+                messages.success(request, _("%(number)s saved.") % {"number": saved.number})
+                return redirect(saved.get_absolute_url())
         return self.render_to_response(self.get_context_data(form=form, record=record),
                                        status=status)
 

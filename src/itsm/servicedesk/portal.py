@@ -24,6 +24,7 @@ from itsm.core import access, services
 from itsm.core import rules as perms
 from itsm.core import views as base
 from itsm.core.exceptions import UploadTooLarge
+from itsm.core.forms import attachments_field
 from itsm.core.limits import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH
 from itsm.core.models import display_name
 from itsm.core.registry import form_panels_for
@@ -119,10 +120,7 @@ class RequestTypeForm(forms.Form):
     description = forms.CharField(label=gettext_lazy("Description"), required=False,
                                   max_length=DESCRIPTION_MAX_LENGTH,
                                   widget=forms.Textarea(attrs={"rows": 4}))
-    attachments = forms.FileField(
-        label=gettext_lazy("Attachments"), required=False,
-        widget=forms.ClearableFileInput(attrs={"allow_multiple_selected": True}),
-        help_text=gettext_lazy("Screenshots, documents: you can choose several files."))
+    attachments = attachments_field()
 
     def __init__(self, *args: Any, request_type: RequestType, user, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -152,11 +150,13 @@ class RequestTypeFormView(base.SignedInMixin, TemplateView):
 
     template_name = "servicedesk/portal_request_form.html"
 
+    def get_queryset(self):
+        return RequestType.objects.visible_to(self.request.user).filter(
+            is_active=True).select_related("service")
+
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated:
-            self.request_type = get_object_or_404(
-                RequestType.objects.visible_to(request.user).filter(is_active=True)
-                .select_related("service"), pk=kwargs["pk"])
+            self.request_type = get_object_or_404(self.get_queryset(), pk=kwargs["pk"])
             if not may_raise(request.user):
                 raise PermissionDenied(_("You may not raise requests."))
         return super().dispatch(request, *args, **kwargs)

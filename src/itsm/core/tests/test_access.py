@@ -301,6 +301,38 @@ def improvement_probes() -> list[Probe]:
     ]
 
 
+def document_probes() -> list[Probe]:
+    """The routes of a controlled document's own parts: versions, check-out, review,
+    confirmation, loans, its access log, disposal (documents.api, documents.views)."""
+
+    def probe(route: str, method: str, data: Any = None, fmt: str | None = None,
+              write: bool = False) -> Probe:
+        return Probe(route, method, "record", data, fmt, write, ticket="controlleddocument")
+
+    api = partial(api_route, "controlleddocument")
+    return [
+        probe(api("versions"), "GET"),
+        probe(api("versions"), "POST", {"text": "hacked", "change_summary": "x"}, "json",
+              True),
+        probe(api("checkout"), "POST", None, "json", True),
+        probe(api("checkin"), "POST", {"text": "hacked", "change_summary": "x"}, "json",
+              True),
+        probe(api("release"), "POST", {"force": True}, "json", True),
+        probe(api("reviews"), "GET"),
+        probe(api("reviews"), "POST", {"decision": "approved"}, "json", True),
+        probe(api("confirm"), "POST", None, "json", True),
+        probe(api("dispose"), "POST", {"reason": "hacked"}, "json", True),
+        probe("documents:document-access-log", "GET"),
+        probe("documents:document-dispose", "GET", write=True),  # keepers only: no read
+        *(probe(f"documents:document-{name}", "POST", data, write=True)
+          for name, data in [("checkout", {}), ("release", {"force": "1"}),
+                             ("version-add", {"text": "hacked"}),
+                             ("review", {"decision": "approved"}), ("confirm", {}),
+                             ("loan", {"purpose": "hacked", "due_date": "2030-01-01"}),
+                             ("dispose", {"reason": "hacked"})]),
+    ]
+
+
 #: Routes that name one object: every identity gets 404 for objects outside its scope.
 OBJECT_PROBES: list[Probe] = [
     # API and web UI: every ticket type
@@ -433,6 +465,8 @@ OBJECT_PROBES: list[Probe] = [
     # Improvement plans: their measures and the effect check; a review's evaluations
     # (quality.api.improvement, quality.improvement_views; roles in quality/tests)
     *improvement_probes(),
+    # Controlled documents: their versions, review, loans, access log and disposal
+    *document_probes(),
 ]
 
 
@@ -681,6 +715,28 @@ OTHER_ROUTES: dict[str, tuple[str, str]] = {
         "articleflag-resolve", "article-feedback", "article-deflect", "article-restore",
         "article-reviewed"]},
     "api:article-link-detail": ("DELETE", "denied"),
+    # Controlled documents' routes without a customer's object in the URL, and the files
+    # of versions (scoping, clearances and roles in documents/tests)
+    **{f"api:{name}": (method, "denied") for name, method in [
+        ("controlleddocument-due-for-disposal", "GET"),
+        ("controlleddocument-requirements", "POST"), ("documentversion-list", "GET"),
+        ("documentversion-detail", "GET"), ("documentversion-download", "GET"),
+        ("documentversion-preview", "GET"), ("documentcategory-list", "GET"),
+        ("documentcategory-detail", "GET"), ("documenttemplate-list", "GET"),
+        ("documenttemplate-detail", "GET"), ("documentclearance-list", "GET"),
+        ("documentclearance-detail", "GET"), ("documentloan-list", "GET"),
+        ("documentloan-detail", "GET"), ("documentloan-approve", "POST"),
+        ("documentloan-reject", "POST"), ("documentloan-lend", "POST"),
+        ("documentloan-return", "POST"), ("documentaccess-list", "GET"),
+        ("documentaccess-detail", "GET"), ("disposalrecord-list", "GET"),
+        ("disposalrecord-detail", "GET")]},
+    **{f"documents:{name}": ("GET", "login") for name in [
+        "access-log", "loan-list", "loan-detail", "disposal", "requirement-create",
+        "template-file", "category-list", "category-create", "category-edit",
+        "template-list", "template-create", "template-edit", "clearance-list",
+        "clearance-create", "clearance-edit", "version-download", "version-preview"]},
+    **{f"documents:{name}": ("POST", "login") for name in [
+        "loan-action", "category-delete", "template-delete", "clearance-delete"]},
 }
 #: URL arguments of OTHER_ROUTES that take some.
 OTHER_ROUTE_KWARGS: dict[str, dict[str, str]] = {
@@ -727,6 +783,18 @@ OTHER_ROUTE_KWARGS.update({
     "knowledge:article-file": {"pk": "1", "attachment_id": "1"},
     "knowledge:article-flag-resolve": {"pk": "1", "flag_id": "1"},
     "api:article-link-detail": {"pk": "1", "link_id": "1"}})
+OTHER_ROUTE_KWARGS.update({route: {"pk": "1"} for route in [  # controlled documents
+    *(f"api:{name}-detail" for name in ("documentversion", "documentcategory",
+                                        "documenttemplate", "documentclearance",
+                                        "documentloan", "documentaccess", "disposalrecord")),
+    "api:documentversion-download", "api:documentversion-preview",
+    *(f"api:documentloan-{step}" for step in ("approve", "reject", "lend", "return")),
+    *(f"documents:{name}" for name in ("loan-detail", "template-file", "category-edit",
+                                       "category-delete", "template-edit", "template-delete",
+                                       "clearance-edit", "clearance-delete"))]})
+OTHER_ROUTE_KWARGS.update({"documents:loan-action": {"pk": "1", "step": "approve"},
+                           **{f"documents:version-{name}": {"pk": "1", "version_id": "1"}
+                              for name in ("download", "preview")}})
 OTHER_ROUTE_KWARGS.update({route: {"pk": "1"} for route in [  # security, own: any pk
     "notification-read", "saved-view-delete", "api:my-notification-read",
     "api:savedview-detail",
@@ -827,6 +895,25 @@ def add_catalog(sc):
         sc.services[key] = admin_services.create_provider_object(Service, actor=None, data={
             "provider": orgs[provider], "code": f"svc-{key}", "name": name,
             "calendar": sc.calendars[provider], "customers": [orgs[customer]]})
+    # A request type of each service, with a field, an approval step and a task
+    from itsm.catalog.models import (
+        RequestType,
+        RequestTypeApproval,
+        RequestTypeField,
+        RequestTypeTask,
+    )
+
+    sc.request_types = {}
+    for key, provider in (("pa", "P"), ("pb", "P"), ("q", "Q")):
+        request_type = sc.request_types[key] = RequestType.objects.create(
+            provider=orgs[provider], service=sc.services[key],
+            name=f"申请 {SENTINEL_B}" if key == "pb" else f"申请 {key}")
+        RequestTypeField.objects.create(request_type=request_type, key="model", label="型号")
+        RequestTypeApproval.objects.create(request_type=request_type, order=1, kind="role",
+                                           role="team_lead")
+        RequestTypeTask.objects.create(
+            request_type=request_type, order=1, title="交付",
+            team=sc.world.teams["desk" if provider == "P" else "q_desk"])
     return sc
 
 

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
 
@@ -263,3 +264,28 @@ def test_other_organizations_cannot_download(world, record):
     for url in downloads(attachment):
         response = world.client(None).get(url)
         assert response.status_code in (302, 401, 403)
+
+
+def test_a_new_record_comes_with_its_files(world):
+    """GEN-8: the create form takes several files; the record and all of them, or none."""
+    from itsm.servicedesk.models import ServiceRequest
+
+    response = world.client("requester_a").post(reverse("servicedesk:request-create"), {
+        "title": "打印机卡纸", "description": "见截图",
+        "attachments": [SimpleUploadedFile("截图.png", b"\x89PNG\r\n", "image/png"),
+                        SimpleUploadedFile("日志.txt", "错误 42".encode())]})
+    assert response.status_code == 302
+    record = ServiceRequest.objects.get()
+    assert sorted(a.original_name for a in record.attachments.all()) == ["截图.png", "日志.txt"]
+
+
+@override_settings(MAX_UPLOAD_BYTES=1024)
+def test_a_new_record_with_an_oversized_file_keeps_nothing_but_the_form(world):
+    from itsm.servicedesk.models import ServiceRequest
+
+    response = world.client("requester_a").post(reverse("servicedesk:request-create"), {
+        "title": "打印机卡纸", "attachments": [SimpleUploadedFile("小.txt", b"x"),
+                                          SimpleUploadedFile("大.bin", b"x" * 1500)]})
+    assert response.status_code == 413
+    assert "打印机卡纸" in response.content.decode()
+    assert not ServiceRequest.objects.exists() and not Attachment.objects.exists()
