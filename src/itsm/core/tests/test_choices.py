@@ -164,7 +164,7 @@ def test_request_list_and_detail_show_the_colours_declared_on_the_choices(world)
 def test_a_status_colour_is_read_from_the_choice(world, monkeypatch):
     """The badge follows the declaration: no second table of colours to keep in step."""
     record = world.request("requester_a")
-    monkeypatch.setattr(TicketStatus.NEW, "_color_", "dark")
+    monkeypatch.setattr(record.workflow.statuses.NEW, "_color_", "dark")
     client = Client()
     client.force_login(world.agent)
     text = client.get("/requests/").content.decode()
