@@ -171,9 +171,9 @@ class AlertStatus(models.TextChoices):
 
 
 class ApprovalDecision(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
+    PENDING = "pending", pgettext_lazy("approval decision", "Pending")
+    APPROVED = "approved", pgettext_lazy("approval decision", "Approved")
+    REJECTED = "rejected", pgettext_lazy("approval decision", "Rejected")
     SKIPPED = "skipped", _("Not needed")
 
 
