@@ -219,6 +219,16 @@ def print_table(runs: list[dict]) -> None:
         if cells:
             print(f"  {run['database']} {run['tickets']:,}: " + "; ".join(cells))
     print(line)
+    print("Knowledge base (suggestions, article search), p50/p95 ms")
+    for run in runs:
+        knowledge = (run.get("itsm") or {}).get("knowledge") or {}
+        cells = [f"{name} {f['p50_ms']:.0f}/{f['p95_ms']:.0f}"
+                 for name, f in (knowledge.get("http") or {}).items()
+                 if isinstance(f, dict) and "p50_ms" in f]
+        if cells:
+            print(f"  {run['database']} {run['tickets']:,}, {knowledge['articles']:,} "
+                  "articles: " + "; ".join(cells))
+    print(line)
     for run in runs:
         marks = ", ".join(f"{k} {v}" for k, v in run["verdicts"].items())
         print(f"Targets, {run['database']} {run['tickets']:,}: {marks}")
@@ -258,6 +268,19 @@ def run_quality(tickets: int, url: str, args: argparse.Namespace, reuse: bool) -
     return json.loads(path.read_text())
 
 
+def run_knowledge(tickets: int, url: str, args: argparse.Namespace) -> dict:
+    """bench/knowledge.py on the database bench/servicedesk.py just measured: a tenth as
+    many articles as tickets (100,000 beside a million), kept with the database; its
+    JSON."""
+    path = RESULTS_DIR / f"knowledge-run-{size_label(tickets)}-{os.getpid()}.json"
+    command = [sys.executable, str(BENCH_DIR / "knowledge.py"), "--database-url", url,
+               "--articles", str(min(100_000, max(1000, tickets // 10))),
+               "--requests", str(min(args.requests, 200)), "--json", str(path)]
+    path.unlink(missing_ok=True)
+    subprocess.run(command, check=True)  # noqa: S603 - our own script, argument list
+    return json.loads(path.read_text())
+
+
 def size_label(tickets: int) -> str:
     if tickets % 1_000_000 == 0:
         return f"{tickets // 1_000_000}m"
@@ -284,6 +307,7 @@ def main(argv=None) -> int:
             reuse = args.reuse and database != "sqlite"
             ours = run_itsm(tickets, url, args, reuse=reuse)
             if database == "postgresql":
+                ours["knowledge"] = run_knowledge(tickets, url, args)
                 ours["quality"] = run_quality(tickets, url, args, reuse)
             theirs = earlier.get((database, tickets))
             if theirs is None and not args.no_helpdesk and tickets <= args.helpdesk_max:
