@@ -475,6 +475,16 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "itsm.servicedesk.choices.Channel",
         "ComplaintChannelEnum": "itsm.complaints.choices.ComplaintChannel",
         "SurveyChannelEnum": "itsm.surveys.choices.SurveyChannel",
+        # Controlled documents: categories' kinds, review decisions, clearance levels
+        # (and the other "kind" and "level" choices they share a field name with).
+        "DocumentKindEnum": "itsm.documents.choices.DocumentKind",
+        "DocumentReviewDecisionEnum": "itsm.documents.choices.ReviewDecision",
+        "ClearanceLevelEnum": "itsm.documents.choices.ClearanceLevel",
+        "ComplaintLevelEnum": "itsm.complaints.choices.ComplaintLevel",
+        "ApproverKindEnum": "itsm.catalog.choices.ApproverKind",
+        # People's roles, and the role an approval step of a request type asks for.
+        "RoleEnum": "itsm.core.choices.Role",
+        "ApprovalDecisionEnum": "itsm.servicedesk.choices.ApprovalDecision",
     },
 }
 

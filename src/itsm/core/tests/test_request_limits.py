@@ -49,6 +49,7 @@ from itsm.core.tests.test_access import (
     add_changes,
     add_cmdb,
     add_complaint_policies,
+    add_documents,
     add_notifications,
     add_quality_targets,
     add_report_subscriptions,
@@ -90,9 +91,9 @@ def _data(django_db_setup, django_db_blocker) -> Iterator[SimpleNamespace]:
     fresh ticket, inside a transaction rolled back at the end of the module; each test
     runs in its own nested transaction (the ``db`` fixture)."""
     with django_db_blocker.unblock(), transaction.atomic():
-        sc = add_report_subscriptions(add_quality_targets(add_surveys(add_complaint_policies(
-            add_security(add_changes(add_cmdb(add_catalog(add_notifications(
-                build_scenario(world_copy()))))))))))
+        sc = add_documents(add_report_subscriptions(add_quality_targets(add_surveys(
+            add_complaint_policies(add_security(add_changes(add_cmdb(add_catalog(
+                add_notifications(build_scenario(world_copy())))))))))))
         ticket = sc.world.request("requester_a")
         yield SimpleNamespace(world=sc.world, ticket=ticket, sc=sc)
         transaction.set_rollback(True)

@@ -37,7 +37,10 @@ from itsm.core.choices import (
 from itsm.core.models import BusinessCalendar, Department, NotificationTemplate, Organization, Team
 from itsm.servicedesk.models import Incident, ServiceRequest
 
+from ... import catalogue as catalogue_demo
 from ... import complaints as complaints_demo
+from ... import documents as documents_demo
+from ... import knowledge as knowledge_demo
 from ... import quality as quality_demo
 from ... import surveys as surveys_demo
 from ...history import load_history, load_operations
@@ -195,6 +198,9 @@ class Command(BaseCommand):
                 complaints_demo.load(provider, people)  # each: once
                 surveys_demo.load(provider, people)
                 quality_demo.load(provider, people)
+                catalogue_demo.load(provider, people)
+                knowledge_demo.load(provider, people)
+                documents_demo.load(provider, people)
         except Exception as exc:  # demo data must not stop `make run`
             self.stderr.write(f"Demo data not topped up: {exc!r}")
             return
@@ -249,6 +255,9 @@ class Command(BaseCommand):
         complaints_demo.load(orgs["nebula"], people)
         surveys_demo.load(orgs["nebula"], people)
         quality_demo.load(orgs["nebula"], people)
+        catalogue_demo.load(orgs["nebula"], people)
+        knowledge_demo.load(orgs["nebula"], people)
+        documents_demo.load(orgs["nebula"], people)
 
     def load_notification_templates(self, provider: Organization) -> None:
         """The provider's own Chinese text for "resolved" (sandboxed Jinja2)."""
