@@ -35,6 +35,7 @@ from itsm.core.models import (
     ProviderStaffQuerySet,
     Record,
     RecordQuerySet,
+    WrittenOnce,
 )
 
 from .choices import (
@@ -431,7 +432,7 @@ class VersionQuerySet(models.QuerySet):
                            .order_by().values("pk"))
 
 
-class DocumentVersion(models.Model):
+class DocumentVersion(WrittenOnce):
     """One version of a document: a file (stored under a generated name, with its
     SHA-256, re-checked on every download) or a text. Immutable once written.
 
@@ -456,6 +457,8 @@ class DocumentVersion(models.Model):
 
     objects = VersionQuerySet.as_manager()
 
+    written_once_message = "Document versions are immutable."
+
     class Meta:
         verbose_name = _("document version")
         verbose_name_plural = _("document versions")
@@ -466,10 +469,6 @@ class DocumentVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.document.number} v{self.label}"
 
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise PermissionError("Document versions are immutable.")
-        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("documents:version-download", args=[self.document_id, self.pk])
@@ -587,7 +586,7 @@ class AccessQuerySet(models.QuerySet):
         return qs.filter(Q(user_id=user.pk) | Q(document_id__in=owned.order_by().values("pk")))
 
 
-class DocumentAccess(models.Model):
+class DocumentAccess(WrittenOnce):
     """One view, preview, download or loan step of a document: who, when, from where.
     Append-only."""
 
@@ -605,6 +604,8 @@ class DocumentAccess(models.Model):
 
     objects = AccessQuerySet.as_manager()
 
+    written_once_message = "The access log is append-only."
+
     class Meta:
         verbose_name = _("document access")
         verbose_name_plural = _("access log")
@@ -615,10 +616,6 @@ class DocumentAccess(models.Model):
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.action}"
 
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise PermissionError("The access log is append-only.")
-        super().save(*args, **kwargs)
 
 
 # --- Loans (文档借阅) -----------------------------------------------------------------------
@@ -695,7 +692,7 @@ class DisposalQuerySet(ProviderStaffQuerySet):
         return super().visible_to(user)
 
 
-class DisposalRecord(models.Model):
+class DisposalRecord(WrittenOnce):
     """What was disposed of after its retention period, by whom and why: kept for good
     (the document and its files are gone)."""
 
@@ -720,6 +717,8 @@ class DisposalRecord(models.Model):
 
     objects = DisposalQuerySet.as_manager()
 
+    written_once_message = "Disposal records are kept as written."
+
     class Meta:
         verbose_name = _("disposal record")
         verbose_name_plural = _("disposal records")
@@ -728,7 +727,3 @@ class DisposalRecord(models.Model):
     def __str__(self) -> str:
         return self.number
 
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise PermissionError("Disposal records are kept as written.")
-        super().save(*args, **kwargs)

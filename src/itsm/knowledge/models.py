@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from itsm.core import access
 from itsm.core.choices import Role
 from itsm.core.limits import COMMENT_MAX_LENGTH, LONG_TEXT_MAX_LENGTH, TITLE_MAX_LENGTH
-from itsm.core.models import Organization, Record, Team
+from itsm.core.models import Organization, Record, Team, WrittenOnce
 from itsm.core.models.records import RecordQuerySet
 
 from . import content
@@ -284,7 +284,7 @@ class RevisionQuerySet(models.QuerySet):
         return self.filter(article__in=Article.objects.visible_to(user).values("pk"))
 
 
-class ArticleRevision(models.Model):
+class ArticleRevision(WrittenOnce):
     """One saved state of an article's content (知识修订版本): who, when, what, why.
 
     Immutable: saving an existing revision or deleting one raises; restoring an older
@@ -308,6 +308,9 @@ class ArticleRevision(models.Model):
 
     objects = RevisionQuerySet.as_manager()
 
+    deletable = False
+    written_once_message = "Article revisions are immutable."
+
     class Meta:
         verbose_name = _("article revision")
         verbose_name_plural = _("article revisions")
@@ -318,13 +321,7 @@ class ArticleRevision(models.Model):
     def __str__(self) -> str:
         return f"{self.article_id} r{self.number}"
 
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise PermissionError("Article revisions are immutable.")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Article revisions are immutable.")
 
     def texts(self) -> dict[str, str]:
         """The text of each part, as the diff compares them (the body without tags)."""

@@ -26,6 +26,7 @@ from .records import (
     SharedQuerySet,
     Team,
     TimelineEvent,
+    WrittenOnce,
     attachment_path,
     display_name,
 )
@@ -37,6 +38,6 @@ __all__ = [
     "NotificationAttempt", "NotificationChannel", "NotificationPreference",
     "NotificationTemplate", "Organization", "Profile", "ProviderStaffQuerySet", "Record",
     "RecordChild", "RecordLink", "RecordQuerySet", "ReportSubscription", "SavedView",
-    "ScopedQuerySet", "SharedQuerySet", "Team", "TimelineEvent",
+    "ScopedQuerySet", "SharedQuerySet", "Team", "TimelineEvent", "WrittenOnce",
     "attachment_path", "display_name",
 ]

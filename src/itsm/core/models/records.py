@@ -363,10 +363,38 @@ class TimelineEvent(RecordChild):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.kind}"
 
 
+# --- Rows written once -----------------------------------------------------------------
+
+
+class WrittenOnce(models.Model):
+    """A row written once and never changed afterwards (the audit log, article revisions,
+    document versions, access logs): saving it again raises, and so does deleting one
+    where ``deletable`` is off. Cascades and queryset deletes are the owner's business
+    (a retention rule or a disposal decides those)."""
+
+    #: Whether one row may be deleted on its own.
+    deletable: ClassVar[bool] = True
+    #: What the refusal says (developers read it: nothing user-facing saves twice).
+    written_once_message: ClassVar[str] = "This row is written once and never changed."
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise PermissionError(self.written_once_message)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if not self.deletable:
+            raise PermissionError(self.written_once_message)
+        return super().delete(*args, **kwargs)
+
+
 # --- Audit log ------------------------------------------------------------------------
 
 
-class AuditEntry(models.Model):
+class AuditEntry(WrittenOnce):
     """One append-only, hash-chained line of the audit log.
 
     ``hash`` covers every other column and the previous entry's hash, so changing
@@ -389,6 +417,9 @@ class AuditEntry(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
+    deletable = False
+    written_once_message = "Audit log entries are append-only."
+
     class Meta:
         verbose_name = _("audit log entry")
         verbose_name_plural = _("audit log")
@@ -401,13 +432,6 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_repr}"
 
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise PermissionError("Audit log entries are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Audit log entries are append-only.")
 
 
 class AuditChainHead(models.Model):
