@@ -9,12 +9,11 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from itsm.core import access
 from itsm.core.limits import DESCRIPTION_MAX_LENGTH
-from itsm.core.models import Organization, Record
+from itsm.core.models import Organization, ProviderOrSharedQuerySet, Record
 
 from .choices import (
     COMPLAINT_WORKFLOW,
@@ -24,15 +23,6 @@ from .choices import (
     ComplaintLevel,
     ComplaintStatus,
 )
-
-
-class ProviderOrSharedQuerySet(models.QuerySet):
-    """Provider staff see their provider's rows and the shared defaults (no provider)."""
-
-    def visible_to(self, user) -> ProviderOrSharedQuerySet:
-        if not access.is_provider_staff(user):
-            return self.none()
-        return self.filter(Q(provider__isnull=True) | Q(provider_id=access.provider_id_of(user)))
 
 
 class CauseCategory(models.Model):

@@ -16,7 +16,13 @@ from django.utils.translation import gettext_lazy as _
 from itsm.core import access
 from itsm.core.choices import Role
 from itsm.core.limits import COMMENT_MAX_LENGTH, LONG_TEXT_MAX_LENGTH, TITLE_MAX_LENGTH
-from itsm.core.models import Organization, Record, Team, WrittenOnce
+from itsm.core.models import (
+    Organization,
+    ProviderOrSharedQuerySet,
+    Record,
+    Team,
+    WrittenOnce,
+)
 from itsm.core.models.records import RecordQuerySet
 
 from . import content
@@ -45,14 +51,11 @@ class KnowledgeCategory(models.Model):
     name = models.CharField(_("name"), max_length=100)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
-    class QS(models.QuerySet):
-        def visible_to(self, user):
-            """Everyone reads the categories of the provider serving them and the shared
-            defaults (customers browse by them)."""
-            provider = access.provider_id_of(user)
-            if provider is None:
-                return self.none()
-            return self.filter(Q(provider__isnull=True) | Q(provider_id=provider))
+    class QS(ProviderOrSharedQuerySet):
+        """Everyone reads the categories of the provider serving them and the shared
+        defaults (customers browse by them)."""
+
+        customers_read = True
 
     objects = QS.as_manager()
 

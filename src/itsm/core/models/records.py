@@ -69,6 +69,22 @@ class ProviderStaffQuerySet(models.QuerySet):
         return self.filter(**{f"{self.provider_path}_id": access.provider_id_of(user)})
 
 
+class ProviderOrSharedQuerySet(models.QuerySet):
+    """Reference rows of a provider and the shared defaults (no provider: cause
+    categories, knowledge categories): the provider's staff see both, and so do its
+    customers' people where ``customers_read``."""
+
+    customers_read: ClassVar[bool] = False
+
+    def visible_to(self, user) -> ProviderOrSharedQuerySet:
+        if not (self.customers_read or access.is_provider_staff(user)):
+            return self.none()
+        provider = access.provider_id_of(user)
+        if provider is None:
+            return self.none()
+        return self.filter(Q(provider__isnull=True) | Q(provider_id=provider))
+
+
 class Organization(models.Model):
     """A service provider or one of its customer organizations."""
 
