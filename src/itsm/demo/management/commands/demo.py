@@ -12,10 +12,11 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import holidays
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from itsm.catalog.choices import DEFAULT_TARGETS
 from itsm.catalog.models import Service, SLAPolicy, SLATarget
@@ -175,6 +176,13 @@ class Command(BaseCommand):
                             help="Only load when the database has no organization yet.")
 
     def handle(self, *args, **options):
+        # What the demo writes in words (resolutions, generated documents) is in the
+        # language of its users, not the command line's English.
+        with translation.override(settings.LANGUAGE_CODE):
+            self.load_or_top_up(options)
+        self.print_logins()
+
+    def load_or_top_up(self, options) -> None:
         provider = Organization.objects.filter(code=PROVIDER_CODE).first()
         if provider is not None or (options["if_empty"] and Organization.objects.exists()):
             if provider is not None:  # loaded before change management existed?
@@ -184,7 +192,6 @@ class Command(BaseCommand):
             with audit_context(source=AuditSource.CLI), transaction.atomic():
                 self.load()
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
-        self.print_logins()
 
     def top_up(self, provider: Organization) -> None:
         """Add the change management, complaints and surveys demos to demo data loaded
