@@ -63,7 +63,10 @@ class Page:
         self.failed: list[str] = []
         self.console_errors: list[str] = []
         self.page.on("request", lambda r: self.requested.append(r.url))
-        self.page.on("requestfailed", lambda r: self.failed.append(r.url))
+        # A request the page itself abandoned by navigating on (a deferred script of the
+        # page being left) is not a failure; any other network error is.
+        self.page.on("requestfailed", lambda r: "ERR_ABORTED" not in (r.failure or "")
+                     and self.failed.append(r.url))
         self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
 
     def goto(self, path: str):
